@@ -1,0 +1,91 @@
+/**
+ * What went wrong, as a stable machine-readable code. Codes are part of the
+ * public API: a code is never renamed or reused for another failure.
+ */
+export type EventwireErrorCode =
+  /** The input is larger than the configured `maxBytes`. */
+  | "too-large"
+  /** The bytes are not valid protobuf: truncated, an overlong varint, a bad tag, a length past the end. */
+  | "malformed-binary"
+  /** A known field arrived with a wire type its declaration does not allow. */
+  | "invalid-wire-type"
+  /** A string field holds bytes that are not valid UTF-8. */
+  | "invalid-utf8"
+  /** Messages nest deeper than the configured `maxDepth`. */
+  | "too-deep"
+  /** The text is not JSON, or not a JSON object where one was needed. */
+  | "invalid-json"
+  /** A value has the wrong type or is out of range for its field. */
+  | "invalid-value"
+  /** A required base field (`event_id`, `event_type`, `timestamp`) is absent. */
+  | "missing-field"
+  /** `event_id` is present but is not a UUID. */
+  | "invalid-event-id"
+  /** `timestamp` is present but is not a finite number of seconds. */
+  | "invalid-timestamp"
+  /** `event_type` names no type in the registry. */
+  | "unknown-event-type"
+  /** A key that could replace an object's prototype (`__proto__`). */
+  | "forbidden-key"
+  /** Two event types claim the same wire name. */
+  | "duplicate-event-type"
+  /** A message cannot serve as an event type (a field name the envelope reserves, a missing descriptor, an unsupported field type). */
+  | "invalid-event-type";
+
+/**
+ * The base class of every error eventwire throws on purpose. `code` says what
+ * went wrong, `path` (where there is one) where in the input, and `cause`
+ * carries the underlying error, if any.
+ */
+export class EventwireError extends Error {
+  override name = "EventwireError";
+  /** What went wrong; see {@link EventwireErrorCode}. */
+  readonly code: EventwireErrorCode;
+  /** Where in the input, as a field path such as `items[2].quantity`; empty when the input as a whole is at fault. */
+  readonly path: string;
+
+  constructor(code: EventwireErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
+    super(options.path ? `${options.path}: ${message}` : message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.path = options.path ?? "";
+  }
+}
+
+/** Input bytes or text could not be decoded into an event. */
+export class DecodeError extends EventwireError {
+  override name = "DecodeError";
+}
+
+/** An event could not be made or encoded: a payload value has the wrong type or is out of range. */
+export class EventValidationError extends EventwireError {
+  override name = "EventValidationError";
+}
+
+/** An event type could not be registered. */
+export class RegistryError extends EventwireError {
+  override name = "RegistryError";
+}
+
+function hasCode(err: unknown): err is EventwireError {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === "string" &&
+    typeof (err as { path?: unknown }).path === "string" &&
+    err instanceof Error
+  );
+}
+
+/**
+ * True when `err` is an error eventwire threw on purpose, optionally with the
+ * given code. Works across copies of the package (it checks the shape, not
+ * only `instanceof`).
+ */
+export function isEventwireError(err: unknown, code?: EventwireErrorCode): err is EventwireError {
+  return hasCode(err) && (code === undefined || err.code === code);
+}
+
+/** True when `err` is a {@link DecodeError}, optionally with the given code. */
+export function isDecodeError(err: unknown, code?: EventwireErrorCode): err is DecodeError {
+  return isEventwireError(err, code) && err.name === "DecodeError";
+}

@@ -1,0 +1,284 @@
+import { base64Decode } from "@bufbuild/protobuf/wire";
+import { validate as isUuid } from "uuid";
+import { DecodeError } from "./errors.js";
+import { deepFreeze, type Event } from "./event.js";
+import type { DecodeOptions } from "./options.js";
+import type { TypeLookup } from "./registered-type.js";
+import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
+import { HEADERS_KEY } from "./to-json.js";
+import { child, describe, scalarProblem } from "./validate.js";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes JSON text (or its UTF-8 bytes) in eventwire's JSON form, or as the
+ * Python event system's `serialize_event` and `json.dumps` write it, into a
+ * frozen event. Throws {@link DecodeError} on anything else.
+ */
+export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options: DecodeOptions): Event {
+  let text: string;
+  if (typeof input === "string") {
+    const size = utf8Length(input, options.maxBytes);
+    if (size > options.maxBytes) {
+      throw new DecodeError("too-large", `the JSON text is over ${options.maxBytes} bytes`);
+    }
+    text = input;
+  } else if (input instanceof Uint8Array) {
+    if (input.length > options.maxBytes) {
+      throw new DecodeError("too-large", `the JSON text is ${input.length} bytes, over the limit of ${options.maxBytes}`);
+    }
+    try {
+      text = utf8.decode(input);
+    } catch (cause) {
+      throw new DecodeError("invalid-utf8", "the JSON text is not valid UTF-8", { cause });
+    }
+  } else {
+    throw new DecodeError("invalid-json", `expected JSON text, got ${describe(input)}`);
+  }
+  return fromJsonValue(lookup, parseJson(text), options);
+}
+
+/**
+ * Parses JSON text. Python's `json.dumps` writes non-finite floats as the
+ * bare words `NaN`, `Infinity` and `-Infinity`, which JSON does not allow;
+ * they are read as the strings the proto3 JSON mapping uses for them.
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    if (/NaN|Infinity/.test(text)) {
+      const quoted = quoteNonFinite(text);
+      if (quoted !== text) {
+        try {
+          return JSON.parse(quoted);
+        } catch {
+          // fall through to the original error
+        }
+      }
+    }
+    throw new DecodeError("invalid-json", `the input is not JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Quotes the bare words NaN, Infinity and -Infinity outside of strings. */
+function quoteNonFinite(text: string): string {
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip a string, with its escapes
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      continue;
+    }
+    for (const word of ["-Infinity", "Infinity", "NaN"]) {
+      if (text.startsWith(word, i)) {
+        out += text.slice(last, i) + '"' + word + '"';
+        i += word.length - 1;
+        last = i + 1;
+        break;
+      }
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
+export function fromJsonValue(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
+  if (!isObject(value)) throw new DecodeError("invalid-json", `expected a JSON object, got ${describe(value)}`);
+  const eventId = pick(value, "event_id", "eventId");
+  if (eventId === undefined || eventId === null) {
+    throw new DecodeError("missing-field", "the event has no event_id", { path: "event_id" });
+  }
+  if (typeof eventId !== "string" || !isUuid(eventId)) {
+    throw new DecodeError("invalid-event-id", `event_id is not a UUID: ${describe(eventId)}`, { path: "event_id" });
+  }
+  const timestamp = pick(value, "timestamp", "timestamp");
+  if (timestamp === undefined || timestamp === null) {
+    throw new DecodeError("missing-field", "the event has no timestamp", { path: "timestamp" });
+  }
+  if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) {
+    throw new DecodeError("invalid-timestamp", `timestamp is not a finite number of seconds: ${describe(timestamp)}`, {
+      path: "timestamp",
+    });
+  }
+  const eventType = pick(value, "event_type", "eventType");
+  if (eventType === undefined || eventType === null || eventType === "") {
+    throw new DecodeError("missing-field", "the event has no event_type", { path: "event_type" });
+  }
+  if (typeof eventType !== "string") {
+    throw new DecodeError("invalid-value", `event_type is not a string: ${describe(eventType)}`, { path: "event_type" });
+  }
+  const registered = lookup.get(eventType);
+  if (registered === undefined) {
+    throw new DecodeError("unknown-event-type", `no event type ${JSON.stringify(eventType.slice(0, 200))} is registered`, {
+      path: "event_type",
+    });
+  }
+  const headers = readHeaders(value[HEADERS_KEY]);
+  const payload = readMessage(registered.schema, value, "", 1, options.maxDepth);
+  return Object.freeze({
+    eventId,
+    timestamp,
+    eventType: registered.name,
+    headers: Object.freeze(headers),
+    payload: deepFreeze(payload),
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function pick(obj: Record<string, unknown>, name: string, alias: string): unknown {
+  const a = own(obj, name);
+  if (alias === name) return a;
+  const b = own(obj, alias);
+  if (a !== undefined && b !== undefined) {
+    throw new DecodeError("invalid-value", `given twice, as ${name} and as ${alias}`, { path: name });
+  }
+  return a ?? b;
+}
+
+function readHeaders(value: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (value === undefined || value === null) return headers;
+  if (!isObject(value)) {
+    throw new DecodeError("invalid-value", `expected an object of strings, got ${describe(value)}`, { path: HEADERS_KEY });
+  }
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (key === "__proto__") {
+      throw new DecodeError("forbidden-key", "the header name __proto__ is not allowed", { path: HEADERS_KEY });
+    }
+    if (typeof v !== "string" || !v.isWellFormed() || !key.isWellFormed()) {
+      throw new DecodeError("invalid-value", `expected a string, got ${describe(v)}`, { path: child(HEADERS_KEY, key) });
+    }
+    headers[key] = v;
+  }
+  return headers;
+}
+
+function readMessage(
+  schema: MessageSchema,
+  json: Record<string, unknown>,
+  path: string,
+  depth: number,
+  maxDepth: number,
+): object {
+  if (depth > maxDepth) throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${maxDepth}`, { path });
+  const message = schema.type.fromPartial({} as never) as Record<string, unknown>;
+  const seen = new Set<string>();
+  for (const key of Object.keys(json)) {
+    const field = schema.byJsonKey.get(key);
+    if (field === undefined) continue; // unknown keys are ignored
+    const at = child(path, field.name);
+    if (seen.has(field.name)) {
+      throw new DecodeError("invalid-value", `given twice, as ${field.name} and as ${field.jsonName}`, { path: at });
+    }
+    seen.add(field.name);
+    const value = json[key];
+    if (value === null) continue; // null means the default
+    if (field.mapValue !== undefined && field.mapKey !== undefined) {
+      if (!isObject(value)) {
+        throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: at });
+      }
+      const map: Record<string, unknown> = {};
+      for (const k of Object.keys(value)) {
+        if (k === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: at });
+        const keyAt = `${at}[${JSON.stringify(k)}]`;
+        checkMapKey(field.mapKey, k, keyAt);
+        map[k] = readValue(field.mapValue, value[k], keyAt, depth, maxDepth);
+      }
+      message[field.localName] = map;
+    } else if (field.repeated) {
+      if (!Array.isArray(value)) {
+        throw new DecodeError("invalid-value", `expected an array, got ${describe(value)}`, { path: at });
+      }
+      message[field.localName] = value.map((item, i) => readValue(field, item, `${at}[${i}]`, depth, maxDepth));
+    } else {
+      message[field.localName] = readValue(field, value, at, depth, maxDepth);
+    }
+  }
+  return message;
+}
+
+function checkMapKey(type: number, key: string, path: string): void {
+  if (type === FieldType.STRING) return;
+  if (type === FieldType.BOOL) {
+    if (key === "true" || key === "false") return;
+  } else if (INTEGER.test(key) && scalarProblem(type, Number(key)) === undefined) {
+    return;
+  }
+  throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path });
+}
+
+const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+
+function readValue(schema: ValueSchema, value: unknown, path: string, depth: number, maxDepth: number): unknown {
+  if (schema.message !== undefined) {
+    if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path });
+    return readMessage(schema.message, value, path, depth + 1, maxDepth);
+  }
+  let v = value;
+  switch (schema.type) {
+    case FieldType.DOUBLE:
+    case FieldType.FLOAT:
+      if (typeof v === "string") {
+        if (v === "NaN") v = NaN;
+        else if (v === "Infinity") v = Infinity;
+        else if (v === "-Infinity") v = -Infinity;
+        else if (NUMBER.test(v)) v = Number(v);
+      }
+      break;
+    case FieldType.ENUM:
+      if (typeof v === "string") {
+        const n = schema.enumType?.byName.get(v);
+        if (n === undefined) throw new DecodeError("invalid-value", `${describe(v)} is not a value of the enum`, { path });
+        v = n;
+      }
+      break;
+    case FieldType.BYTES:
+      if (typeof v !== "string" || !BASE64.test(v) || v.replace(/=+$/, "").length % 4 === 1) {
+        throw new DecodeError("invalid-value", `expected base64 text, got ${describe(v)}`, { path });
+      }
+      v = base64Decode(v);
+      break;
+    case FieldType.STRING:
+    case FieldType.BOOL:
+      break;
+    default:
+      // integers: a JSON number, or a string holding one
+      if (typeof v === "string" && NUMBER.test(v)) v = Number(v);
+  }
+  const problem = scalarProblem(schema.type, v);
+  if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path });
+  return v;
+}
+
+/** The UTF-8 length of a string, counting no further than just past `limit`. */
+function utf8Length(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length; // cannot be over the limit
+  let size = 0;
+  for (let i = 0; i < text.length && size <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) size += 1;
+    else if (c < 0x800) size += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      size += 4;
+      i++;
+    } else size += 3;
+  }
+  return size;
+}

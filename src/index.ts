@@ -1,0 +1,11 @@
+export { createRegistry, EventRegistry } from "./registry.js";
+export type { AnyMessageType, DecodeResult, EventNamed, EventsOf, PayloadInit, RegistryOptions } from "./registry.js";
+export { Headers } from "./event.js";
+export type { Event, EventBase, EventOf, PayloadOf, ShortName } from "./event.js";
+export { DecodeError, EventValidationError, EventwireError, RegistryError, isDecodeError, isEventwireError } from "./errors.js";
+export type { EventwireErrorCode } from "./errors.js";
+export { defaultDecodeOptions } from "./options.js";
+export type { DecodeOptions } from "./options.js";
+export { HEADERS_KEY } from "./to-json.js";
+export type { RegisteredType } from "./registered-type.js";
+export type { MessageType, ProtoFile } from "./schema.js";

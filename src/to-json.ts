@@ -1,0 +1,83 @@
+import { base64Encode } from "@bufbuild/protobuf/wire";
+import type { Event } from "./event.js";
+import type { RegisteredType } from "./registered-type.js";
+import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
+import { sortedKeys } from "./to-binary.js";
+
+/** The JSON key under which non-empty headers travel (LeanMQ reserves `_`-prefixed keys for metadata). */
+export const HEADERS_KEY = "_headers";
+
+/**
+ * The event as the flat JSON object the Python event system's `to_dict`
+ * makes: `event_id`, `timestamp` (float seconds), `event_type`, then every
+ * payload field under its `.proto` name, defaults included (fields that
+ * track presence are left out while unset), values per the proto3 JSON
+ * mapping; `_headers` last, when there are any.
+ */
+export function toJsonObject(registered: RegisteredType, event: Event): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    event_id: event.eventId,
+    timestamp: event.timestamp,
+    event_type: registered.name,
+  };
+  writeFields(registered.schema, event.payload as Record<string, unknown>, out);
+  const keys = sortedKeys(event.headers);
+  if (keys.length > 0) {
+    const headers: Record<string, string> = {};
+    for (const key of keys) headers[key] = event.headers[key]!;
+    out[HEADERS_KEY] = headers;
+  }
+  return out;
+}
+
+/** {@link toJsonObject}, as JSON text. */
+export function toJson(registered: RegisteredType, event: Event): string {
+  return JSON.stringify(toJsonObject(registered, event));
+}
+
+function writeFields(schema: MessageSchema, message: Record<string, unknown>, out: Record<string, unknown>): void {
+  for (const field of schema.fields) {
+    const value = message[field.localName];
+    if (value === undefined) {
+      if (field.presence) continue;
+    }
+    if (field.mapValue) {
+      const map: Record<string, unknown> = {};
+      const source = value as Record<string, unknown>;
+      for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key]);
+      out[field.name] = map;
+    } else if (field.repeated) {
+      out[field.name] = (value as readonly unknown[]).map((item) => writeValue(field, item));
+    } else {
+      out[field.name] = writeValue(field, value);
+    }
+  }
+}
+
+function writeValue(schema: ValueSchema, value: unknown): unknown {
+  if (schema.message) {
+    const out: Record<string, unknown> = {};
+    writeFields(schema.message, value as Record<string, unknown>, out);
+    return out;
+  }
+  switch (schema.type) {
+    case FieldType.DOUBLE:
+    case FieldType.FLOAT: {
+      const n = value as number;
+      if (Number.isFinite(n)) return n;
+      return Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
+    }
+    case FieldType.INT64:
+    case FieldType.UINT64:
+    case FieldType.FIXED64:
+    case FieldType.SFIXED64:
+    case FieldType.SINT64:
+      return String(value);
+    case FieldType.BYTES:
+      return base64Encode(value as Uint8Array);
+    case FieldType.ENUM:
+      return schema.enumType?.byNumber.get(value as number) ?? value;
+    default:
+      return value;
+  }
+}
