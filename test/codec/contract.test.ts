@@ -49,7 +49,16 @@ test("gen/ is exactly what `npm run generate` makes from proto/", () => {
     assert.ok(fresh.size > 0, "the generator wrote nothing");
     assert.deepEqual([...committed.keys()].sort(), [...fresh.keys()].sort(), "gen/ has other files than the generator makes: run `npm run generate`");
     for (const [name, text] of fresh) {
-      assert.equal(committed.get(name), text, `gen/${name} differs from the generator's output: run \`npm run generate\` and commit`);
+      const mine = committed.get(name) ?? "";
+      if (mine === text) continue;
+      const a = mine.split("\n");
+      const b = text.split("\n");
+      let line = 0;
+      while (a[line] === b[line]) line++;
+      assert.fail(
+        `gen/${name} differs from the generator's output from line ${line + 1} ` +
+          `(committed: ${JSON.stringify(a[line])}, generated: ${JSON.stringify(b[line])}): run \`npm run generate\` and commit`,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
