@@ -30,7 +30,15 @@ export type EventwireErrorCode =
   /** Two event types claim the same wire name. */
   | "duplicate-event-type"
   /** A message cannot serve as an event type (a field name the envelope reserves, a missing descriptor, an unsupported field type). */
-  | "invalid-event-type";
+  | "invalid-event-type"
+  /** Redis cannot be reached, or stopped answering. */
+  | "redis-unavailable"
+  /** A queue that does not exist was named. */
+  | "unknown-queue"
+  /** The component was closed or stopped and cannot do that any more. */
+  | "closed"
+  /** An option is out of its range. */
+  | "invalid-option";
 
 /**
  * The base class of every error eventwire throws on purpose. `code` says what
@@ -59,6 +67,11 @@ export class DecodeError extends EventwireError {
 /** An event could not be made or encoded: a payload value has the wrong type or is out of range. */
 export class EventValidationError extends EventwireError {
   override name = "EventValidationError";
+}
+
+/** A transport operation failed: Redis unreachable, an unknown queue, a closed component, a bad option. */
+export class TransportError extends EventwireError {
+  override name = "TransportError";
 }
 
 /** An event type could not be registered. */

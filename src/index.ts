@@ -2,7 +2,7 @@ export { createRegistry, EventRegistry } from "./registry.js";
 export type { AnyMessageType, DecodeResult, EventNamed, EventsOf, PayloadInit, RegistryOptions } from "./registry.js";
 export { Headers } from "./event.js";
 export type { Event, EventBase, EventOf, PayloadOf, ShortName } from "./event.js";
-export { DecodeError, EventValidationError, EventwireError, RegistryError, isDecodeError, isEventwireError } from "./errors.js";
+export { DecodeError, EventValidationError, EventwireError, RegistryError, TransportError, isDecodeError, isEventwireError } from "./errors.js";
 export type { EventwireErrorCode } from "./errors.js";
 export { defaultDecodeOptions } from "./options.js";
 export type { DecodeOptions } from "./options.js";

@@ -15,12 +15,25 @@ export const HEADERS_KEY = "_headers";
  * mapping; `_headers` last, when there are any.
  */
 export function toJsonObject(registered: RegisteredType, event: Event): Record<string, unknown> {
+  return jsonTree(registered, event, undefined);
+}
+
+/**
+ * {@link toJsonObject}, with every `double` and `float` value (the timestamp
+ * included) passed through `markFloat`, for writers that print floats
+ * differently from integers, as Python's `json.dumps` does.
+ */
+export function jsonTree(
+  registered: RegisteredType,
+  event: Event,
+  markFloat: ((value: number) => unknown) | undefined,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     event_id: event.eventId,
-    timestamp: event.timestamp,
+    timestamp: markFloat ? markFloat(event.timestamp) : event.timestamp,
     event_type: registered.name,
   };
-  writeFields(registered.schema, event.payload as Record<string, unknown>, out);
+  writeFields(registered.schema, event.payload as Record<string, unknown>, out, markFloat);
   const keys = sortedKeys(event.headers);
   if (keys.length > 0) {
     const headers: Record<string, string> = {};
@@ -35,7 +48,9 @@ export function toJson(registered: RegisteredType, event: Event): string {
   return JSON.stringify(toJsonObject(registered, event));
 }
 
-function writeFields(schema: MessageSchema, message: Record<string, unknown>, out: Record<string, unknown>): void {
+type FloatMark = ((value: number) => unknown) | undefined;
+
+function writeFields(schema: MessageSchema, message: Record<string, unknown>, out: Record<string, unknown>, markFloat: FloatMark): void {
   for (const field of schema.fields) {
     const value = message[field.localName];
     if (value === undefined) {
@@ -44,26 +59,27 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
     if (field.mapValue) {
       const map: Record<string, unknown> = {};
       const source = value as Record<string, unknown>;
-      for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key]);
+      for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key], markFloat);
       out[field.name] = map;
     } else if (field.repeated) {
-      out[field.name] = (value as readonly unknown[]).map((item) => writeValue(field, item));
+      out[field.name] = (value as readonly unknown[]).map((item) => writeValue(field, item, markFloat));
     } else {
-      out[field.name] = writeValue(field, value);
+      out[field.name] = writeValue(field, value, markFloat);
     }
   }
 }
 
-function writeValue(schema: ValueSchema, value: unknown): unknown {
+function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): unknown {
   if (schema.message) {
     const out: Record<string, unknown> = {};
-    writeFields(schema.message, value as Record<string, unknown>, out);
+    writeFields(schema.message, value as Record<string, unknown>, out, markFloat);
     return out;
   }
   switch (schema.type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT: {
       const n = value as number;
+      if (markFloat) return markFloat(n);
       if (Number.isFinite(n)) return n;
       return Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
     }

@@ -1,0 +1,326 @@
+import type { Redis } from "ioredis";
+import type { StreamEntry } from "../transport/entry.js";
+import { subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { formatPyFloat } from "../transport/python-json.js";
+import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
+import { APPEND, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+
+type Arg = string | Buffer | number;
+
+/** The scripts, as ioredis commands (each also as a `…Buffer` variant replying with buffers). */
+interface ScriptCommands {
+  ewAppend(numKeys: number, ...args: Arg[]): Promise<string[]>;
+  ewDeadLetter(numKeys: number, ...args: Arg[]): Promise<string | null>;
+  ewRequeue(numKeys: number, ...args: Arg[]): Promise<string | null>;
+  ewClaimIdleBuffer(numKeys: number, ...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>;
+  ewClaimOneBuffer(numKeys: number, ...args: Arg[]): Promise<[number, [Buffer, Buffer[]]?, number?]>;
+  ewTouch(numKeys: number, ...args: Arg[]): Promise<number>;
+  ewRoute(numKeys: number, ...args: Arg[]): Promise<number[]>;
+}
+
+type ScriptedRedis = Redis & ScriptCommands;
+
+function withScripts(client: Redis): ScriptedRedis {
+  const scripted = client as ScriptedRedis;
+  if (typeof scripted.ewAppend !== "function") {
+    client.defineCommand("ewAppend", { lua: APPEND });
+    client.defineCommand("ewDeadLetter", { lua: DEAD_LETTER });
+    client.defineCommand("ewRequeue", { lua: REQUEUE });
+    client.defineCommand("ewClaimIdle", { lua: CLAIM_IDLE });
+    client.defineCommand("ewClaimOne", { lua: CLAIM_ONE });
+    client.defineCommand("ewTouch", { lua: TOUCH });
+    client.defineCommand("ewRoute", { lua: ROUTE });
+  }
+  return scripted;
+}
+
+/** Field/value buffers as a map (field names as UTF-8 text). */
+export function fieldMap(raw: readonly Buffer[] | null | undefined): Map<string, Buffer> {
+  const fields = new Map<string, Buffer>();
+  if (!raw) return fields;
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i]!.toString("utf8"), raw[i + 1]!);
+  return fields;
+}
+
+function toEntries(raw: readonly [Buffer, Buffer[]][] | null | undefined): StreamEntry[] {
+  if (!raw) return [];
+  const out: StreamEntry[] = [];
+  for (const item of raw) {
+    if (item) out.push({ id: item[0].toString(), fields: fieldMap(item[1]) });
+  }
+  return out;
+}
+
+function flatToObject(flat: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+function isError(error: unknown, text: string): boolean {
+  return error instanceof Error && error.message.includes(text);
+}
+
+/** Milliseconds part of a stream id. */
+function idTime(id: string): number {
+  return Number(id.slice(0, id.indexOf("-")));
+}
+
+/** {@link EntryStore} on Redis, through ioredis. */
+export class RedisStore implements EntryStore {
+  private readonly client: ScriptedRedis;
+  private readonly ensured = new Set<string>();
+  private readonly owned: boolean;
+  private readonly duplicates: Redis[] = [];
+
+  /** `owned`: whether {@link close} closes the client. */
+  constructor(client: Redis, owned: boolean) {
+    this.client = withScripts(client);
+    this.owned = owned;
+  }
+
+  /** The ioredis client, for operations eventwire does not wrap. */
+  get redis(): Redis {
+    return this.client;
+  }
+
+  async ensureQueue(keys: QueueKeys): Promise<void> {
+    if (this.ensured.has(keys.stream)) return;
+    const now = formatPyFloat(Date.now() / 1000);
+    for (const [stream, group] of [
+      [keys.stream, keys.group],
+      [keys.dlq, keys.dlqGroup],
+    ] as const) {
+      try {
+        await this.client.xgroup("CREATE", stream, group, "$", "MKSTREAM");
+      } catch (error) {
+        if (!isError(error, "BUSYGROUP")) throw error;
+      }
+    }
+    await this.client
+      .multi()
+      .sadd(keys.registry, keys.stream, keys.dlq)
+      .hsetnx(keys.streamMetadata, "created_at", now)
+      .hset(keys.streamMetadata, "dlq", keys.dlq, "consumer_group", keys.group)
+      .hsetnx(keys.dlqMetadata, "created_at", now)
+      .hset(keys.dlqMetadata, "main_queue", keys.stream, "consumer_group", keys.dlqGroup, "is_dlq", "true")
+      .exec();
+    this.ensured.add(keys.stream);
+  }
+
+  /** Forgets which queues were created (after Redis lost its data, say), so they are created again. */
+  forgetQueues(): void {
+    this.ensured.clear();
+  }
+
+  async hasQueue(keys: QueueKeys): Promise<boolean> {
+    return (await this.client.sismember(keys.registry, keys.stream)) === 1;
+  }
+
+  async listQueues(prefix: string): Promise<string[]> {
+    const members = await this.client.smembers(prefix + "registry");
+    return members
+      .filter((m) => m.startsWith(prefix) && !m.endsWith(":dlq"))
+      .map((m) => m.slice(prefix.length))
+      .sort();
+  }
+
+  async append(entries: readonly OutgoingEntry[], atomic: boolean, maxLength: number): Promise<string[]> {
+    if (entries.length === 0) return [];
+    if (atomic) {
+      const keys: string[] = [];
+      const args: Arg[] = [maxLength];
+      for (const e of entries) {
+        keys.push(e.stream, e.stream + ":expiry");
+        args.push(e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPyFloat(e.expireAt));
+      }
+      return this.client.ewAppend(keys.length, ...keys, ...args);
+    }
+    const pipeline = this.client.pipeline() as unknown as ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const e of entries) {
+      if (e.expireAt === null) {
+        (pipeline as unknown as Redis).xadd(e.stream, "MAXLEN", "~", maxLength, "*", ...e.fields);
+      } else {
+        pipeline.ewAppend(2, e.stream, e.stream + ":expiry", maxLength, e.fields.length, ...e.fields, formatPyFloat(e.expireAt));
+      }
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return Array.isArray(value) ? String(value[0]) : String(value);
+    });
+  }
+
+  async readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const reply = (await this.client.xreadgroupBuffer(
+      "GROUP",
+      keys.group,
+      consumer,
+      "COUNT",
+      count,
+      "BLOCK",
+      blockMs,
+      "STREAMS",
+      keys.stream,
+      ">",
+    )) as [Buffer, [Buffer, Buffer[]][]][] | null;
+    if (!reply || reply.length === 0) return [];
+    return toEntries(reply[0]![1]);
+  }
+
+  async claimIdle(keys: QueueKeys, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<ClaimResult> {
+    const [next, raw, counts, deleted] = await this.client.ewClaimIdleBuffer(
+      1,
+      keys.stream,
+      keys.group,
+      consumer,
+      Math.max(0, Math.floor(minIdleMs)),
+      cursor,
+      count,
+    );
+    const entries: DeliveredEntry[] = toEntries(raw).map((e, i) => ({ ...e, deliveries: Number(counts[i] ?? 1) }));
+    return { entries, deleted: (deleted ?? []).map((d) => d.toString()), next: next.toString() };
+  }
+
+  async claimOne(keys: QueueKeys, consumer: string, id: string, minIdleMs: number): Promise<ClaimOne> {
+    const reply = await this.client.ewClaimOneBuffer(1, keys.stream, keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), id);
+    const status = Number(reply[0]);
+    if (status === 1) return { status: "deleted" };
+    if (status !== 2 || !reply[1]) return { status: "gone" };
+    const [entry] = toEntries([reply[1]]);
+    return { status: "claimed", entry: { ...entry!, deliveries: Number(reply[2]) } };
+  }
+
+  async touch(keys: QueueKeys, consumer: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.client.ewTouch(1, keys.stream, keys.group, consumer, ...ids);
+  }
+
+  async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const results = await this.client.multi().xack(keys.stream, keys.group, ...ids).zrem(keys.streamExpiry, ...ids).exec();
+    const [error, acked] = results?.[0] ?? [new Error("the acknowledgement was not executed"), 0];
+    if (error) throw error;
+    return Number(acked);
+  }
+
+  async deadLetter(
+    keys: QueueKeys,
+    consumer: string,
+    id: string,
+    fields: readonly (string | Buffer)[],
+    maxLength: number,
+  ): Promise<string | undefined> {
+    const reply = await this.client.ewDeadLetter(3, keys.stream, keys.dlq, keys.streamExpiry, keys.group, consumer, id, maxLength, ...fields);
+    return reply ?? undefined;
+  }
+
+  async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined> {
+    const reply = await this.client.ewRequeue(3, keys.dlq, keys.stream, keys.dlqExpiry, id, maxLength, ...fields);
+    return reply ?? undefined;
+  }
+
+  async range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
+    const reply = (await this.client.xrangeBuffer(stream, start, end, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
+    return toEntries(reply);
+  }
+
+  async deleteEntries(stream: string, ids: readonly string[], group?: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const tx = this.client.multi();
+    if (group !== undefined) tx.xack(stream, group, ...ids);
+    tx.xdel(stream, ...ids).zrem(stream + ":expiry", ...ids);
+    const results = (await tx.exec()) ?? [];
+    const [error, deleted] = results[group !== undefined ? 1 : 0] ?? [new Error("the deletion was not executed"), 0];
+    if (error) throw error;
+    return Number(deleted);
+  }
+
+  async info(keys: QueueKeys): Promise<QueueInfo> {
+    const [streamInfo, groups, dlqLength] = await Promise.all([
+      this.client.xinfo("STREAM", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? null : Promise.reject(e))),
+      this.client.xinfo("GROUPS", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? [] : Promise.reject(e))),
+      this.client.xlen(keys.dlq),
+    ]);
+    const stream = streamInfo ? flatToObject(streamInfo as unknown[]) : {};
+    const group = (groups as unknown[][]).map(flatToObject).find((g) => g["name"] === keys.group);
+    const first = stream["first-entry"] as [string, unknown] | null | undefined;
+    const lag = group?.["lag"];
+    return {
+      name: keys.name,
+      stream: keys.stream,
+      length: Number(stream["length"] ?? 0),
+      pending: Number(group?.["pending"] ?? 0),
+      consumers: Number(group?.["consumers"] ?? 0),
+      lag: lag === null || lag === undefined ? null : Number(lag),
+      dlqLength: Number(dlqLength),
+      oldestAgeMs: first ? Math.max(0, Date.now() - idTime(String(first[0]))) : null,
+    };
+  }
+
+  async setSubscription(prefix: string, service: string, eventTypes: readonly string[] | null): Promise<void> {
+    if (eventTypes === null) await this.client.hdel(subscriptionsKey(prefix), service);
+    else await this.client.hset(subscriptionsKey(prefix), service, JSON.stringify(eventTypes));
+  }
+
+  async subscriptions(prefix: string): Promise<Map<string, string[]>> {
+    const raw = await this.client.hgetall(subscriptionsKey(prefix));
+    const out = new Map<string, string[]>();
+    for (const [service, types] of Object.entries(raw)) {
+      try {
+        const parsed: unknown = JSON.parse(types);
+        if (Array.isArray(parsed)) out.set(service, parsed.map(String));
+      } catch {
+        // a malformed subscription routes nothing; the router skips it too
+      }
+    }
+    return out;
+  }
+
+  async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]> {
+    if (entries.length === 0) return [];
+    const args: Arg[] = [keys.group, consumer, keys.prefix, maxLength];
+    for (const e of entries) {
+      args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPyFloat(e.expireAt), e.fields.length, ...e.fields);
+    }
+    const reply = await this.client.ewRoute(2, keys.stream, subscriptionsKey(keys.prefix), ...args);
+    return reply.map(Number);
+  }
+
+  async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
+    let consumers: unknown[][];
+    try {
+      consumers = (await this.client.xinfo("CONSUMERS", keys.stream, keys.group)) as unknown[][];
+    } catch (error) {
+      if (isError(error, "no such key") || isError(error, "NOGROUP")) return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const c of consumers.map(flatToObject)) {
+      const name = String(c["name"]);
+      if (name === keep || Number(c["pending"]) > 0 || Number(c["idle"]) < minIdleMs) continue;
+      await this.client.xgroup("DELCONSUMER", keys.stream, keys.group, name);
+      removed++;
+    }
+    return removed;
+  }
+
+  async forBlockingReads(): Promise<EntryStore> {
+    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true });
+    duplicate.on("error", () => {});
+    await duplicate.connect();
+    this.duplicates.push(duplicate);
+    return new RedisStore(duplicate, true);
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.duplicates.splice(0)) d.disconnect();
+    if (this.owned) {
+      try {
+        await this.client.quit();
+      } catch {
+        this.client.disconnect();
+      }
+    }
+  }
+}

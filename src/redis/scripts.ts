@@ -1,0 +1,163 @@
+/**
+ * The Lua scripts that make the multi-step operations atomic on the server.
+ * Each runs as one step: a crash of the client at any point leaves either
+ * all of an operation's effects or none.
+ */
+
+/**
+ * Append entries (one or more streams), each with its expiry in the stream's
+ * `:expiry` set when it has one.
+ * KEYS: stream1, expiry1, stream2, expiry2, …
+ * ARGV: maxlen, then per entry: field count, fields…, expireAt ('' for none).
+ */
+export const APPEND = `
+local maxlen = ARGV[1]
+local pos = 2
+local ids = {}
+for i = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[pos])
+  pos = pos + 1
+  local args = {KEYS[i], 'MAXLEN', '~', maxlen, '*'}
+  for j = 0, n - 1 do args[#args + 1] = ARGV[pos + j] end
+  pos = pos + n
+  local id = redis.call('XADD', unpack(args))
+  local exp = ARGV[pos]
+  pos = pos + 1
+  if exp ~= '' then redis.call('ZADD', KEYS[i + 1], exp, id) end
+  ids[#ids + 1] = id
+end
+return ids
+`;
+
+/**
+ * Move one entry to the DLQ and acknowledge it, only if it is still pending
+ * to this consumer.
+ * KEYS: stream, dlq, stream expiry set.
+ * ARGV: group, consumer, id, maxlen, fields…
+ */
+export const DEAD_LETTER = `
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 or p[1][2] ~= ARGV[2] then return false end
+local args = {KEYS[2], 'MAXLEN', '~', ARGV[4], '*'}
+for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
+local id = redis.call('XADD', unpack(args))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[3])
+return id
+`;
+
+/**
+ * Move one entry from the DLQ back to the main stream, only if it is still
+ * in the DLQ.
+ * KEYS: dlq, stream, dlq expiry set.
+ * ARGV: id, maxlen, fields…
+ */
+export const REQUEUE = `
+if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return false end
+local args = {KEYS[2], 'MAXLEN', '~', ARGV[2], '*'}
+for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+local id = redis.call('XADD', unpack(args))
+redis.call('XDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return id
+`;
+
+/**
+ * Reclaim entries idle for at least min-idle ms, with their delivery counts.
+ * KEYS: stream. ARGV: group, consumer, min-idle, cursor, count.
+ * Returns {next cursor, entries, delivery counts, deleted ids}.
+ */
+export const CLAIM_IDLE = `
+local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local entries = {}
+local counts = {}
+for _, e in ipairs(r[2]) do
+  if e then
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+    entries[#entries + 1] = e
+    counts[#counts + 1] = p[1] and p[1][4] or 1
+  end
+end
+return {r[1], entries, counts, r[3] or {}}
+`;
+
+/**
+ * Claim one entry for a retry.
+ * KEYS: stream. ARGV: group, consumer, min-idle, id.
+ * Returns {0} when it is no longer pending to this consumer, {1} when its
+ * entry is gone (it is then acknowledged), {2, entry, deliveries} when
+ * claimed.
+ */
+export const CLAIM_ONE = `
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[4], ARGV[4], 1)
+if #p == 0 or p[1][2] ~= ARGV[2] then return {0} end
+if #redis.call('XRANGE', KEYS[1], ARGV[4], ARGV[4]) == 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[4])
+  return {1}
+end
+local c = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if #c == 0 then return {0} end
+return {2, c[1], p[1][4] + 1}
+`;
+
+/**
+ * Reset the idle time of entries still pending to this consumer.
+ * KEYS: stream. ARGV: group, consumer, ids…
+ */
+export const TOUCH = `
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p > 0 and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  end
+end
+return 0
+`;
+
+/**
+ * Route entries of the bus's shared queue to the subscription queues.
+ * KEYS: shared stream, subscriptions hash.
+ * ARGV: group, consumer, prefix, maxlen, then per entry: id, event type,
+ * expireAt ('' for none), field count, fields…
+ * Returns per entry the number of copies made, or -1 when not pending to
+ * this consumer.
+ */
+export const ROUTE = `
+local subs = redis.call('HGETALL', KEYS[2])
+local wants = {}
+for i = 1, #subs, 2 do
+  local ok, types = pcall(cjson.decode, subs[i + 1])
+  if ok and type(types) == 'table' then
+    local set = {}
+    for _, t in ipairs(types) do set[t] = true end
+    wants[#wants + 1] = {subs[i], set}
+  end
+end
+local group, consumer, prefix, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local out = {}
+local pos = 5
+while pos <= #ARGV do
+  local id, etype, exp, n = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], tonumber(ARGV[pos + 3])
+  local fstart = pos + 4
+  pos = fstart + n
+  local p = redis.call('XPENDING', KEYS[1], group, id, id, 1)
+  if #p == 0 or p[1][2] ~= consumer then
+    out[#out + 1] = -1
+  else
+    local copies = 0
+    for _, w in ipairs(wants) do
+      if w[2]['*'] or w[2][etype] then
+        local key = prefix .. 'sub:' .. w[1]
+        local args = {key, 'MAXLEN', '~', maxlen, '*'}
+        for j = fstart, fstart + n - 1 do args[#args + 1] = ARGV[j] end
+        local nid = redis.call('XADD', unpack(args))
+        if exp ~= '' then redis.call('ZADD', key .. ':expiry', exp, nid) end
+        copies = copies + 1
+      end
+    end
+    redis.call('XACK', KEYS[1], group, id)
+    out[#out + 1] = copies
+  end
+end
+return out
+`;

@@ -1,0 +1,99 @@
+/**
+ * Every Redis key and entry field name eventwire uses, in one place. The
+ * layout is LeanMQ's (version 0.2.0), so that Python services using LeanMQ
+ * and TypeScript services using eventwire share queues:
+ *
+ * | key | type | content |
+ * | --- | --- | --- |
+ * | `P` + `N` | stream | the main queue |
+ * | `P` + `N` + `:dlq` | stream | its dead-letter queue |
+ * | `P` + `registry` | set | full keys of every main queue and DLQ created |
+ * | `P` + `N` + `:metadata` | hash | `created_at`, `dlq`, `consumer_group` |
+ * | `P` + `N` + `:dlq:metadata` | hash | `created_at`, `main_queue`, `consumer_group`, `is_dlq` |
+ * | stream key + `:expiry` | sorted set | entry id → expiry time (float seconds) |
+ *
+ * and, eventwire's own, `P` + `subscriptions`: a hash from service name to
+ * the JSON list of event types the service subscribes to (`["*"]` for all).
+ */
+
+/** The LeanMQ default key prefix. */
+export const DEFAULT_PREFIX = "mq:";
+
+/** The default consumer name LeanMQ uses. */
+export const LEANMQ_DEFAULT_CONSUMER = "default-consumer";
+
+/** The approximate MAXLEN LeanMQ caps every stream at. */
+export const DEFAULT_MAX_LENGTH = 100_000;
+
+/** Entry field names. */
+export const EntryField = {
+  /** LeanMQ's single field: the message as a JSON object, `_metadata` included. */
+  data: "data",
+  /** Binary entries: the event type's wire name, readable without decoding. */
+  eventType: "event_type",
+  /** Binary entries: the protobuf `EventEnvelope`. */
+  envelope: "envelope",
+  /** Binary entries: the message metadata as JSON (`id`, `timestamp`, `ttl`), as inside LeanMQ's `data`. */
+  metadata: "_metadata",
+  /** The list of moves to a DLQ: `{timestamp, reason}` each. */
+  failures: "_failures",
+  /** The list of requeues from a DLQ: `{timestamp, from_dlq, to_queue}` each. */
+  requeues: "_requeues",
+} as const;
+
+/** The keys and group names of one queue pair. */
+export interface QueueKeys {
+  /** The queue's name without prefix, e.g. `orders` or `sub:payment-service`. */
+  readonly name: string;
+  readonly prefix: string;
+  /** The main stream. */
+  readonly stream: string;
+  /** The dead-letter stream. */
+  readonly dlq: string;
+  readonly streamExpiry: string;
+  readonly dlqExpiry: string;
+  readonly streamMetadata: string;
+  readonly dlqMetadata: string;
+  /** The registry set of the prefix. */
+  readonly registry: string;
+  /** The main queue's consumer group: `N-group`. */
+  readonly group: string;
+  /** The DLQ's consumer group: `N-group-dlq`. */
+  readonly dlqGroup: string;
+}
+
+/** The keys of queue pair `name` under `prefix`. */
+export function queueKeys(prefix: string, name: string): QueueKeys {
+  if (name === "") throw new RangeError("a queue name must not be empty");
+  const stream = prefix + name;
+  const dlq = stream + ":dlq";
+  return {
+    name,
+    prefix,
+    stream,
+    dlq,
+    streamExpiry: stream + ":expiry",
+    dlqExpiry: dlq + ":expiry",
+    streamMetadata: stream + ":metadata",
+    dlqMetadata: dlq + ":metadata",
+    registry: prefix + "registry",
+    group: name + "-group",
+    dlqGroup: name + "-group-dlq",
+  };
+}
+
+/** The hash of the event bus's subscriptions under `prefix`. */
+export function subscriptionsKey(prefix: string): string {
+  return prefix + "subscriptions";
+}
+
+/** The queue name of a service's subscription queue on the event bus: `sub:<service>`. */
+export function subscriptionQueue(service: string): string {
+  return "sub:" + service;
+}
+
+/** The name of the event bus's shared queue. */
+export const BUS_QUEUE = "all";
+
+/** The event bus's default prefix, as the Python event bus uses it. */
+export const BUS_PREFIX = "events:";
