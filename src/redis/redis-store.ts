@@ -70,11 +70,11 @@ function idTime(id: string): number {
 export class RedisStore implements EntryStore {
   private readonly client: ScriptedRedis;
   private readonly ensured = new Set<string>();
-  private readonly owned: boolean;
+  private readonly owned: "quit" | "disconnect" | false;
   private readonly duplicates: Redis[] = [];
 
-  /** `owned`: whether {@link close} closes the client. */
-  constructor(client: Redis, owned: boolean) {
+  /** `owned`: how {@link close} closes the client (`quit` waits for replies under way), or `false` to leave it open. */
+  constructor(client: Redis, owned: "quit" | "disconnect" | false) {
     this.client = withScripts(client);
     this.owned = owned;
   }
@@ -310,12 +310,13 @@ export class RedisStore implements EntryStore {
     duplicate.on("error", () => {});
     await duplicate.connect();
     this.duplicates.push(duplicate);
-    return new RedisStore(duplicate, true);
+    return new RedisStore(duplicate, "disconnect");
   }
 
   async close(): Promise<void> {
     for (const d of this.duplicates.splice(0)) d.disconnect();
-    if (this.owned) {
+    if (this.owned === "disconnect") this.client.disconnect();
+    else if (this.owned === "quit") {
       try {
         await this.client.quit();
       } catch {

@@ -1,0 +1,45 @@
+/**
+ * eventwire over Redis Streams, in LeanMQ's layout: `connectRedis` gives a
+ * {@link StreamTransport} to publish, consume and operate queues, and an
+ * {@link EventBus} on top of it.
+ */
+import type { Event } from "../event.js";
+import type { EventRegistry } from "../registry.js";
+import type { TransportOptions } from "../transport/options.js";
+import { StreamTransport } from "../transport/transport.js";
+import { defaultRedisUrl, openRedis, type RedisConnection } from "./connection.js";
+import { RedisStore } from "./redis-store.js";
+
+export * from "../transport/index.js";
+export { RedisStore } from "./redis-store.js";
+export { RedisUnavailableError, defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
+export type { RedisConnection } from "./connection.js";
+
+/** How to connect a transport to Redis. */
+export interface RedisTransportOptions<E extends Event> extends Partial<TransportOptions> {
+  /** The event types to encode and decode. */
+  readonly registry: EventRegistry<E>;
+  /**
+   * Where Redis is: a URL (`redis://user:password@host:6379/0`, `rediss://`
+   * for TLS) or ioredis options.
+   * @defaultValue `REDIS_URL`, else `redis://127.0.0.1:6379`
+   */
+  readonly connection?: RedisConnection;
+  /**
+   * How long to wait for the first connection, in ms, before failing with
+   * {@link RedisUnavailableError}.
+   * @defaultValue 5000
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * Connects to Redis and returns a transport. Fails with
+ * {@link RedisUnavailableError} when Redis cannot be reached. Once
+ * connected, the transport reconnects by itself after Redis restarts.
+ */
+export async function connectRedis<E extends Event>(options: RedisTransportOptions<E>): Promise<StreamTransport<E>> {
+  const { registry, connection, connectTimeoutMs, ...transportOptions } = options;
+  const client = await openRedis(connection ?? defaultRedisUrl(), connectTimeoutMs === undefined ? {} : { connectTimeoutMs });
+  return new StreamTransport<E>(new RedisStore(client, "quit"), registry, transportOptions);
+}

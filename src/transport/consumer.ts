@@ -1,0 +1,512 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { TransportError } from "../errors.js";
+import type { Event } from "../event.js";
+import type { EventNamed, EventRegistry } from "../registry.js";
+import { decodeEntry, movedFields, type DecodedEntry, type StreamEntry } from "./entry.js";
+import { EntryField, type QueueKeys } from "./keys.js";
+import {
+  defaultRetryPolicy,
+  positive,
+  retryDelay,
+  type ConsumerOptions,
+  type Logger,
+  type SkipPolicy,
+} from "./options.js";
+import { pyFloat } from "./python-json.js";
+import type { DeliveredEntry, EntryStore } from "./store.js";
+
+/** What a handler is told besides the event. */
+export interface HandlerContext {
+  /** The queue's name (without prefix). */
+  readonly queue: string;
+  /** The stream entry id. */
+  readonly streamId: string;
+  /** This delivery's number, counted by Redis: 1 the first time, 2 on the first retry, … */
+  readonly deliveries: number;
+  /** Deliveries at most, from the retry policy. */
+  readonly maxAttempts: number;
+  /** The event's headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The message id LeanMQ keeps in `_metadata.id` (the same across DLQ moves), when there is one. */
+  readonly messageId: string | undefined;
+  /** Aborted when the consumer stops and its shutdown deadline has passed. */
+  readonly signal: AbortSignal;
+}
+
+/** Handles one event. Resolving acknowledges it; throwing retries it, or dead-letters it after the last attempt. */
+export type Handler<Ev> = (event: Ev, context: HandlerContext) => unknown;
+
+/**
+ * Handlers by event type; `"*"` handles every type that has no handler of
+ * its own.
+ */
+export type Handlers<E extends Event> = { readonly [N in E["eventType"]]?: Handler<EventNamed<E, N>> } & {
+  readonly "*"?: Handler<E>;
+};
+
+/**
+ * Thrown by a handler, sends the event to the DLQ at once, skipping the
+ * retries left: for failures that a retry cannot mend (a malformed order, a
+ * rule broken).
+ */
+export class PermanentError extends Error {
+  override name = "PermanentError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** True for a {@link PermanentError}, also from another copy of the package. */
+export function isPermanentError(error: unknown): boolean {
+  return error instanceof PermanentError || (error instanceof Error && error.name === "PermanentError");
+}
+
+/** What a consumer has done so far. */
+export interface ConsumerStats {
+  /** Entries handed to this consumer (new reads, reclaims and retries). */
+  delivered: number;
+  /** Events whose handler succeeded and whose acknowledgement this consumer made. */
+  handled: number;
+  /** Failed deliveries scheduled for another attempt. */
+  retried: number;
+  /** Entries this consumer moved to the DLQ. */
+  deadLettered: number;
+  /** Entries past their TTL, acknowledged without handling (and dead-lettered, when so configured: then counted here, not there). */
+  expired: number;
+  /** Entries acknowledged without handling under the `acknowledge` policy (unknown type, no handler). */
+  skipped: number;
+  /** Pending entries found trimmed from the stream, dropped from the pending list. */
+  trimmed: number;
+  /** Entries reclaimed from other (or earlier) consumers after they sat idle. */
+  reclaimed: number;
+}
+
+/** The reason texts of DLQ moves start with one of these. */
+export const DeadLetterReason = {
+  handlerFailed: "handler-failed",
+  permanentFailure: "permanent-failure",
+  undecodable: "undecodable",
+  unknownType: "unknown-event-type",
+  noHandler: "no-handler",
+  expired: "expired",
+} as const;
+
+/** Reads the attempt count a reason text records (`… (attempt 3 of 3): …`). */
+export function attemptsOf(reason: string): number | undefined {
+  const m = /\(attempt (\d+)/.exec(reason);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
+export const defaultConsumerOptions = (): ConsumerOptions => ({
+  consumer: defaultConsumerName(),
+  concurrency: 10,
+  batchSize: 10,
+  blockMs: 1000,
+  retry: defaultRetryPolicy,
+  claimIdleMs: 30_000,
+  claimIntervalMs: 5_000,
+  unknownType: "dead-letter",
+  unhandledType: "dead-letter",
+  expired: "acknowledge",
+  shutdownTimeoutMs: 10_000,
+  pruneIdleMs: 3_600_000,
+});
+
+/** Fills in and checks consumer options. */
+export function consumerOptions(given: Partial<ConsumerOptions> = {}): ConsumerOptions {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<ConsumerOptions>;
+  const options: ConsumerOptions = {
+    ...defaultConsumerOptions(),
+    ...defined,
+    retry: { ...defaultRetryPolicy, ...(defined.retry ?? {}) },
+  };
+  positive("concurrency", options.concurrency);
+  positive("batchSize", options.batchSize);
+  positive("blockMs", options.blockMs);
+  positive("claimIdleMs", options.claimIdleMs);
+  positive("claimIntervalMs", options.claimIntervalMs);
+  positive("shutdownTimeoutMs", options.shutdownTimeoutMs, true);
+  positive("pruneIdleMs", options.pruneIdleMs);
+  positive("retry.maxAttempts", options.retry.maxAttempts);
+  positive("retry.initialDelayMs", options.retry.initialDelayMs, true);
+  positive("retry.multiplier", options.retry.multiplier);
+  positive("retry.maxDelayMs", options.retry.maxDelayMs, true);
+  if (!Number.isInteger(options.concurrency) || !Number.isInteger(options.batchSize) || !Number.isInteger(options.retry.maxAttempts)) {
+    throw new TransportError("invalid-option", "concurrency, batchSize and retry.maxAttempts must be whole numbers");
+  }
+  if (options.consumer === "") throw new TransportError("invalid-option", "the consumer name must not be empty");
+  return options;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Reads one queue in its consumer group and hands each event to its
+ * handler.
+ *
+ * The contract:
+ * - An entry is acknowledged only after its handler resolved. A consumer
+ *   that dies leaves its entries pending; after `claimIdleMs` another
+ *   consumer of the group (or this one, restarted) reclaims and handles
+ *   them: delivery is at least once.
+ * - A handler that throws is retried: the entry stays pending and is claimed
+ *   again after the policy's delay, so the delivery counter Redis keeps
+ *   counts the attempts. After `retry.maxAttempts` deliveries, or at once on
+ *   a {@link PermanentError}, the entry goes to the DLQ with the reason.
+ * - Entries that cannot be decoded go to the DLQ; entries of an unknown type
+ *   or without a handler go to the DLQ or are acknowledged, as configured;
+ *   entries past their TTL are acknowledged (or dead-lettered) unhandled.
+ * - Every move to the DLQ is one atomic step with the acknowledgement, and
+ *   only happens while the entry is still this consumer's: an entry is never
+ *   lost, and never both in the DLQ and pending.
+ * - {@link stop} stops reading, lets running handlers finish within
+ *   `shutdownTimeoutMs`, leaves the rest pending for others, and resolves.
+ */
+export class Consumer<E extends Event = Event> {
+  readonly queue: string;
+  readonly options: ConsumerOptions;
+  /** Counters of what this consumer has done. */
+  readonly stats: ConsumerStats = {
+    delivered: 0,
+    handled: 0,
+    retried: 0,
+    deadLettered: 0,
+    expired: 0,
+    skipped: 0,
+    trimmed: 0,
+    reclaimed: 0,
+  };
+
+  private readonly keys: QueueKeys;
+  private readonly store: EntryStore;
+  private readonly registry: EventRegistry<E>;
+  private readonly handlers: Handlers<E>;
+  private readonly logger: Logger;
+  private readonly maxLength: number;
+  private reader: EntryStore | undefined;
+  private running = false;
+  private started: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private readonly hardStop = new AbortController();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private slotWaiters: (() => void)[] = [];
+  private loops: Promise<void>[] = [];
+  private keepAlive: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    store: EntryStore,
+    keys: QueueKeys,
+    registry: EventRegistry<E>,
+    handlers: Handlers<E>,
+    options: ConsumerOptions,
+    logger: Logger,
+    maxLength: number,
+  ) {
+    this.store = store;
+    this.keys = keys;
+    this.queue = keys.name;
+    this.registry = registry;
+    this.handlers = handlers;
+    this.options = options;
+    this.logger = logger;
+    this.maxLength = maxLength;
+  }
+
+  /** The consumer's name in the group. */
+  get name(): string {
+    return this.options.consumer;
+  }
+
+  /** Handlers running now. */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  /** Creates the queue pair if need be and starts reading. Resolves once reading has begun. */
+  start(): Promise<void> {
+    if (this.started) return this.started;
+    this.started = (async () => {
+      await this.store.ensureQueue(this.keys);
+      this.reader = await this.store.forBlockingReads();
+      this.running = true;
+      this.loops = [this.readLoop(), this.reclaimLoop()];
+      const every = Math.max(10, Math.min(this.options.claimIdleMs / 3, 10_000));
+      this.keepAlive = setInterval(() => void this.touchOwn(), every);
+      this.keepAlive.unref();
+    })();
+    return this.started;
+  }
+
+  /**
+   * Stops reading, waits for running handlers up to `shutdownTimeoutMs`
+   * (then aborts their signal and leaves their entries pending), cancels
+   * scheduled retries (their entries stay pending, to be reclaimed), and
+   * resolves when the consumer has let go of everything.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    await this.started.catch(() => {});
+    if (!this.running && this.loops.length === 0) return;
+    this.running = false;
+    this.stopping.abort();
+    for (const waiter of this.slotWaiters.splice(0)) waiter();
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    const drained = Promise.all([...this.loops, ...this.inFlight.values()]).then(() => {});
+    const deadline = sleep(this.options.shutdownTimeoutMs).then(() => "timeout" as const);
+    if ((await Promise.race([drained.then(() => "drained" as const), deadline])) === "timeout") {
+      this.hardStop.abort();
+      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
+    }
+    clearInterval(this.keepAlive);
+    this.loops = [];
+    if (this.reader && this.reader !== this.store) await this.reader.close();
+  }
+
+  /** Resolves when nothing is in flight or waiting for a retry (for tests and scripts). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight.size === 0 && this.retryTimers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (this.inFlight.size === 0 && this.retryTimers.size === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private freeSlots(): number {
+    return this.options.concurrency - this.inFlight.size;
+  }
+
+  private async waitForSlot(): Promise<void> {
+    while (this.running && this.freeSlots() <= 0) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      await this.waitForSlot();
+      if (!this.running) break;
+      try {
+        const count = Math.min(this.options.batchSize, this.freeSlots());
+        const entries = await this.reader!.readNew(this.keys, this.name, count, this.options.blockMs);
+        failures = 0;
+        for (const entry of entries) this.dispatch({ ...entry, deliveries: 1 }, false);
+      } catch (error) {
+        await this.recover(error, ++failures);
+      }
+    }
+  }
+
+  private async reclaimLoop(): Promise<void> {
+    let failures = 0;
+    let lastPrune = 0;
+    while (this.running) {
+      try {
+        await this.reclaim();
+        if (Date.now() - lastPrune > this.options.pruneIdleMs / 4) {
+          lastPrune = Date.now();
+          await this.store.pruneConsumers(this.keys, this.options.pruneIdleMs, this.name);
+        }
+        failures = 0;
+      } catch (error) {
+        await this.recover(error, ++failures);
+        continue;
+      }
+      await sleep(this.options.claimIntervalMs, this.stopping.signal);
+    }
+  }
+
+  /** One pass over the pending list, claiming what has sat idle too long. */
+  private async reclaim(): Promise<void> {
+    let cursor = "0-0";
+    do {
+      const room = this.freeSlots();
+      if (room <= 0 || !this.running) return;
+      const result = await this.store.claimIdle(this.keys, this.name, this.options.claimIdleMs, cursor, Math.min(room, this.options.batchSize));
+      if (result.deleted.length > 0) {
+        this.stats.trimmed += result.deleted.length;
+        this.logger.warn?.(`${result.deleted.length} pending entr${result.deleted.length === 1 ? "y was" : "ies were"} trimmed from ${this.keys.stream} before being handled`, {
+          ids: result.deleted,
+        });
+      }
+      for (const entry of result.entries) {
+        if (this.inFlight.has(entry.id) || this.retryTimers.has(entry.id)) continue; // ours already
+        this.stats.reclaimed++;
+        this.dispatch(entry, true);
+      }
+      cursor = result.next;
+    } while (cursor !== "0-0");
+  }
+
+  private async recover(error: unknown, failures: number): Promise<void> {
+    if (!this.running) return;
+    const message = describeError(error);
+    if (message.includes("NOGROUP")) {
+      // The stream or group is gone (Redis lost its data, or someone deleted the queue): create it again.
+      (this.store as { forgetQueues?: () => void }).forgetQueues?.();
+      try {
+        await this.store.ensureQueue(this.keys);
+      } catch {
+        // reported on the next failure
+      }
+    }
+    if (failures === 1 || failures % 20 === 0) {
+      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}; retrying`, { failures });
+    }
+    await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000), this.stopping.signal);
+  }
+
+  private async touchOwn(): Promise<void> {
+    const ids = [...this.inFlight.keys(), ...this.retryTimers.keys()];
+    if (ids.length === 0) return;
+    try {
+      await this.store.touch(this.keys, this.name, ids);
+    } catch (error) {
+      this.logger.debug?.(`keep-alive failed: ${describeError(error)}`);
+    }
+  }
+
+  private dispatch(entry: DeliveredEntry, reclaimed: boolean): void {
+    this.stats.delivered++;
+    const done = this.process(entry, reclaimed)
+      .catch((error: unknown) => {
+        // A store failure while finishing: the entry stays pending and is reclaimed later.
+        this.logger.warn?.(`could not finish entry ${entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
+      })
+      .finally(() => {
+        this.inFlight.delete(entry.id);
+        this.slotWaiters.shift()?.();
+        this.checkIdle();
+      });
+    this.inFlight.set(entry.id, done);
+  }
+
+  private async process(entry: DeliveredEntry, _reclaimed: boolean): Promise<void> {
+    const decoded = decodeEntry(this.registry, entry.fields);
+    const max = this.options.retry.maxAttempts;
+    const meta = decoded.metadata;
+    if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) {
+      await this.skip(entry, this.options.expired, `${DeadLetterReason.expired}: the message's TTL of ${meta.ttl} s ran out before it was handled`, "expired");
+      return;
+    }
+    if (decoded.problem) {
+      if (decoded.problem.kind === "unknown-type") {
+        await this.skip(entry, this.options.unknownType, `${DeadLetterReason.unknownType}: ${decoded.problem.message}`, "skipped");
+      } else {
+        await this.deadLetter(entry, `${DeadLetterReason.undecodable}: ${decoded.problem.message}`);
+      }
+      return;
+    }
+    const event = decoded.event!;
+    const handler = (this.handlers as Record<string, Handler<E> | undefined>)[event.eventType] ?? this.handlers["*"];
+    if (!handler) {
+      await this.skip(entry, this.options.unhandledType, `${DeadLetterReason.noHandler}: consumer ${this.name} has no handler for ${event.eventType}`, "skipped");
+      return;
+    }
+    const context: HandlerContext = {
+      queue: this.queue,
+      streamId: entry.id,
+      deliveries: entry.deliveries,
+      maxAttempts: max,
+      headers: event.headers,
+      messageId: meta?.id,
+      signal: this.hardStop.signal,
+    };
+    try {
+      await handler(event, context);
+    } catch (error) {
+      await this.failed(entry, decoded, error);
+      return;
+    }
+    if ((await this.store.ack(this.keys, [entry.id])) > 0) this.stats.handled++;
+  }
+
+  private async failed(entry: DeliveredEntry, decoded: DecodedEntry<E>, error: unknown): Promise<void> {
+    const max = this.options.retry.maxAttempts;
+    const attempt = `(attempt ${entry.deliveries} of ${max})`;
+    if (isPermanentError(error)) {
+      await this.deadLetter(entry, `${DeadLetterReason.permanentFailure} ${attempt}: ${describeError(error)}`);
+      return;
+    }
+    if (entry.deliveries >= max) {
+      await this.deadLetter(entry, `${DeadLetterReason.handlerFailed} ${attempt}: ${describeError(error)}`);
+      return;
+    }
+    if (!this.running) return; // stays pending; reclaimed by another consumer
+    const delay = retryDelay(this.options.retry, entry.deliveries);
+    this.stats.retried++;
+    this.logger.debug?.(`handler for ${decoded.eventType} failed ${attempt}; retrying in ${delay} ms`, { id: entry.id });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(entry.id);
+      void this.retry(entry.id);
+    }, delay);
+    this.retryTimers.set(entry.id, timer);
+  }
+
+  private async retry(id: string): Promise<void> {
+    if (!this.running) return this.checkIdle();
+    try {
+      const claimed = await this.store.claimOne(this.keys, this.name, id, 0);
+      if (claimed.status === "claimed") this.dispatch(claimed.entry, false);
+      else if (claimed.status === "deleted") this.stats.trimmed++;
+    } catch (error) {
+      this.logger.warn?.(`could not claim entry ${id} for a retry: ${describeError(error)}; it stays pending and will be reclaimed`);
+    }
+    this.checkIdle();
+  }
+
+  private async skip(entry: StreamEntry, policy: SkipPolicy, reason: string, counter: "expired" | "skipped"): Promise<void> {
+    if (policy === "dead-letter") {
+      if (await this.moveToDlq(entry, reason)) {
+        if (counter === "expired") this.stats.expired++;
+        else this.stats.deadLettered++;
+      }
+      return;
+    }
+    if ((await this.store.ack(this.keys, [entry.id])) > 0) this.stats[counter]++;
+    this.logger.debug?.(`acknowledged entry ${entry.id} of ${this.queue} without handling: ${reason}`);
+  }
+
+  private async deadLetter(entry: StreamEntry, reason: string): Promise<void> {
+    if (await this.moveToDlq(entry, reason)) this.stats.deadLettered++;
+  }
+
+  private async moveToDlq(entry: StreamEntry, reason: string): Promise<boolean> {
+    const now = Date.now() / 1000;
+    const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pyFloat(now), reason }, now);
+    const id = await this.store.deadLetter(this.keys, this.name, entry.id, fields, this.maxLength);
+    if (id === undefined) {
+      this.logger.debug?.(`entry ${entry.id} of ${this.queue} is no longer this consumer's; not moved`);
+      return false;
+    }
+    this.logger.info?.(`moved entry ${entry.id} of ${this.queue} to the DLQ as ${id}: ${reason}`);
+    return true;
+  }
+}
