@@ -6,11 +6,18 @@
 
 /**
  * Append entries (one or more streams), each with its expiry in the stream's
- * `:expiry` set when it has one.
+ * `:expiry` set when it has one. Every key is checked first, so that a
+ * failure writes nothing.
  * KEYS: stream1, expiry1, stream2, expiry2, …
  * ARGV: maxlen, then per entry: field count, fields…, expireAt ('' for none).
  */
 export const APPEND = `
+for i = 1, #KEYS, 2 do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'stream' and t ~= 'none' then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. t .. ', not a stream; nothing was written')
+  end
+end
 local maxlen = ARGV[1]
 local pos = 2
 local ids = {}

@@ -275,9 +275,12 @@ export class Consumer<E extends Event = Event> {
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
-    const drained = Promise.all([...this.loops, ...this.inFlight.values()]).then(() => {});
-    const deadline = sleep(this.options.shutdownTimeoutMs).then(() => "timeout" as const);
-    if ((await Promise.race([drained.then(() => "drained" as const), deadline])) === "timeout") {
+    const drained = Promise.all([...this.loops, ...this.inFlight.values()]).then(() => "drained" as const);
+    const cancel = new AbortController();
+    const deadline = sleep(this.options.shutdownTimeoutMs, cancel.signal).then(() => "timeout" as const);
+    const outcome = await Promise.race([drained, deadline]);
+    cancel.abort();
+    if (outcome === "timeout") {
       this.hardStop.abort();
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
     }

@@ -125,19 +125,16 @@ export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields:
   const data = fields.get(EntryField.data);
   if (data !== undefined) {
     if (data.length > registry.decodeOptions.maxBytes) {
-      return problem("json", undefined, undefined, {
-        kind: "undecodable",
-        message: `too-large: data is ${data.length} bytes, over the limit of ${registry.decodeOptions.maxBytes}`,
-      });
+      return unreadable(fields, `too-large: data is ${data.length} bytes, over the limit of ${registry.decodeOptions.maxBytes}`);
     }
     let value: unknown;
     try {
       value = parseJson(data.toString("utf8"));
     } catch (error) {
-      return problem("json", undefined, undefined, { kind: "undecodable", message: `data is not JSON: ${String(error)}` });
+      return unreadable(fields, `data is not JSON: ${String(error)}`);
     }
     if (!isObject(value)) {
-      return problem("json", undefined, undefined, { kind: "undecodable", message: "data is not a JSON object" });
+      return unreadable(fields, "data is not a JSON object");
     }
     const meta = readMetadata(value[EntryField.metadata]);
     const eventType = typeof value["event_type"] === "string" ? value["event_type"] : undefined;
@@ -201,13 +198,17 @@ function finish<E extends Event>(
   return { format, eventType, metadata, ...base, event: undefined, problem: p };
 }
 
-function problem<E extends Event>(
-  format: EntryFormat,
-  eventType: string | undefined,
-  metadata: EntryMetadata | undefined,
-  p: EntryProblem,
-): DecodedEntry<E> {
-  return { format, eventType, metadata, failures: [], requeues: [], event: undefined, problem: p };
+/** An entry whose `data` cannot be read: its history, if any, is in fields of its own (see {@link movedFields}). */
+function unreadable<E extends Event>(fields: EntryFields, message: string): DecodedEntry<E> {
+  return {
+    format: "json",
+    eventType: undefined,
+    metadata: readMetadata(jsonField(fields, EntryField.metadata)),
+    failures: list(jsonField(fields, EntryField.failures)),
+    requeues: list(jsonField(fields, EntryField.requeues)),
+    event: undefined,
+    problem: { kind: "undecodable", message },
+  };
 }
 
 /**
