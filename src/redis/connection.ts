@@ -29,6 +29,8 @@ export function redactUrl(url: string): string {
 }
 
 export interface OpenOptions {
+  /** More ioredis options, merged over those a URL gives (TLS certificates, say). */
+  readonly redisOptions?: RedisOptions;
   /** How long to wait for the first connection, in ms. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** Let commands wait for a reconnection indefinitely (consumers) rather than failing after ioredis's retries. */
@@ -44,6 +46,7 @@ export interface OpenOptions {
 export async function openRedis(connection: RedisConnection, options: OpenOptions = {}): Promise<Redis> {
   const timeout = options.connectTimeoutMs ?? 5000;
   const common: RedisOptions = {
+    ...options.redisOptions,
     protocol: 2,
     lazyConnect: true,
     enableAutoPipelining: false,

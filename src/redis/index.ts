@@ -3,6 +3,7 @@
  * {@link StreamTransport} to publish, consume and operate queues, and an
  * {@link EventBus} on top of it.
  */
+import type { RedisOptions } from "ioredis";
 import type { Event } from "../event.js";
 import type { EventRegistry } from "../registry.js";
 import type { TransportOptions } from "../transport/options.js";
@@ -11,6 +12,7 @@ import { defaultRedisUrl, openRedis, type RedisConnection } from "./connection.j
 import { RedisStore } from "./redis-store.js";
 
 export * from "../transport/index.js";
+export { EventwireError, TransportError, isEventwireError } from "../errors.js";
 export { RedisStore } from "./redis-store.js";
 export { RedisUnavailableError, defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
 export type { RedisConnection } from "./connection.js";
@@ -31,6 +33,8 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
    * @defaultValue 5000
    */
   readonly connectTimeoutMs?: number;
+  /** More ioredis options, merged over those the URL gives: TLS certificates (`tls: { ca }`), timeouts, a name. */
+  readonly redisOptions?: RedisOptions;
 }
 
 /**
@@ -39,7 +43,10 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
  * connected, the transport reconnects by itself after Redis restarts.
  */
 export async function connectRedis<E extends Event>(options: RedisTransportOptions<E>): Promise<StreamTransport<E>> {
-  const { registry, connection, connectTimeoutMs, ...transportOptions } = options;
-  const client = await openRedis(connection ?? defaultRedisUrl(), connectTimeoutMs === undefined ? {} : { connectTimeoutMs });
+  const { registry, connection, connectTimeoutMs, redisOptions, ...transportOptions } = options;
+  const client = await openRedis(connection ?? defaultRedisUrl(), {
+    ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
+    ...(redisOptions === undefined ? {} : { redisOptions }),
+  });
   return new StreamTransport<E>(new RedisStore(client, "quit"), registry, transportOptions);
 }

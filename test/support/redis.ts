@@ -31,6 +31,10 @@ export async function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** Turn on the append-only file, so that data survives a restart. Default false. */
   readonly appendOnly?: boolean;
+  /** More redis-server arguments (users, TLS). With `tls`, the port given is the TLS port and plain TCP is off. */
+  readonly args?: readonly string[];
+  /** Serve TLS only, with these PEM files. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** A redis-server process the test owns. */
@@ -63,8 +67,11 @@ export class RedisServer {
   }
 
   private async startProcess(): Promise<void> {
+    const tls = this.options.tls;
     const args = [
-      "--port", String(this.port),
+      ...(tls
+        ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-auth-clients", "no"]
+        : ["--port", String(this.port)]),
       "--bind", "127.0.0.1",
       "--dir", this.dir,
       "--save", "",
@@ -72,6 +79,7 @@ export class RedisServer {
       "--appendfsync", "always",
       "--daemonize", "no",
       "--loglevel", "warning",
+      ...(this.options.args ?? []),
     ];
     const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "ignore", "pipe"] });
     this.process = child;
@@ -80,7 +88,7 @@ export class RedisServer {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`redis-server exited at start: ${stderr}`);
-      if (await ping(this.port)) return;
+      if (tls ? await listening(this.port) : await ping(this.port)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`redis-server did not answer on port ${this.port} within 10 s: ${stderr}`);
@@ -109,6 +117,19 @@ export class RedisServer {
   }
 }
 
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    import("node:net").then(({ connect }) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  });
+}
+
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     import("node:net").then(({ connect }) => {
@@ -117,7 +138,8 @@ function ping(port: number): Promise<boolean> {
       socket.once("connect", () => socket.write("PING\r\n"));
       socket.once("data", (d) => {
         socket.destroy();
-        resolve(d.toString().startsWith("+PONG"));
+        // +PONG, or -NOAUTH from a server that wants a password: either way it is up
+        resolve(d.toString().startsWith("+PONG") || d.toString().startsWith("-NOAUTH"));
       });
       socket.once("error", () => resolve(false));
       socket.once("timeout", () => {
