@@ -18,12 +18,17 @@ export const text = fc.oneof(fc.string({ unit: "binary", maxLength: 24 }), fc.st
  * field equal to 0, and -0 === 0, so -0 is never written and decodes as 0;
  * the generators map it to 0.
  */
-export const double = fc.double().map((d) => (Object.is(d, -0) ? 0 : d));
+export const double = fc
+  .oneof(
+    { arbitrary: fc.double(), weight: 4 },
+    { arbitrary: fc.constantFrom(0, -1.5, 0.1, NaN, Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -1e-300, 2 ** 53 + 2), weight: 1 },
+  )
+  .map((d) => (Object.is(d, -0) ? 0 : d));
 
 /** A timestamp: any finite double (-0 mapped to 0, which is all JSON can carry: JSON.stringify(-0) is "0"). */
 export const timestamp = fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d));
 
-export const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+export const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -1, -(2 ** 31), 2 ** 31 - 1));
 
 /** Header names and values; never `__proto__`, which eventwire refuses. */
 export const headers = fc.dictionary(
