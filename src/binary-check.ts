@@ -185,9 +185,13 @@ export function skipField(
       cursor.pos += size;
       return;
     }
-    case WireType.LEN:
-      cursor.pos += readLength(buf, cursor, end, path);
+    case WireType.LEN: {
+      // Not `cursor.pos += readLength(...)`: that reads cursor.pos before
+      // readLength moves it past the length prefix.
+      const len = readLength(buf, cursor, end, path);
+      cursor.pos += len;
       return;
+    }
     case WireType.SGROUP: {
       if (depth + 1 > maxDepth) {
         throw new DecodeError("too-deep", `groups nest deeper than maxDepth ${maxDepth}`, { path });

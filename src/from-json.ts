@@ -213,7 +213,10 @@ function readMessage(
 }
 
 function checkMapKey(type: number, key: string, path: string): void {
-  if (type === FieldType.STRING) return;
+  if (type === FieldType.STRING) {
+    if (key.isWellFormed()) return;
+    throw new DecodeError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", { path });
+  }
   if (type === FieldType.BOOL) {
     if (key === "true" || key === "false") return;
   } else if (INTEGER.test(key) && scalarProblem(type, Number(key)) === undefined) {

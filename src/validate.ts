@@ -93,7 +93,13 @@ export function validateMessage(schema: MessageSchema, message: unknown, path: s
         if (key === "__proto__") {
           throw new EventValidationError("invalid-value", "the map key __proto__ is not allowed", { path: at });
         }
-        validateValue(field.mapValue, (value as Record<string, unknown>)[key], `${at}[${JSON.stringify(key)}]`);
+        const keyAt = `${at}[${JSON.stringify(key)}]`;
+        if (field.mapKey === FieldType.STRING && !key.isWellFormed()) {
+          throw new EventValidationError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", {
+            path: keyAt,
+          });
+        }
+        validateValue(field.mapValue, (value as Record<string, unknown>)[key], keyAt);
       }
     } else if (field.repeated) {
       if (!Array.isArray(value)) {

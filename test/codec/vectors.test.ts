@@ -1,0 +1,53 @@
+// The golden vectors: the codec makes exactly the committed files from the
+// inputs in test/vectors/inputs.ts, and decodes them back to those events.
+// After a deliberate change to the encoding, `npm run vectors` rewrites them.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { shopRegistry } from "eventwire/shop";
+import { vectorEvents, vectorFiles } from "../vectors/inputs.js";
+
+const dir = fileURLToPath(new URL("../vectors/", import.meta.url));
+const events = vectorEvents();
+
+describe("golden vectors", () => {
+  test("there is one .bin and one .json per event type, and nothing else", () => {
+    const expected = shopRegistry.names.flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts").sort();
+    assert.deepEqual(readdirSync(dir).sort(), expected);
+    assert.deepEqual(events.map((e) => e.eventType).sort(), [...shopRegistry.names].sort());
+  });
+
+  test("the inputs cover what the vectors are for", () => {
+    for (const e of events) assert.ok(Object.keys(e.headers).length >= 2, `${e.eventType} has headers`);
+    const order = events.find((e) => e.eventType === "OrderCreatedEvent");
+    assert.ok(order?.eventType === "OrderCreatedEvent" && order.payload.items.length >= 2 && order.payload.items.length <= 3);
+    const all = JSON.stringify(events);
+    assert.ok(/[^\x00-\x7f]/.test(all), "a non-ASCII string");
+    assert.ok([...all].some((c) => c.codePointAt(0)! > 0xffff), "a character outside the BMP");
+    assert.ok(events.some((e) => Object.keys(e.headers).some((k) => /[^\x00-\x7f]/.test(k))), "a non-ASCII header name");
+  });
+
+  for (const e of events) {
+    describe(e.eventType, () => {
+      const bin = new Uint8Array(readFileSync(`${dir}${e.eventType}.bin`));
+      const json = readFileSync(`${dir}${e.eventType}.json`);
+      const made = vectorFiles(e);
+
+      test(".bin is byte for byte the codec's binary encoding", () => {
+        assert.ok(bin.length > 0);
+        assert.deepEqual(made.bin, bin, "run `npm run vectors` after a deliberate change to the encoding");
+      });
+
+      test(".json is byte for byte the codec's JSON encoding", () => {
+        assert.deepEqual(Buffer.from(made.json, "utf8"), json, "run `npm run vectors` after a deliberate change to the encoding");
+      });
+
+      test("both decode to the input event", () => {
+        assert.deepEqual(shopRegistry.fromBinary(bin), e);
+        assert.deepEqual(shopRegistry.fromJson(new Uint8Array(json)), e);
+        assert.deepEqual(shopRegistry.fromJson(json.toString("utf8")), e);
+      });
+    });
+  }
+});
