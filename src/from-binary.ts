@@ -66,6 +66,7 @@ export function fromBinary(lookup: TypeLookup, bytes: Uint8Array, options: Decod
     if (wireType === WireType.I64) {
       if (cursor.pos + 8 > end) throw new DecodeError("malformed-binary", "the input ends inside the timestamp (truncated?)");
       timestamp = view.getFloat64(cursor.pos, true);
+      if (timestamp === 0) timestamp = 0; // negative zero reads as zero, as in JSON
       cursor.pos += 8;
       continue;
     }

@@ -61,10 +61,17 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** Quotes the bare words NaN, Infinity and -Infinity outside of strings. */
+/**
+ * Quotes the bare words NaN, Infinity and -Infinity where a value stands
+ * (never as an object key), outside of strings.
+ */
 function quoteNonFinite(text: string): string {
   let out = "";
   let last = 0;
+  // containers open around the current position: true for an object
+  const objects: boolean[] = [];
+  // in an object: whether a value (after ':') is expected rather than a key
+  let valuePosition = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
@@ -76,12 +83,27 @@ function quoteNonFinite(text: string): string {
       }
       continue;
     }
-    for (const word of ["-Infinity", "Infinity", "NaN"]) {
-      if (text.startsWith(word, i)) {
-        out += text.slice(last, i) + '"' + word + '"';
-        i += word.length - 1;
-        last = i + 1;
-        break;
+    if (c === 0x7b) {
+      objects.push(true);
+      valuePosition = false;
+    } else if (c === 0x5b) {
+      objects.push(false);
+      valuePosition = true;
+    } else if (c === 0x7d || c === 0x5d) {
+      objects.pop();
+      valuePosition = true;
+    } else if (c === 0x3a) {
+      valuePosition = true;
+    } else if (c === 0x2c) {
+      valuePosition = objects.at(-1) !== true;
+    } else if (valuePosition && (c === 0x4e || c === 0x49 || c === 0x2d)) {
+      for (const word of ["-Infinity", "Infinity", "NaN"]) {
+        if (text.startsWith(word, i)) {
+          out += text.slice(last, i) + '"' + word + '"';
+          i += word.length - 1;
+          last = i + 1;
+          break;
+        }
       }
     }
   }

@@ -1,3 +1,8 @@
+import { EventwireError } from "./errors.js";
+
+/** The deepest nesting a decoder accepts, whatever the options say. */
+export const MAX_DEPTH = 100;
+
 /** Limits that protect a decoder from hostile or broken input. */
 export interface DecodeOptions {
   /**
@@ -8,7 +13,8 @@ export interface DecodeOptions {
   readonly maxBytes: number;
   /**
    * How deep messages may nest inside the payload (the payload itself is
-   * depth 1). Deeper input is rejected with code `too-deep`.
+   * depth 1). Deeper input is rejected with code `too-deep`. At most 100
+   * (the generated decoders' own limit).
    * @defaultValue 64
    */
   readonly maxDepth: number;
@@ -27,8 +33,11 @@ export function decodeOptions(base: DecodeOptions, given: Partial<DecodeOptions>
   for (const key of ["maxBytes", "maxDepth"] as const) {
     const v = merged[key];
     if (!Number.isSafeInteger(v) || v < 1) {
-      throw new RangeError(`DecodeOptions.${key} must be a positive integer, got ${String(v)}`);
+      throw new EventwireError("invalid-option", `DecodeOptions.${key} must be a positive integer, got ${String(v)}`);
     }
+  }
+  if (merged.maxDepth > MAX_DEPTH) {
+    throw new EventwireError("invalid-option", `DecodeOptions.maxDepth must be at most ${MAX_DEPTH}, got ${merged.maxDepth}`);
   }
   return merged;
 }

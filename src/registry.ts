@@ -127,22 +127,19 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
         path: "event_id",
       });
     }
-    const timestamp = base.timestamp ?? Date.now() / 1000;
+    let timestamp = base.timestamp ?? Date.now() / 1000;
     if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) {
       throw new EventValidationError("invalid-value", `timestamp must be a finite number of seconds, got ${String(timestamp)}`, {
         path: "timestamp",
       });
     }
+    if (timestamp === 0) timestamp = 0; // no negative zero: JSON cannot carry it
     const headers = copyHeaders(base.headers);
-    let message: object;
-    try {
-      message = registered.type.fromPartial(payload as never);
-    } catch (cause) {
-      throw new EventValidationError("invalid-value", `the payload does not fit ${registered.fullName}: ${String(cause)}`, {
-        cause,
-      });
-    }
-    validateMessage(registered.schema, message, "");
+    // The input is checked before the generated `fromPartial` fills in the
+    // defaults, which would otherwise drop unknown properties and coerce
+    // some values silently.
+    validateMessage(registered.schema, payload, "", true);
+    const message = registered.type.fromPartial(payload as never);
     return Object.freeze({
       eventId,
       timestamp,

@@ -149,6 +149,8 @@ export interface MessageSchema {
   readonly byNumber: ReadonlyMap<number, FieldSchema>;
   /** Fields by `.proto` name and by JSON name. */
   readonly byJsonKey: ReadonlyMap<string, FieldSchema>;
+  /** Fields by their property name in the generated TypeScript type. */
+  readonly byLocalName: ReadonlyMap<string, FieldSchema>;
   readonly isMapEntry: boolean;
 }
 
@@ -234,12 +236,14 @@ export class SchemaPool {
     const fields: FieldSchema[] = [];
     const byNumber = new Map<number, FieldSchema>();
     const byJsonKey = new Map<string, FieldSchema>();
+    const byLocalName = new Map<string, FieldSchema>();
     const schema: MessageSchema = {
       fullName,
       type: type as MessageType<object>,
       fields,
       byNumber,
       byJsonKey,
+      byLocalName,
       isMapEntry,
     };
     // Registered before its fields are compiled, so recursive types resolve.
@@ -259,6 +263,7 @@ export class SchemaPool {
       byNumber.set(field.number, field);
       byJsonKey.set(field.name, field);
       byJsonKey.set(field.jsonName, field);
+      byLocalName.set(field.localName, field);
     });
     return schema;
   }

@@ -4,11 +4,11 @@ import type { Event } from "./event.js";
 import type { RegisteredType } from "./registered-type.js";
 
 /**
- * Encodes an event as an `EventEnvelope`. The output is canonical: fields in
- * number order, values equal to their default left out, headers sorted by
- * name (in Unicode code point order, which is UTF-8 byte order) with key and
- * value always written, as protoc's deterministic serialization does, so the
- * same event always gives the same bytes, in every language.
+ * Encodes an event as an `EventEnvelope`: envelope fields in number order,
+ * values equal to their default left out, headers sorted by name (in
+ * Unicode code point order, which is UTF-8 byte order) with key and value
+ * always written, as protoc's deterministic serialization does. The payload
+ * is written by its generated encoder: fields in declaration order.
  */
 export function toBinary(registered: RegisteredType, event: Event): Uint8Array {
   const writer = new BinaryWriter();

@@ -71,20 +71,32 @@ export function child(path: string, name: string): string {
 }
 
 /**
- * Checks that a message value (as the generated `fromPartial` returns it)
- * holds values of the declared types throughout; throws
- * {@link EventValidationError} naming the first field that does not.
+ * Checks that a message value holds values of the declared types throughout;
+ * throws {@link EventValidationError} naming the first field that does not.
+ * With `partial` (a caller's input to `create`), fields may be left out, but
+ * a property that names no field is an error, so that a misspelt field is
+ * not silently dropped.
  */
-export function validateMessage(schema: MessageSchema, message: unknown, path: string): void {
+export function validateMessage(schema: MessageSchema, message: unknown, path: string, partial = false): void {
   if (typeof message !== "object" || message === null || Array.isArray(message)) {
     throw new EventValidationError("invalid-value", `expected a ${schema.fullName} object, got ${describe(message)}`, {
       path,
     });
   }
   const record = message as Record<string, unknown>;
+  if (partial) {
+    for (const key of Object.keys(record)) {
+      if (!schema.byLocalName.has(key)) {
+        throw new EventValidationError("invalid-value", `${schema.fullName} has no field ${JSON.stringify(key)}`, {
+          path: child(path, key),
+        });
+      }
+    }
+  }
   for (const field of schema.fields) {
     const value = record[field.localName];
     const at = child(path, field.name);
+    if (value === undefined && (partial || field.presence)) continue;
     if (field.mapValue) {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new EventValidationError("invalid-value", `expected a map object, got ${describe(value)}`, { path: at });
@@ -99,24 +111,22 @@ export function validateMessage(schema: MessageSchema, message: unknown, path: s
             path: keyAt,
           });
         }
-        validateValue(field.mapValue, (value as Record<string, unknown>)[key], keyAt);
+        validateValue(field.mapValue, (value as Record<string, unknown>)[key], keyAt, partial);
       }
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
         throw new EventValidationError("invalid-value", `expected an array, got ${describe(value)}`, { path: at });
       }
-      value.forEach((item, i) => validateValue(field, item, `${at}[${i}]`));
-    } else if (value === undefined && field.presence) {
-      continue;
+      value.forEach((item, i) => validateValue(field, item, `${at}[${i}]`, partial));
     } else {
-      validateValue(field, value, at);
+      validateValue(field, value, at, partial);
     }
   }
 }
 
-function validateValue(schema: ValueSchema, value: unknown, path: string): void {
+function validateValue(schema: ValueSchema, value: unknown, path: string, partial: boolean): void {
   if (schema.message) {
-    validateMessage(schema.message, value, path);
+    validateMessage(schema.message, value, path, partial);
     return;
   }
   const problem = scalarProblem(schema.type, value);

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { createRegistry, DecodeError, isDecodeError, type EventwireErrorCode } from "eventwire";
+import { createRegistry, DecodeError, isDecodeError, isEventwireError, type EventwireErrorCode } from "eventwire";
 import { OrderCreatedEvent, OrderShippedEvent, PaymentProcessedEvent, shopRegistry, type ShopEvent } from "eventwire/shop";
 import { EventEnvelope } from "../../gen/eventwire/envelope/v1/envelope.js";
 import { protoMetadata as shopFile } from "../../gen/eventwire/shop/v1/events.js";
@@ -265,6 +265,7 @@ describe("binary decoding refuses bad input with a typed error", () => {
     const bad = shopRegistry.tryFromBinary("not bytes" as unknown as Uint8Array);
     assert.equal(bad.ok, false);
     if (!bad.ok) isError(DecodeError, "malformed-binary")(bad.error);
-    assert.throws(() => shopRegistry.tryFromBinary(good, { maxBytes: 0 }), RangeError);
+    assert.throws(() => shopRegistry.tryFromBinary(good, { maxBytes: 0 }), (e: unknown) => isEventwireError(e, "invalid-option"));
+    assert.throws(() => shopRegistry.tryFromBinary(good, { maxDepth: 101 }), (e: unknown) => isEventwireError(e, "invalid-option"));
   });
 });
