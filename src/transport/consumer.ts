@@ -289,6 +289,24 @@ export class Consumer<E extends Event = Event> {
     if (this.reader && this.reader !== this.store) await this.reader.close();
   }
 
+  /**
+   * Resolves when the queue's group has nothing left to read and nothing
+   * pending, and this consumer nothing in flight or waiting for a retry: the
+   * queue is drained (for scripts, examples and tests; a service keeps
+   * running). Entries a dead consumer left pending count until they are
+   * reclaimed.
+   */
+  async drain(pollMs = 10): Promise<void> {
+    await this.start();
+    for (;;) {
+      if (this.inFlight.size === 0 && this.retryTimers.size === 0) {
+        const info = await this.store.info(this.keys);
+        if (info.pending === 0 && (info.lag ?? 0) === 0 && this.inFlight.size === 0) return;
+      }
+      await sleep(pollMs);
+    }
+  }
+
   /** Resolves when nothing is in flight or waiting for a retry (for tests and scripts). */
   whenIdle(): Promise<void> {
     if (this.inFlight.size === 0 && this.retryTimers.size === 0) return Promise.resolve();
