@@ -276,8 +276,13 @@ export class Consumer<E extends Event = Event> {
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     const drained = Promise.all([...this.loops, ...this.inFlight.values()]).then(() => {});
-    const deadline = sleep(this.options.shutdownTimeoutMs).then(() => "timeout" as const);
-    if ((await Promise.race([drained.then(() => "drained" as const), deadline])) === "timeout") {
+    // The deadline's timer is cleared once the race is decided: left running,
+    // it would keep the process alive for up to shutdownTimeoutMs after stop().
+    const deadlineTimer = new AbortController();
+    const deadline = sleep(this.options.shutdownTimeoutMs, deadlineTimer.signal).then(() => "timeout" as const);
+    const outcome = await Promise.race([drained.then(() => "drained" as const), deadline]);
+    deadlineTimer.abort();
+    if (outcome === "timeout") {
       this.hardStop.abort();
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
     }
