@@ -314,7 +314,10 @@ export class RedisStore implements EntryStore {
   }
 
   async close(): Promise<void> {
-    for (const d of this.duplicates.splice(0)) d.disconnect();
+    // A duplicate its consumer has closed already is left alone: disconnecting
+    // an ended ioredis client again arms a 2 s socket timer that nothing
+    // clears, which would keep the process alive after close().
+    for (const d of this.duplicates.splice(0)) if (d.status !== "end") d.disconnect();
     if (this.owned === "disconnect") this.client.disconnect();
     else if (this.owned === "quit") {
       try {

@@ -32,3 +32,14 @@ test("after stop() and close(), no timer of the consumer is left running", async
   await new Promise((r) => setTimeout(r, 300)); // what closing sockets takes
   assert.equal(timers(), before, "a timer outlives the consumer (the process would not exit until it fires)");
 });
+
+test("closing a transport whose consumers stopped a while ago leaves no timer either", async () => {
+  const before = timers();
+  const transport = await connectRedis({ registry: shopRegistry, connection: server.url, logger: silentLogger });
+  const consumer = await transport.consume("payments", { "*": () => {} }, { blockMs: 50, shutdownTimeoutMs: 3_000 });
+  await consumer.stop();
+  await new Promise((r) => setTimeout(r, 200)); // the consumer's own connection is closed by now
+  await transport.close();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(timers(), before, "a timer outlives the transport (the process would not exit until it fires)");
+});
