@@ -9,6 +9,7 @@ import {
   defaultRetryPolicy,
   positive,
   retryDelay,
+  type ConsumerInit,
   type ConsumerOptions,
   type Logger,
   type SkipPolicy,
@@ -118,8 +119,8 @@ export const defaultConsumerOptions = (): ConsumerOptions => ({
 });
 
 /** Fills in and checks consumer options. */
-export function consumerOptions(given: Partial<ConsumerOptions> = {}): ConsumerOptions {
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<ConsumerOptions>;
+export function consumerOptions(given: ConsumerInit = {}): ConsumerOptions {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ConsumerInit;
   const options: ConsumerOptions = {
     ...defaultConsumerOptions(),
     ...defined,
