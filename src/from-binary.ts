@@ -1,95 +1,172 @@
-import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { validate as isUuid } from "uuid";
-import { checkMessage, readLength, readTag, skipField } from "./binary-check.js";
-import { DecodeError, EventwireError } from "./errors.js";
-import { deepFreeze, type Event } from "./event.js";
+import { skipField } from "./binary-check.js";
+import { DecodeError } from "./errors.js";
+import type { Event } from "./event.js";
 import type { DecodeOptions } from "./options.js";
-import type { TypeLookup } from "./registered-type.js";
 import { WireType } from "./schema.js";
+import type { BinaryType } from "./to-binary.js";
+import { beginInput, endInput, placeFault, reader, rf64, rlen, rtag, text, WireFault } from "./wire.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Resolves a wire name or a fully qualified name to its type and codec. */
+export interface BinaryLookup {
+  get(eventType: string): BinaryType | undefined;
+}
 
-/** The generated decoders read through this: strings must be valid UTF-8. */
-class StrictReader extends BinaryReader {
-  override string(): string {
-    try {
-      return super.string(true);
-    } catch (cause) {
-      throw new DecodeError("invalid-utf8", "a string field is not valid UTF-8", { path: "payload", cause });
+/**
+ * The types of a registry by name, also found straight from the bytes of a
+ * wire name (without making a string of them first).
+ */
+export class BinaryTypes implements BinaryLookup {
+  private readonly byName: ReadonlyMap<string, BinaryType>;
+  /** Types by the UTF-8 length of their wire name: the bytes to compare, and the type. */
+  private readonly byLength: (readonly (readonly [Uint8Array, BinaryType])[] | undefined)[] = [];
+
+  constructor(byName: ReadonlyMap<string, BinaryType>) {
+    this.byName = byName;
+    for (const type of new Set(byName.values())) {
+      const bytes = new TextEncoder().encode(type.registered.name);
+      const list = (this.byLength[bytes.length] ??= []) as (readonly [Uint8Array, BinaryType])[];
+      list.push([bytes, type]);
     }
+  }
+
+  get(eventType: string): BinaryType | undefined {
+    return this.byName.get(eventType);
+  }
+
+  /** The type whose wire name is `bytes[start, end)`, if any. */
+  match(bytes: Uint8Array, start: number, end: number): BinaryType | undefined {
+    const candidates = this.byLength[end - start];
+    if (candidates === undefined) return undefined;
+    next: for (const [name, type] of candidates) {
+      for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) continue next;
+      return type;
+    }
+    return undefined;
   }
 }
 
-const ENVELOPE_FIELDS: Record<number, { name: string; wireType: number }> = {
-  1: { name: "event_id", wireType: WireType.LEN },
-  2: { name: "timestamp", wireType: WireType.I64 },
-  3: { name: "event_type", wireType: WireType.LEN },
-  4: { name: "payload", wireType: WireType.LEN },
-  5: { name: "headers", wireType: WireType.LEN },
-};
+/** 1 for the bytes of the hexadecimal digits, either case. */
+const HEX = new Uint8Array(256);
+for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
+
+/**
+ * True when `bytes[start, end)` is a UUID as the uuid package's `validate`
+ * accepts it: 8-4-4-4-12 hexadecimal digits in either case, version 1 to 8
+ * and variant 10xx, or the nil or the max UUID.
+ */
+export function isUuidBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== 36) return false;
+  if (bytes[start + 8] !== 0x2d || bytes[start + 13] !== 0x2d || bytes[start + 18] !== 0x2d || bytes[start + 23] !== 0x2d) return false;
+  let hex = 0;
+  for (let i = 0; i < 36; i++) hex += HEX[bytes[start + i]!]!;
+  if (hex !== 32) return false;
+  const version = bytes[start + 14]!;
+  const variant = bytes[start + 19]! | 0x20;
+  if (version >= 0x31 && version <= 0x38 && (variant === 0x38 || variant === 0x39 || variant === 0x61 || variant === 0x62)) return true;
+  // the nil UUID and the max UUID
+  let zeros = 0;
+  let fs = 0;
+  for (let i = 0; i < 36; i++) {
+    const c = bytes[start + i]! | 0x20;
+    if (c === 0x30) zeros++;
+    else if (c === 0x66) fs++;
+  }
+  return zeros === 32 || fs === 32;
+}
+
+const ENVELOPE_FIELDS: readonly (readonly [string, number] | undefined)[] = [
+  undefined,
+  ["event_id", WireType.LEN],
+  ["timestamp", WireType.I64],
+  ["event_type", WireType.LEN],
+  ["payload", WireType.LEN],
+  ["headers", WireType.LEN],
+];
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Decodes an `EventEnvelope` and the payload it carries into a frozen event.
  * Throws {@link DecodeError} on any input that is not exactly that.
  */
-export function fromBinary(lookup: TypeLookup, bytes: Uint8Array, options: DecodeOptions): Event {
-  if (!(bytes instanceof Uint8Array)) {
+export function fromBinary(lookup: BinaryTypes, bytes: Uint8Array, options: DecodeOptions): Event {
+  if (!(bytes instanceof Uint8Array) || !ArrayBuffer.isView(bytes)) {
     throw new DecodeError("malformed-binary", `expected a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
   }
   if (bytes.length > options.maxBytes) {
     throw new DecodeError("too-large", `the input is ${bytes.length} bytes, over the limit of ${options.maxBytes}`);
   }
+  const previous = beginInput(bytes, options.maxDepth);
+  try {
+    return readEnvelope(lookup, bytes, options);
+  } catch (error) {
+    throw placeFault(error, "", 0);
+  } finally {
+    endInput(previous);
+  }
+}
+
+function readEnvelope(lookup: BinaryTypes, bytes: Uint8Array, options: DecodeOptions): Event {
   let eventId: string | undefined;
+  let eventIdIsUuid = false;
   let timestamp = 0;
   let eventType: string | undefined;
+  let type: BinaryType | undefined;
   let payloadStart = 0;
   let payloadEnd = 0;
-  const headers: Record<string, string> = {};
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const cursor = { pos: 0 };
+  let headers: Record<string, string> | undefined;
   const end = bytes.length;
-  while (cursor.pos < end) {
-    const tag = readTag(bytes, cursor, end, "");
-    const fieldNo = tag >>> 3;
-    const wireType = tag & 7;
-    const known = ENVELOPE_FIELDS[fieldNo];
-    if (known === undefined) {
-      skipField(bytes, cursor, end, wireType, fieldNo, 0, options.maxDepth, "");
-      continue;
+  let p = 0;
+  while (p < end) {
+    let tag = bytes[p]!;
+    if (tag < 0x80) p++;
+    else {
+      tag = rtag(bytes, p, end);
+      p = reader.pos;
     }
-    if (wireType !== known.wireType) {
-      throw new DecodeError(
-        "invalid-wire-type",
-        `envelope field ${known.name} (number ${fieldNo}) arrived with wire type ${wireType}, expected ${known.wireType}`,
-      );
+    switch (tag) {
+      case 10: {
+        const len = rlen(bytes, p, end);
+        p = reader.pos;
+        eventIdIsUuid = isUuidBytes(bytes, p, p + len);
+        const whole = reader.latin1;
+        // (a UUID is ASCII: it can be cut from the input's text as it is)
+        eventId = eventIdIsUuid && whole !== null ? whole.substring(p, p + len) : text(bytes, p, p + len, "event_id");
+        p += len;
+        continue;
+      }
+      case 17:
+        if (end - p < 8) throw new WireFault("malformed-binary", "the input ends inside the timestamp (truncated?)");
+        timestamp = rf64(bytes, p);
+        if (timestamp === 0) timestamp = 0; // negative zero reads as zero, as in JSON
+        p += 8;
+        continue;
+      case 26: {
+        const len = rlen(bytes, p, end);
+        p = reader.pos;
+        type = lookup.match(bytes, p, p + len);
+        eventType = type === undefined ? text(bytes, p, p + len, "event_type") : type.registered.name;
+        p += len;
+        continue;
+      }
+      case 34: {
+        const len = rlen(bytes, p, end);
+        payloadStart = reader.pos;
+        payloadEnd = p = payloadStart + len;
+        continue;
+      }
+      case 42: {
+        const len = rlen(bytes, p, end);
+        p = reader.pos;
+        readHeader(bytes, p, p + len, (headers ??= {}));
+        p += len;
+        continue;
+      }
     }
-    if (wireType === WireType.I64) {
-      if (cursor.pos + 8 > end) throw new DecodeError("malformed-binary", "the input ends inside the timestamp (truncated?)");
-      timestamp = view.getFloat64(cursor.pos, true);
-      if (timestamp === 0) timestamp = 0; // negative zero reads as zero, as in JSON
-      cursor.pos += 8;
-      continue;
-    }
-    const len = readLength(bytes, cursor, end, "");
-    const start = cursor.pos;
-    cursor.pos += len;
-    switch (fieldNo) {
-      case 1:
-        eventId = text(bytes, start, cursor.pos, "event_id");
-        break;
-      case 3:
-        eventType = text(bytes, start, cursor.pos, "event_type");
-        break;
-      case 4:
-        payloadStart = start;
-        payloadEnd = cursor.pos;
-        break;
-      default:
-        readHeader(bytes, start, cursor.pos, headers);
-    }
+    p = otherField(bytes, p, end, tag, options);
   }
   if (!eventId) throw new DecodeError("missing-field", "the envelope has no event_id", { path: "event_id" });
-  if (!isUuid(eventId)) {
+  if (!eventIdIsUuid) {
     throw new DecodeError("invalid-event-id", `event_id ${JSON.stringify(eventId.slice(0, 64))} is not a UUID`, {
       path: "event_id",
     });
@@ -100,62 +177,74 @@ export function fromBinary(lookup: TypeLookup, bytes: Uint8Array, options: Decod
       path: "timestamp",
     });
   }
-  const registered = lookup.get(eventType);
-  if (registered === undefined) {
+  type ??= lookup.get(eventType);
+  if (type === undefined) {
     throw new DecodeError("unknown-event-type", `no event type ${JSON.stringify(eventType.slice(0, 200))} is registered`, {
       path: "event_type",
     });
   }
-  checkMessage(bytes, payloadStart, payloadEnd, registered.schema, 1, options.maxDepth, "payload");
-  let payload: object;
-  try {
-    payload = registered.type.decode(new StrictReader(bytes.subarray(payloadStart, payloadEnd)));
-  } catch (cause) {
-    if (cause instanceof EventwireError) throw cause;
-    throw new DecodeError("invalid-value", `the payload does not decode as ${registered.fullName}: ${String(cause)}`, {
-      path: "payload",
-      cause,
-    });
-  }
+  const payload = type.codec.decode(bytes, payloadStart, payloadEnd, 1);
   return Object.freeze({
     eventId,
     timestamp,
-    eventType: registered.name,
-    headers: Object.freeze(headers),
-    payload: deepFreeze(payload),
+    eventType: type.registered.name,
+    headers: headers === undefined ? NO_HEADERS : Object.freeze(headers),
+    payload,
   });
 }
 
-function text(bytes: Uint8Array, start: number, end: number, path: string): string {
-  try {
-    return utf8.decode(bytes.subarray(start, end));
-  } catch (cause) {
-    throw new DecodeError("invalid-utf8", "not valid UTF-8", { path, cause });
+/** Skips an unknown envelope field, or throws when a known one came with the wrong wire type. */
+function otherField(bytes: Uint8Array, p: number, end: number, tag: number, options: DecodeOptions): number {
+  const fieldNo = tag >>> 3;
+  const wireType = tag & 7;
+  if (fieldNo === 0) throw new WireFault("malformed-binary", `field number 0 at byte ${p}`);
+  const known = ENVELOPE_FIELDS[fieldNo];
+  if (known !== undefined && wireType !== known[1]) {
+    throw new DecodeError(
+      "invalid-wire-type",
+      `envelope field ${known[0]} (number ${fieldNo}) arrived with wire type ${wireType}, expected ${known[1]}`,
+    );
   }
+  const cursor = { pos: p };
+  skipField(bytes, cursor, end, wireType, fieldNo, 0, options.maxDepth, "");
+  return cursor.pos;
 }
 
 function readHeader(bytes: Uint8Array, start: number, end: number, headers: Record<string, string>): void {
-  const cursor = { pos: start };
   let key = "";
   let value = "";
-  while (cursor.pos < end) {
-    const tag = readTag(bytes, cursor, end, "headers");
-    const fieldNo = tag >>> 3;
-    const wireType = tag & 7;
-    if (fieldNo === 1 || fieldNo === 2) {
-      if (wireType !== WireType.LEN) {
-        throw new DecodeError("invalid-wire-type", `a header ${fieldNo === 1 ? "key" : "value"} arrived with wire type ${wireType}`, {
-          path: "headers",
-        });
+  try {
+    let p = start;
+    while (p < end) {
+      let tag = bytes[p]!;
+      if (tag < 0x80) p++;
+      else {
+        tag = rtag(bytes, p, end);
+        p = reader.pos;
       }
-      const len = readLength(bytes, cursor, end, "headers");
-      const s = text(bytes, cursor.pos, cursor.pos + len, "headers");
-      cursor.pos += len;
-      if (fieldNo === 1) key = s;
-      else value = s;
-    } else {
-      skipField(bytes, cursor, end, wireType, fieldNo, 1, 64, "headers");
+      const fieldNo = tag >>> 3;
+      const wireType = tag & 7;
+      if (fieldNo === 0) throw new WireFault("malformed-binary", `field number 0 at byte ${p}`);
+      if (fieldNo === 1 || fieldNo === 2) {
+        if (wireType !== WireType.LEN) {
+          throw new DecodeError("invalid-wire-type", `a header ${fieldNo === 1 ? "key" : "value"} arrived with wire type ${wireType}`, {
+            path: "headers",
+          });
+        }
+        const len = rlen(bytes, p, end);
+        p = reader.pos;
+        const s = text(bytes, p, p + len, "headers");
+        p += len;
+        if (fieldNo === 1) key = s;
+        else value = s;
+      } else {
+        const cursor = { pos: p };
+        skipField(bytes, cursor, end, wireType, fieldNo, 1, 64, "headers");
+        p = cursor.pos;
+      }
     }
+  } catch (error) {
+    throw placeFault(error, "headers", 0);
   }
   if (key === "__proto__") throw new DecodeError("forbidden-key", "the header name __proto__ is not allowed", { path: "headers" });
   headers[key] = value;

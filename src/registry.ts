@@ -1,12 +1,13 @@
 import { v4 as uuidv4, validate as isUuid } from "uuid";
 import { DecodeError, EventValidationError, RegistryError } from "./errors.js";
 import { deepFreeze, shortName, type Event, type EventBase, type EventOf } from "./event.js";
-import { fromBinary } from "./from-binary.js";
+import { compileCodecs } from "./binary-codec.js";
+import { BinaryTypes, fromBinary } from "./from-binary.js";
 import { fromJson, fromJsonValue } from "./from-json.js";
 import { decodeOptions, defaultDecodeOptions, type DecodeOptions } from "./options.js";
 import type { RegisteredType, TypeLookup } from "./registered-type.js";
 import { SchemaPool, type MessageType, type ProtoFile } from "./schema.js";
-import { toBinary } from "./to-binary.js";
+import { nameField, toBinary, type BinaryType } from "./to-binary.js";
 import { toJson, toJsonObject } from "./to-json.js";
 import { validateMessage } from "./validate.js";
 
@@ -62,6 +63,8 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** The decoding limits in force when a call gives none. */
   readonly decodeOptions: DecodeOptions;
   private readonly byName: ReadonlyMap<string, RegisteredType>;
+  /** The types with their compiled binary codecs, by wire name and fully qualified name. */
+  private readonly binary: BinaryTypes;
 
   /** Use {@link createRegistry}. */
   constructor(types: readonly RegisteredType[], options: DecodeOptions) {
@@ -80,6 +83,10 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     }
     this.types = Object.freeze([...new Set(byName.values())]);
     this.byName = byName;
+    const codecs = compileCodecs(this.types.map((t) => t.schema));
+    const binary = new Map<string, BinaryType>();
+    for (const [key, t] of byName) binary.set(key, { registered: t, codec: codecs.get(t.schema)!, nameField: nameField(t.name) });
+    this.binary = new BinaryTypes(binary);
     this.decodeOptions = options;
   }
 
@@ -151,12 +158,14 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
 
   /** The event as a binary `EventEnvelope` (canonical: the same event always gives the same bytes). */
   toBinary(event: E): Uint8Array {
-    return toBinary(this.require(event.eventType), event);
+    const type = this.binary.get(event.eventType);
+    if (type === undefined) this.require(event.eventType);
+    return toBinary(type!, event);
   }
 
   /** Decodes a binary `EventEnvelope`; throws {@link DecodeError}. */
   fromBinary(bytes: Uint8Array, options?: Partial<DecodeOptions>): E {
-    return fromBinary(this, bytes, decodeOptions(this.decodeOptions, options)) as E;
+    return fromBinary(this.binary, bytes, decodeOptions(this.decodeOptions, options)) as E;
   }
 
   /** {@link fromBinary} returning the error as a value instead of throwing it. */
