@@ -4,13 +4,14 @@ import type { StreamEntry } from "../transport/entry.js";
 import { subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
-import { APPEND, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+import { APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
 
 type Arg = string | Buffer | number;
 
 /** The scripts, as ioredis commands (each also as a `…Buffer` variant replying with buffers). */
 interface ScriptCommands {
   ewAppend(numKeys: number, ...args: Arg[]): Promise<string[]>;
+  ewAppendPacked(numKeys: number, ...args: Arg[]): Promise<string[]>;
   ewDeadLetter(numKeys: number, ...args: Arg[]): Promise<string | null>;
   ewRequeue(numKeys: number, ...args: Arg[]): Promise<string | null>;
   ewClaimIdleBuffer(numKeys: number, ...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>;
@@ -25,6 +26,7 @@ function withScripts(client: Redis): ScriptedRedis {
   const scripted = client as ScriptedRedis;
   if (typeof scripted.ewAppend !== "function") {
     client.defineCommand("ewAppend", { lua: APPEND });
+    client.defineCommand("ewAppendPacked", { lua: APPEND_PACKED });
     client.defineCommand("ewDeadLetter", { lua: DEAD_LETTER });
     client.defineCommand("ewRequeue", { lua: REQUEUE });
     client.defineCommand("ewClaimIdle", { lua: CLAIM_IDLE });
@@ -66,6 +68,30 @@ function isError(error: unknown, text: string): boolean {
 function idTime(id: string): number {
   return Number(id.slice(0, id.indexOf("-")));
 }
+
+/** UTF-8 length of a string: counted in JavaScript for short ASCII text, which is most field names and values. */
+function byteLength(text: string): number {
+  if (text.length > 64) return Buffer.byteLength(text);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text);
+  return text.length;
+}
+
+/** Writes `text` as UTF-8 at `pos` (the caller made room); returns the end. */
+function writeText(buf: Buffer, pos: number, text: string): number {
+  if (text.length <= 64) {
+    let i = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[pos + i] = c;
+    }
+    if (i === text.length) return pos + i;
+  }
+  return pos + buf.write(text, pos);
+}
+
+/** Entries per script call when appending many. */
+const APPEND_CHUNK = 256;
 
 /** {@link EntryStore} on Redis, through ioredis. */
 export class RedisStore implements EntryStore {
@@ -137,19 +163,52 @@ export class RedisStore implements EntryStore {
       }
       return this.client.ewAppend(keys.length, ...keys, ...args);
     }
-    const pipeline = this.client.pipeline() as unknown as ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
+    if (entries.length === 1) {
+      const [e] = entries;
+      if (e!.expireAt === null) return [String(await this.client.xadd(e!.stream, "MAXLEN", "~", maxLength, "*", ...e!.fields))];
+      return this.client.ewAppend(2, e!.stream, e!.stream + ":expiry", maxLength, e!.fields.length, ...e!.fields, formatPyFloat(e!.expireAt));
+    }
+    // Many entries: one script call per chunk, the chunks sent one after the
+    // other without waiting, so that Redis works on one while the next is sent.
+    const calls: Promise<string[]>[] = [];
+    for (let i = 0; i < entries.length; i += APPEND_CHUNK) calls.push(this.appendMany(entries.slice(i, i + APPEND_CHUNK), maxLength));
+    const results = await Promise.all(calls);
+    return results.length === 1 ? results[0]! : results.flat();
+  }
+
+  private appendMany(entries: readonly OutgoingEntry[], maxLength: number): Promise<string[]> {
+    const streams: string[] = [];
+    let count = 0;
+    let size = 0;
     for (const e of entries) {
+      count += 3 + e.fields.length;
+      for (const f of e.fields) size += typeof f === "string" ? byteLength(f) : f.length;
+      if (e.expireAt !== null) size += 32;
+    }
+    const lengths = Buffer.allocUnsafe(count * 4);
+    const blob = Buffer.allocUnsafe(size);
+    let h = 0;
+    let pos = 0;
+    for (const e of entries) {
+      let k = streams.indexOf(e.stream);
+      if (k < 0) k = streams.push(e.stream) - 1;
+      h = lengths.writeUInt32BE(k + 1, h);
+      h = lengths.writeUInt32BE(e.fields.length, h);
+      for (const f of e.fields) {
+        const start = pos;
+        pos = typeof f === "string" ? writeText(blob, pos, f) : pos + f.copy(blob, pos);
+        h = lengths.writeUInt32BE(pos - start, h);
+      }
       if (e.expireAt === null) {
-        (pipeline as unknown as Redis).xadd(e.stream, "MAXLEN", "~", maxLength, "*", ...e.fields);
+        h = lengths.writeUInt32BE(0, h);
       } else {
-        pipeline.ewAppend(2, e.stream, e.stream + ":expiry", maxLength, e.fields.length, ...e.fields, formatPyFloat(e.expireAt));
+        const start = pos;
+        pos = writeText(blob, pos, formatPyFloat(e.expireAt));
+        h = lengths.writeUInt32BE(pos - start, h);
       }
     }
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, value]) => {
-      if (error) throw error;
-      return Array.isArray(value) ? String(value[0]) : String(value);
-    });
+    const keys = [...streams, ...streams.map((s) => s + ":expiry")];
+    return this.client.ewAppendPacked(keys.length, ...keys, maxLength, lengths, blob.subarray(0, pos));
   }
 
   async readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {

@@ -211,6 +211,10 @@ export class Consumer<E extends Event = Event> {
   private readonly stopping = new AbortController();
   private readonly hardStop = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Entries in flight whose handler has not settled yet. */
+  private handling = 0;
+  /** Entries whose handlers succeeded, waiting to be acknowledged together (see {@link acknowledge}). */
+  private acks: { ids: string[]; done: Promise<void> } | undefined;
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
@@ -243,7 +247,7 @@ export class Consumer<E extends Event = Event> {
 
   /** Handlers running now. */
   get active(): number {
-    return this.inFlight.size;
+    return this.handling;
   }
 
   /** Creates the queue pair if need be and starts reading. Resolves once reading has begun. */
@@ -321,8 +325,15 @@ export class Consumer<E extends Event = Event> {
     }
   }
 
+  /**
+   * How many more entries may be taken on: handlers running are at most
+   * `concurrency`; entries whose handlers are done but whose
+   * acknowledgement is still under way count too, up to as many again (so
+   * that reading goes on while acknowledgements travel, within bounds).
+   */
   private freeSlots(): number {
-    return this.options.concurrency - this.inFlight.size;
+    const c = this.options.concurrency;
+    return Math.min(c - this.handling, 2 * c - this.inFlight.size);
   }
 
   private async waitForSlot(): Promise<void> {
@@ -418,12 +429,22 @@ export class Consumer<E extends Event = Event> {
 
   private dispatch(entry: DeliveredEntry, reclaimed: boolean): void {
     this.stats.delivered++;
-    const done = this.process(entry, reclaimed)
+    this.handling++;
+    let released = false;
+    /** The handler is done: its slot may take another entry. */
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.handling--;
+      this.slotWaiters.shift()?.();
+    };
+    const done = this.process(entry, reclaimed, release)
       .catch((error: unknown) => {
         // A store failure while finishing: the entry stays pending and is reclaimed later.
         this.logger.warn?.(`could not finish entry ${entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
       })
       .finally(() => {
+        release();
         this.inFlight.delete(entry.id);
         this.slotWaiters.shift()?.();
         this.checkIdle();
@@ -431,7 +452,7 @@ export class Consumer<E extends Event = Event> {
     this.inFlight.set(entry.id, done);
   }
 
-  private async process(entry: DeliveredEntry, _reclaimed: boolean): Promise<void> {
+  private async process(entry: DeliveredEntry, _reclaimed: boolean, release: () => void): Promise<void> {
     const decoded = decodeEntry(this.registry, entry.fields);
     const max = this.options.retry.maxAttempts;
     const meta = decoded.metadata;
@@ -465,10 +486,37 @@ export class Consumer<E extends Event = Event> {
     try {
       await handler(event, context);
     } catch (error) {
+      release();
       await this.failed(entry, decoded, error);
       return;
     }
-    if ((await this.store.ack(this.keys, [entry.id])) > 0) this.stats.handled++;
+    release();
+    await this.acknowledge(entry.id);
+  }
+
+  /**
+   * Acknowledges an entry whose handler succeeded, together with the others
+   * whose handlers succeeded in the same turn of the event loop: one round
+   * trip for all of them instead of one each. Resolves once Redis has the
+   * acknowledgement; rejects (leaving the entries pending) when it failed.
+   */
+  private acknowledge(id: string): Promise<void> {
+    if (this.acks === undefined) {
+      const ids: string[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          this.acks = undefined;
+          this.store.ack(this.keys, ids).then((n) => {
+            this.stats.handled += n;
+            resolve();
+          }, reject);
+        });
+      });
+      done.catch(() => {}); // each entry's own wait reports the failure
+      this.acks = { ids, done };
+    }
+    this.acks.ids.push(id);
+    return this.acks.done;
   }
 
   private async failed(entry: DeliveredEntry, decoded: DecodedEntry<E>, error: unknown): Promise<void> {

@@ -6,7 +6,7 @@ import type { EventRegistry } from "../registry.js";
 import { jsonTree } from "../to-json.js";
 import { EntryField } from "./keys.js";
 import { recordMove } from "./leanmq-json.js";
-import { pyDumps, pyFloat } from "./python-json.js";
+import { formatPyFloat, pyDumps, pyFloat } from "./python-json.js";
 
 /**
  * How an event is written into a stream entry.
@@ -62,7 +62,13 @@ export function newMetadata(ttl: number | null, id: string = uuidv4(), now: numb
   return { id, timestamp: now, ttl };
 }
 
+/** Characters a message id may have to be written as it is (as `json.dumps` writes a UUID). */
+const PLAIN_ID = /^[\w.:-]*$/;
+
 function metadataJson(meta: EntryMetadata): string {
+  if (meta.ttl === null && PLAIN_ID.test(meta.id)) {
+    return `{"id": "${meta.id}", "timestamp": ${formatPyFloat(meta.timestamp)}, "ttl": null}`;
+  }
   return pyDumps({ id: meta.id, timestamp: pyFloat(meta.timestamp), ttl: meta.ttl });
 }
 

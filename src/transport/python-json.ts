@@ -26,6 +26,13 @@ export function formatPyFloat(value: number): string {
   if (value === Infinity) return "Infinity";
   if (value === -Infinity) return "-Infinity";
   if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
+  const magnitude = value < 0 ? -value : value;
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    // Both languages print the shortest digits that read back, in fixed
+    // notation over this range; Python adds ".0" to a whole number.
+    const fixed = String(value);
+    return fixed.includes(".") ? fixed : fixed + ".0";
+  }
   const sign = value < 0 ? "-" : "";
   const exp = Math.abs(value).toExponential(); // shortest round-trip digits: "d.ddde±x"
   const e = exp.indexOf("e");

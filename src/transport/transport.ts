@@ -8,6 +8,9 @@ import { queueKeys, type QueueKeys } from "./keys.js";
 import { defaultTransportOptions, positive, type ConsumerInit, type TransportOptions } from "./options.js";
 import type { EntryStore, OutgoingEntry, QueueInfo } from "./store.js";
 
+/** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
+const PUBLISH_CHUNK = 32;
+
 /** Options of one publish. */
 export interface PublishOptions {
   /** The entry format. @defaultValue the transport's `format` */
@@ -50,6 +53,7 @@ export class StreamTransport<E extends Event = Event> {
   /** The store underneath. */
   readonly store: EntryStore;
   private readonly consumers = new Set<Consumer<E>>();
+  private readonly keyCache = new Map<string, QueueKeys>();
   private closed = false;
 
   constructor(store: EntryStore, registry: EventRegistry<E>, options: Partial<TransportOptions> = {}) {
@@ -65,39 +69,50 @@ export class StreamTransport<E extends Event = Event> {
 
   /** The keys of a queue pair under this transport's prefix. */
   keys(queue: string): QueueKeys {
-    return queueKeys(this.options.prefix, queue);
+    let keys = this.keyCache.get(queue);
+    if (keys === undefined) {
+      keys = queueKeys(this.options.prefix, queue);
+      if (this.keyCache.size >= 1000) this.keyCache.clear();
+      this.keyCache.set(queue, keys);
+    }
+    return keys;
   }
 
   private check(): void {
     if (this.closed) throw new TransportError("closed", "the transport is closed");
   }
 
-  private async prepare(items: readonly Outgoing<E>[]): Promise<{ entries: OutgoingEntry[]; published: Omit<Published, "streamId">[] }> {
+  /** Creates the queue pairs the items go to, each once. */
+  private async ensureQueues(items: readonly Outgoing<E>[]): Promise<void> {
     this.check();
-    const entries: OutgoingEntry[] = [];
-    const published: Omit<Published, "streamId">[] = [];
     const ensured = new Set<string>();
-    for (const { queue, event, options = {} } of items) {
-      const keys = this.keys(queue);
-      if (!ensured.has(keys.stream)) {
-        ensured.add(keys.stream);
-        await this.store.ensureQueue(keys);
-      }
-      const ttl = options.ttlSeconds ?? null;
+    for (const { queue } of items) {
+      if (ensured.has(queue)) continue;
+      ensured.add(queue);
+      await this.store.ensureQueue(this.keys(queue));
+    }
+  }
+
+  /** The entries of `items[start, end)`, and where each goes. */
+  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: Omit<Published, "streamId">[]): OutgoingEntry[] {
+    const entries: OutgoingEntry[] = [];
+    for (let i = start; i < end; i++) {
+      const { queue, event, options } = items[i]!;
+      const ttl = options?.ttlSeconds ?? null;
       if (ttl !== null) positive("ttlSeconds", ttl);
-      const format = options.format ?? this.options.format;
+      const format = options?.format ?? this.options.format;
       if (format !== "json" && format !== "binary") {
         throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(format)}`);
       }
-      const meta = newMetadata(ttl, options.messageId);
+      const meta = newMetadata(ttl, options?.messageId);
       entries.push({
-        stream: keys.stream,
+        stream: this.keys(queue).stream,
         fields: encodeEntry(this.registry, event, format, meta),
         expireAt: ttl === null ? null : meta.timestamp + ttl,
       });
       published.push({ queue, messageId: meta.id, eventId: event.eventId });
     }
-    return { entries, published };
+    return entries;
   }
 
   /** Publishes one event; resolves once Redis has it. */
@@ -106,10 +121,27 @@ export class StreamTransport<E extends Event = Event> {
     return result!;
   }
 
-  /** Publishes many events in one round trip (pipelined; each entry on its own, not all-or-nothing). */
+  /**
+   * Publishes many events (pipelined; each entry on its own, not
+   * all-or-nothing). The events are encoded and sent in chunks, each sent
+   * as soon as it is encoded, so that Redis appends one chunk while the next
+   * is encoded.
+   */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    const { entries, published } = await this.prepare(items);
-    const ids = await this.store.append(entries, false, this.options.maxLength);
+    await this.ensureQueues(items);
+    const published: Omit<Published, "streamId">[] = [];
+    const sent: Promise<string[]>[] = [];
+    try {
+      for (let i = 0; i < items.length; i += PUBLISH_CHUNK) {
+        const entries = this.encode(items, i, Math.min(items.length, i + PUBLISH_CHUNK), published);
+        sent.push(this.store.append(entries, false, this.options.maxLength));
+      }
+    } catch (error) {
+      // What was sent before the failure stays sent; its outcome is not waited for.
+      for (const s of sent) s.catch(() => {});
+      throw error;
+    }
+    const ids = (await Promise.all(sent)).flat();
     return published.map((p, i) => ({ ...p, streamId: ids[i]! }));
   }
 
@@ -119,7 +151,9 @@ export class StreamTransport<E extends Event = Event> {
    * step MULTI/EXEC gives, plus the ids it cannot).
    */
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    const { entries, published } = await this.prepare(items);
+    await this.ensureQueues(items);
+    const published: Omit<Published, "streamId">[] = [];
+    const entries = this.encode(items, 0, items.length, published);
     const ids = await this.store.append(entries, true, this.options.maxLength);
     return published.map((p, i) => ({ ...p, streamId: ids[i]! }));
   }

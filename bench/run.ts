@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: every comparison side by side, in one run, on the same
+ * inputs. Prints the tables and the targets, and writes the results as JSON
+ * to bench/results/ (with the machine, Node and Redis versions and the
+ * date) and the tables as Markdown to bench/results/latest.md.
+ *
+ *   npm run bench              the full run (a few minutes)
+ *   npm run bench -- --quick   fewer rounds and events, to try the harness
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, hostname, platform, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RedisServer } from "../test/support/redis.js";
+import type { CodecRun } from "./codec.js";
+import { seedEvents } from "./inputs.js";
+import { count, markdown, median, now, opsPerSecond, ratio, runChild, table } from "./support.js";
+import { transportBench, type TransportResults, type TransportSettings } from "./transport.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const here = fileURLToPath(new URL(".", import.meta.url));
+const quick = process.argv.includes("--quick");
+const started = now();
+const log = (line: string) => process.stderr.write(`[${((now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+// --- the machine --------------------------------------------------------------
+
+const redisVersion = /v=(\S+)/.exec(spawnSync("redis-server", ["--version"], { encoding: "utf8" }).stdout ?? "")?.[1] ?? "unknown";
+const machine = {
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  os: `${platform()} ${release()}`,
+  host: hostname(),
+  node: process.version,
+  redis: redisVersion,
+  date: new Date().toISOString(),
+};
+
+// --- protobufjs static code, generated for this run ---------------------------
+
+const generated = join(here, ".generated");
+mkdirSync(generated, { recursive: true });
+const staticModule = join(generated, "static.js");
+log("generating protobufjs static code (pbjs -t static-module)");
+const pbjs = spawnSync(
+  join(root, "node_modules", ".bin", "pbjs"),
+  ["-t", "static-module", "-w", "es6", "--es6", "-o", staticModule, "proto/eventwire/envelope/v1/envelope.proto", "proto/eventwire/shop/v1/events.proto"],
+  { cwd: root, encoding: "utf8" },
+);
+if (pbjs.status !== 0) throw new Error(`pbjs failed: ${pbjs.stderr}${pbjs.error ? String(pbjs.error) : ""}`);
+
+// --- codec --------------------------------------------------------------------
+
+const modes = ["plain", "ioredis", "ioredis+eventwire"] as const;
+const codec: Record<string, CodecRun> = {};
+for (const mode of modes) {
+  log(`codec: ${mode === "plain" ? "nothing else loaded" : mode === "ioredis" ? "ioredis loaded, eventwire not" : "ioredis loaded, then eventwire"}`);
+  codec[mode] = await runChild<CodecRun>(join(here, "codec.ts"), [mode, staticModule], [], quick ? { BENCH_QUICK: "1" } : {});
+}
+
+// --- transport ----------------------------------------------------------------
+
+const settings: TransportSettings = quick
+  ? { events: 10_000, rounds: 1, batch: 100, latencySeconds: 1, latencyRate: 10_000, memoryEvents: 150_000 }
+  : { events: 50_000, rounds: 3, batch: 100, latencySeconds: 5, latencyRate: 10_000, memoryEvents: 1_000_000 };
+log(`transport: starting a private redis-server`);
+const server = await RedisServer.start();
+let transport: TransportResults;
+try {
+  transport = await transportBench(server.url, server.port, settings, log);
+} finally {
+  await server.stop();
+}
+
+// --- tables ---------------------------------------------------------------------
+
+const headline = "OrderCreatedEvent";
+const codecNames = ["eventwire binary", "eventwire JSON", "JSON.stringify/parse", "protobufjs static"];
+const m = (mode: string, event: string, name: string) => codec[mode]?.results[event]?.[name];
+const enc = (mode: string, event: string, name: string) => median(m(mode, event, name)?.encodeNs ?? [NaN]);
+const dec = (mode: string, event: string, name: string) => median(m(mode, event, name)?.decodeNs ?? [NaN]);
+const ops = (ns: number) => (Number.isFinite(ns) ? count(opsPerSecond(ns)) : "—");
+
+const codecHeaders = ["event", "codec", "encode ops/s", "decode ops/s", "bytes", "encode ops/s, ioredis loaded", "decode ops/s, ioredis loaded", "encode, ioredis then eventwire", "decode, ioredis then eventwire"];
+const codecRows: string[][] = [];
+for (const seed of seedEvents) {
+  for (const name of codecNames) {
+    const base = m("plain", seed.eventType, name);
+    if (!base) continue;
+    codecRows.push([
+      seed.eventType === headline ? `${seed.eventType} (3 items)` : seed.eventType,
+      name,
+      ops(enc("plain", seed.eventType, name)),
+      ops(dec("plain", seed.eventType, name)),
+      String(base.bytes),
+      ops(enc("ioredis", seed.eventType, name)),
+      ops(dec("ioredis", seed.eventType, name)),
+      ops(enc("ioredis+eventwire", seed.eventType, name)),
+      ops(dec("ioredis+eventwire", seed.eventType, name)),
+    ]);
+  }
+}
+
+const rate = (r: { perSecond: number[] }) => median(r.perSecond);
+const t = transport;
+const transportHeaders = ["figure", "JSON entries", "binary entries"];
+const transportRows: string[][] = [
+  ["entry size (bytes: field names and values)", String(t.entryBytes.json), String(t.entryBytes.binary)],
+  ["redis-benchmark XADD ceiling, -P 16 (entries/s)", count(rate(t.ceiling.json)), count(rate(t.ceiling.binary))],
+  ["publish, one at a time, awaited (events/s)", count(rate(t.publishOne.json)), count(rate(t.publishOne.binary))],
+  [`publish, batches of ${settings.batch} (events/s)`, count(rate(t.publishBatched.json)), count(rate(t.publishBatched.binary))],
+  ["end to end: publish → group → handler → ack (events/s)", count(rate(t.endToEnd.json)), count(rate(t.endToEnd.binary))],
+  ["hand-written ioredis loop, end to end (events/s)", count(rate(t.endToEnd.baseline)), "—"],
+  [`latency publish → handler at ${count(settings.latencyRate)}/s: p50 (ms)`, t.latency.json.p50.toFixed(3), t.latency.binary.p50.toFixed(3)],
+  ["… p99 (ms)", t.latency.json.p99.toFixed(3), t.latency.binary.p99.toFixed(3)],
+  ["… p99.9 (ms)", t.latency.json.p999.toFixed(3), t.latency.binary.p999.toFixed(3)],
+  ["… samples", count(t.latency.json.samples), count(t.latency.binary.samples)],
+];
+const mem = t.memory;
+const memoryHeaders = ["figure", "after 100,000", `after ${count(mem.handled)}`, "growth"];
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const growth = mem.rssAt1M / mem.rssAt100k - 1;
+const memoryRows = [
+  ["resident set size", mib(mem.rssAt100k), mib(mem.rssAt1M), `${(growth * 100).toFixed(1)}%`],
+  ["JS heap used", mib(mem.heapAt100k), mib(mem.heapAt1M), `${((mem.heapAt1M / mem.heapAt100k - 1) * 100).toFixed(1)}%`],
+];
+
+// --- targets ----------------------------------------------------------------------
+
+interface Target {
+  readonly figure: string;
+  readonly target: string;
+  readonly measured: number[];
+  readonly ok: (x: number) => boolean;
+  readonly format: (x: number) => string;
+}
+const per = (f: (event: string) => number) => seedEvents.map((s) => f(s.eventType));
+const targets: Target[] = [
+  { figure: "binary encode vs protobufjs static (per event)", target: "≥ 1.0×", measured: per((e) => enc("plain", e, "protobufjs static") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
+  { figure: "binary decode vs protobufjs static (per event)", target: "≥ 1.0×", measured: per((e) => dec("plain", e, "protobufjs static") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
+  { figure: "binary encode vs JSON.stringify (per event)", target: "≥ 1.5×", measured: per((e) => enc("plain", e, "JSON.stringify/parse") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
+  { figure: "binary decode vs JSON.parse (per event)", target: "≥ 1.5×", measured: per((e) => dec("plain", e, "JSON.stringify/parse") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
+  { figure: "binary size vs the seed's JSON (per event)", target: "≤ 0.6×", measured: per((e) => (m("plain", e, "eventwire binary")?.bytes ?? NaN) / (m("plain", e, "JSON.stringify/parse")?.bytes ?? NaN)), ok: (x) => x <= 0.6, format: ratio },
+  { figure: "batched publish vs the XADD ceiling (JSON, binary)", target: "≥ 0.5×", measured: [rate(t.publishBatched.json) / rate(t.ceiling.json), rate(t.publishBatched.binary) / rate(t.ceiling.binary)], ok: (x) => x >= 0.5, format: ratio },
+  { figure: "end to end vs the hand-written loop (JSON, binary)", target: "≥ 1.5×", measured: [rate(t.endToEnd.json) / rate(t.endToEnd.baseline), rate(t.endToEnd.binary) / rate(t.endToEnd.baseline)], ok: (x) => x >= 1.5, format: ratio },
+  { figure: `p99 publish → handler at ${count(settings.latencyRate)}/s (JSON, binary)`, target: "≤ 2 ms", measured: [t.latency.json.p99, t.latency.binary.p99], ok: (x) => x <= 2, format: (x) => `${x.toFixed(2)} ms` },
+  { figure: `memory growth, 100,000 → ${count(mem.handled)} events (RSS)`, target: "≤ 10%", measured: [growth], ok: (x) => x <= 0.1, format: (x) => `${(x * 100).toFixed(1)}%` },
+];
+const targetHeaders = ["target", "goal", "measured", "met"];
+const targetRows = targets.map((x) => [x.figure, x.target, x.measured.map(x.format).join(", "), x.measured.every(x.ok) ? "yes" : "no"]);
+
+// --- output --------------------------------------------------------------------------
+
+const took = (now() - started) / 1000;
+const about = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.os}; Node ${machine.node}; Redis ${machine.redis}; ${machine.date.slice(0, 10)}${quick ? " (quick run)" : ""}`;
+const sections: [string, readonly string[], readonly (readonly string[])[]][] = [
+  ["Codec: the whole event (envelope and payload), medians of rounds", codecHeaders, codecRows],
+  ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
+  ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
+  ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
+];
+console.log(`\neventwire benchmarks — ${about}\n`);
+for (const [title, headers, rows] of sections) console.log(`${title}\n\n${table(headers, rows)}\n`);
+console.log(`(${took.toFixed(0)} s)`);
+
+const results = { machine, quick, seconds: took, settings, codec, transport, targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok) })) };
+const dir = join(here, "results");
+mkdirSync(dir, { recursive: true });
+const stamp = machine.date.replace(/[:.]/g, "-");
+const file = join(dir, quick ? `${stamp}.quick.tmp.json` : `${stamp}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+if (!quick) {
+  const md = [`Measured on ${about}, with \`npm run bench\`.`, ...sections.map(([title, headers, rows]) => `**${title}**\n\n${markdown(headers, rows)}`)].join("\n\n");
+  writeFileSync(join(dir, "latest.md"), md + "\n");
+}
+log(`results written to ${file}`);
