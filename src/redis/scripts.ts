@@ -6,13 +6,33 @@
 
 /**
  * Append entries (one or more streams), each with its expiry in the stream's
- * `:expiry` set when it has one.
+ * `:expiry` set when it has one. Every entry is checked before any is
+ * written: Redis keeps the writes a script made before it failed, so an
+ * entry refused half way would leave the ones before it written.
  * KEYS: stream1, expiry1, stream2, expiry2, …
  * ARGV: maxlen, then per entry: field count, fields…, expireAt ('' for none).
  */
 export const APPEND = `
 local maxlen = ARGV[1]
+local wrongtype = 'WRONGTYPE Operation against a key holding the wrong kind of value'
 local pos = 2
+for i = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[pos])
+  if not n or n < 2 or n % 2 ~= 0 then
+    return redis.error_reply("ERR wrong number of arguments for 'xadd' command")
+  end
+  local t = redis.call('TYPE', KEYS[i]).ok
+  if t ~= 'none' and t ~= 'stream' then return redis.error_reply(wrongtype) end
+  local exp = ARGV[pos + 1 + n]
+  if exp ~= '' then
+    local e = tonumber(exp)
+    if not e or e ~= e then return redis.error_reply('ERR value is not a valid float') end
+    t = redis.call('TYPE', KEYS[i + 1]).ok
+    if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongtype) end
+  end
+  pos = pos + 2 + n
+end
+pos = 2
 local ids = {}
 for i = 1, #KEYS, 2 do
   local n = tonumber(ARGV[pos])

@@ -256,6 +256,29 @@ const behaviours: [string, Behaviour][] = [
     },
   ],
   [
+    "an atomic append writes all of its entries or none, also when a later one is refused",
+    async (b) => {
+      const s = b.store;
+      const one = b.prefix + "one";
+      const two = b.prefix + "two";
+      // a queue named `two:expiry` makes that key a stream, where `two`'s expiries cannot go
+      await s.ensureQueue(b.keys("two:expiry"));
+      const refused: [OutgoingEntry[], RegExp][] = [
+        [[entry(one, 1, 1900000000), { stream: two, fields: [], expireAt: null }], /wrong number of arguments/],
+        [[entry(one, 1, 1900000000), { stream: two, fields: ["n"], expireAt: null }], /wrong number of arguments/],
+        [[entry(one, 1, 1900000000), entry(two, 2, Number.NaN)], /not a valid float/],
+        [[entry(one, 1, 1900000000), entry(b.keys("two:expiry").streamMetadata, 2)], /WRONGTYPE/],
+        [[entry(one, 1, 1900000000), entry(two, 2, 1900000000)], /WRONGTYPE/],
+      ];
+      for (const [entries, error] of refused) {
+        await assert.rejects(s.append(entries, true, BIG), error);
+        assert.deepEqual(await s.range(one, "-", "+", 10), []);
+        assert.deepEqual(await s.range(two, "-", "+", 10), []);
+        assert.deepEqual(await b.expiries(one + ":expiry"), []);
+      }
+    },
+  ],
+  [
     "append caps streams at about maxLength, dropping the oldest entries",
     async (b) => {
       const s = b.store;
