@@ -699,6 +699,7 @@ export class MemoryStore implements EntryStore {
       if (types) wants.push([keys.prefix + subscriptionQueue(service), types]);
     }
     const { g } = this.group(keys.stream, keys.group);
+    this.checkType(keys.streamExpiry, "zset");
     // First what the script would do, checking what it would be given on the way; then do it.
     const taken = new Set<string>();
     const steps = entries.map((e) => {
@@ -724,6 +725,7 @@ export class MemoryStore implements EntryStore {
         if (step.entry.expireAt !== null) this.zset(queue + ":expiry").members.set(id, step.entry.expireAt);
       }
       g.pel.delete(step.nack.id);
+      this.zrem(keys.streamExpiry, [step.entry.id]);
     }
     return steps.map((step) => (step ? step.queues.length : -1));
   }

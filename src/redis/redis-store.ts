@@ -283,7 +283,7 @@ export class RedisStore implements EntryStore {
     for (const e of entries) {
       args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPyFloat(e.expireAt), e.fields.length, ...e.fields);
     }
-    const reply = await this.client.ewRoute(2, keys.stream, subscriptionsKey(keys.prefix), ...args);
+    const reply = await this.client.ewRoute(3, keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, ...args);
     return reply.map(Number);
   }
 

@@ -135,8 +135,9 @@ return 0
 `;
 
 /**
- * Route entries of the bus's shared queue to the subscription queues.
- * KEYS: shared stream, subscriptions hash.
+ * Route entries of the bus's shared queue to the subscription queues, then
+ * acknowledge them and drop them from the shared queue's `:expiry` set.
+ * KEYS: shared stream, subscriptions hash, shared stream expiry set.
  * ARGV: group, consumer, prefix, maxlen, then per entry: id, event type,
  * expireAt ('' for none), field count, fields…
  * Returns per entry the number of copies made, or -1 when not pending to
@@ -176,6 +177,7 @@ while pos <= #ARGV do
       end
     end
     redis.call('XACK', KEYS[1], group, id)
+    redis.call('ZREM', KEYS[3], id)
     out[#out + 1] = copies
   end
 end

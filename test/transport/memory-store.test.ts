@@ -658,6 +658,26 @@ const behaviours: [string, Behaviour][] = [
     },
   ],
   [
+    "route, acknowledging as ack does, drops the routed entries from the shared queue's :expiry set",
+    async (b) => {
+      const s = b.store;
+      const bus = b.keys("all");
+      await s.ensureQueue(bus);
+      await s.setSubscription(b.prefix, "audit", ["*"]);
+      const put = await fill(b, bus.stream, 3, 1900000000);
+      await s.readNew(bus, "router", 2, 1);
+      const routed = put.map((id): RouteEntry => ({ id, eventType: "OrderPlaced", fields: ["n", id], expireAt: 1900000000 }));
+      assert.deepEqual(await s.route(bus, "router", routed.slice(0, 1), BIG), [1]);
+      assert.deepEqual(await s.route(bus, "other", routed.slice(1), BIG), [-1, -1]);
+      // only the routed entry leaves the set; those not routed keep their expiry
+      assert.deepEqual(
+        (await b.expiries(bus.streamExpiry)).map(([id]) => id),
+        put.slice(1),
+      );
+      assert.equal((await b.expiries(b.prefix + subscriptionQueue("audit") + ":expiry")).length, 1);
+    },
+  ],
+  [
     "subscriptions are set, replaced and removed per service, under their prefix",
     async (b) => {
       const s = b.store;
