@@ -18,7 +18,7 @@ import { RedisServer } from "../support/redis.js";
 /** A maxLength that never trims in these tests. */
 const BIG = 10_000;
 /** The idle time the tests wait for, in ms. */
-const IDLE = 60;
+const IDLE = 150;
 
 interface Pending {
   readonly id: string;
