@@ -29,6 +29,7 @@
  * `Date.now`), so tests can age entries without sleeping; how long
  * {@link MemoryStore.readNew} waits is real time.
  */
+import { TransportError } from "../errors.js";
 import type { StreamEntry } from "../transport/entry.js";
 import { subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
@@ -491,12 +492,13 @@ export class MemoryStore implements EntryStore {
    * wait.
    */
   async readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    if (this.closed) throw new TransportError("closed", "the memory store is closed");
     checkInteger(count);
     checkInteger(blockMs, "timeout");
     if (blockMs < 0) throw new Error("ERR timeout is negative");
     const { s, g } = this.group(keys.stream, keys.group, " in XREADGROUP with GROUP option");
     const got = this.deliverNew(s, g, consumer, count);
-    if (got.length > 0 || this.closed) return got;
+    if (got.length > 0) return got;
     return new Promise((resolve) => {
       const waiter: Waiter = { stream: keys.stream, group: keys.group, consumer, count, resolve, timer: undefined };
       if (blockMs > 0) waiter.timer = setTimeout(() => this.release(waiter, []), blockMs);
@@ -755,6 +757,11 @@ export class MemoryStore implements EntryStore {
    * entries; from then on reads do not wait. The data stays readable (the
    * store is its own blocking reader, so closing that must not lose it).
    */
+  /** Makes the waiting reads of `consumer` return at once, with nothing. */
+  async wake(consumer: string): Promise<void> {
+    for (const w of [...this.waiters]) if (w.consumer === consumer) this.release(w, []);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const w of [...this.waiters]) this.release(w, []);

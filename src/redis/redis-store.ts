@@ -313,7 +313,7 @@ export class RedisStore implements EntryStore {
 
   private unblock: (() => Promise<void>) | undefined;
 
-  async wake(): Promise<void> {
+  async wake(_consumer: string): Promise<void> {
     await this.unblock?.().catch(() => {});
   }
 

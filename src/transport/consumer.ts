@@ -273,7 +273,7 @@ export class Consumer<E extends Event = Event> {
     if (!this.running && this.loops.length === 0) return;
     this.running = false;
     this.stopping.abort();
-    void this.reader?.wake?.();
+    void this.reader?.wake?.(this.name);
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();

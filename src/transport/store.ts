@@ -127,11 +127,12 @@ export interface EntryStore {
   /** A store for a blocking reader: the same data over a connection of its own (Redis), or `this` (memory). */
   forBlockingReads(): Promise<EntryStore>;
   /**
-   * On a store from {@link forBlockingReads}: makes a `readNew` that is
-   * waiting return at once, as if its wait had run out (so nothing it would
-   * have delivered is left in limbo). Used to stop quickly.
+   * On a store from {@link forBlockingReads}: makes a `readNew` of
+   * `consumer` that is waiting return at once, as if its wait had run out
+   * (so nothing it would have delivered is left in limbo). Used to stop
+   * quickly.
    */
-  wake?(): Promise<void>;
+  wake?(consumer: string): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -19,8 +19,8 @@ after(async () => {
 });
 
 test("pruneConsumers does not delete a consumer that receives entries while it runs", async () => {
-  const store = new RedisStore(new Redis(server.url), true);
-  const other = new RedisStore(new Redis(server.url), true);
+  const store = new RedisStore(new Redis(server.url), "quit");
+  const other = new RedisStore(new Redis(server.url), "quit");
   try {
     const k = queueKeys("race:", "q");
     await store.ensureQueue(k);

@@ -2,6 +2,7 @@
 // table runs on both, with the same assertions, so that the memory store
 // does what Redis does. A few tests at the end cover what only the memory
 // store has (its clock, its timers, its imports).
+import { isEventwireError } from "eventwire";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -843,7 +844,7 @@ let redisStore: RedisStore;
 
 before(async () => {
   server = await RedisServer.start();
-  redisStore = new RedisStore(new Redis(server.url), true);
+  redisStore = new RedisStore(new Redis(server.url), "quit");
 });
 
 after(async () => {
@@ -925,20 +926,37 @@ describe("memory store only", () => {
     assert.equal((await store.claimIdle(k, "B", 1234, "0-0", 1)).entries.length, 1);
   });
 
-  test("close releases waiting readers at once with no entries, and later reads do not wait", { timeout: 5000 }, async () => {
+  test("close releases waiting readers at once with no entries; later reads fail as closed, and the data stays", { timeout: 5000 }, async () => {
     const store = new MemoryStore();
     const k = queueKeys("m:", "q");
     await store.ensureQueue(k);
+    const put = await store.append([entry(k.stream, 1)], true, BIG);
+    const other = queueKeys("m:", "other");
+    await store.ensureQueue(other);
     const t = Date.now();
-    const waiting = [store.readNew(k, "A", 10, 60_000), store.readNew(k, "B", 10, 0)];
+    const waiting = [store.readNew(other, "A", 10, 60_000), store.readNew(other, "B", 10, 0)];
     await sleep(20);
     await store.close();
     assert.deepEqual(await Promise.all(waiting), [[], []]);
-    assert.deepEqual(await store.readNew(k, "A", 10, 60_000), []);
     assert.ok(Date.now() - t < 1000, `took ${Date.now() - t} ms`);
-    // the data stays
-    const put = await store.append([entry(k.stream, 1)], true, BIG);
-    assert.deepEqual(ids(await store.readNew(k, "A", 10, 60_000)), put);
+    // a reader looping on a closed store is told so, instead of spinning on empty reads
+    await assert.rejects(store.readNew(k, "A", 10, 60_000), (e: unknown) => isEventwireError(e, "closed"));
+    assert.deepEqual(ids(await store.range(k.stream, "-", "+", 10)), put);
+  });
+
+  test("wake releases only the named consumer's waiting read", { timeout: 5000 }, async () => {
+    const store = new MemoryStore();
+    const k = queueKeys("m:", "q");
+    await store.ensureQueue(k);
+    let bDone = false;
+    const a = store.readNew(k, "A", 10, 60_000);
+    const b = store.readNew(k, "B", 10, 300).then((r) => ((bDone = true), r));
+    await sleep(10);
+    await store.wake("A");
+    assert.deepEqual(await a, []);
+    assert.equal(bDone, false, "wake released another consumer's read");
+    await b;
+    await store.close();
   });
 
   test("a reader served early leaves no timer behind", { timeout: 5000 }, async () => {
