@@ -24,5 +24,6 @@ export interface MemoryTransportOptions<E extends Event> extends Partial<Transpo
 /** A transport over memory. */
 export function createMemoryTransport<E extends Event>(options: MemoryTransportOptions<E>): StreamTransport<E> {
   const { registry, store, ...transportOptions } = options;
-  return new StreamTransport<E>(store ?? new MemoryStore(), registry, transportOptions);
+  // A store given by the caller may be shared: closing one transport leaves it open.
+  return new StreamTransport<E>(store ?? new MemoryStore(), registry, transportOptions, store === undefined);
 }

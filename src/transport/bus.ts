@@ -270,7 +270,7 @@ class Router {
     if (!this.running) return;
     this.running = false;
     this.stopping.abort();
-    void this.reader?.wake?.();
+    void this.reader?.wake?.(this.options.consumer);
     await Promise.all(this.loops);
     if (this.reader && this.reader !== this.store) await this.reader.close();
   }

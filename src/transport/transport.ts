@@ -56,8 +56,12 @@ export class StreamTransport<E extends Event = Event> {
   private readonly keyCache = new Map<string, QueueKeys>();
   private closed = false;
 
-  constructor(store: EntryStore, registry: EventRegistry<E>, options: Partial<TransportOptions> = {}) {
+  private readonly ownsStore: boolean;
+
+  /** `ownsStore`: whether {@link close} closes the store too (not when it is shared with other transports). */
+  constructor(store: EntryStore, registry: EventRegistry<E>, options: Partial<TransportOptions> = {}, ownsStore = true) {
     this.store = store;
+    this.ownsStore = ownsStore;
     this.registry = registry;
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...defaultTransportOptions, ...defined };
@@ -204,11 +208,11 @@ export class StreamTransport<E extends Event = Event> {
     return Promise.all(names.map((name) => this.store.info(this.keys(name))));
   }
 
-  /** Stops every consumer made through this transport (gracefully), then releases the connections. */
+  /** Stops every consumer made through this transport (gracefully), then releases the connections (or the store it owns). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.stop()));
-    await this.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 }

@@ -36,6 +36,9 @@ import sys
 import time
 import uuid
 
+import seed_events
+from seed_events import EVENT_TYPES, deserialize_event, serialize_event
+
 try:
     import redis
 except ImportError as missing:  # pragma: no cover - depends on the machine
@@ -269,60 +272,8 @@ class LeanMQ:
 
 # --- the seed's events ---------------------------------------------------------
 
-
-class Event:
-    """Base fields: a UUID, a float timestamp taken at creation, the class name as type."""
-
-    fields = ()
-
-    def __init__(self, event_id=None, **values):
-        self.event_id = event_id or str(uuid.UUID(new_id()))
-        self.timestamp = now()
-        self.event_type = type(self).__name__
-        for name in self.fields:
-            setattr(self, name, values[name])
-
-    def to_dict(self):
-        out = {"event_id": self.event_id, "timestamp": self.timestamp, "event_type": self.event_type}
-        for name in self.fields:
-            out[name] = getattr(self, name)
-        return out
-
-    @classmethod
-    def from_dict(cls, data):
-        # As in the seed, the subclasses rebuild through their constructor:
-        # the timestamp the dict carries is not kept, a fresh one is taken.
-        values = {name: data.get(name, default) for name, default in cls.defaults.items()}
-        return cls(event_id=data.get("event_id"), **values)
-
-
-class OrderCreatedEvent(Event):
-    fields = ("order_id", "user_id", "total", "items")
-    defaults = {"order_id": "", "user_id": "", "total": 0.0, "items": []}
-
-
-class PaymentProcessedEvent(Event):
-    fields = ("payment_id", "order_id", "amount", "status")
-    defaults = {"payment_id": "", "order_id": "", "amount": 0.0, "status": ""}
-
-
-class OrderShippedEvent(Event):
-    fields = ("order_id", "tracking_number", "carrier")
-    defaults = {"order_id": "", "tracking_number": "", "carrier": ""}
-
-
-EVENT_TYPES = {cls.__name__: cls for cls in (OrderCreatedEvent, PaymentProcessedEvent, OrderShippedEvent)}
-
-
-def serialize_event(event):
-    return event.to_dict()
-
-
-def deserialize_event(data):
-    event_type = data.get("event_type")
-    if not event_type or event_type not in EVENT_TYPES:
-        return None
-    return EVENT_TYPES[event_type].from_dict(data)
+seed_events.clock = now
+seed_events.new_id = new_id
 
 
 # --- command line ----------------------------------------------------------------
@@ -338,7 +289,7 @@ def _floats(obj):
 def make_event(spec):
     """An event from {"event_type", "event_id"?, "timestamp"?, fields…}."""
     cls = EVENT_TYPES[spec["event_type"]]
-    values = {name: spec[name] for name in cls.fields}
+    values = {name: spec[name] for name, _ in cls.FIELDS}
     event = cls(event_id=spec.get("event_id"), **values)
     if "timestamp" in spec:
         event.timestamp = float(spec["timestamp"])
