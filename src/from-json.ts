@@ -146,7 +146,7 @@ export function fromJsonValue(lookup: TypeLookup, value: unknown, options: Decod
   const payload = readMessage(registered.schema, value, "", 1, options.maxDepth);
   return Object.freeze({
     eventId,
-    timestamp,
+    timestamp: timestamp === 0 ? 0 : timestamp, // negative zero (a number that underflows, say) reads as zero, as in binary
     eventType: registered.name,
     headers: Object.freeze(headers),
     payload: deepFreeze(payload),
