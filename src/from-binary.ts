@@ -17,15 +17,14 @@ export interface BinaryLookup {
  */
 export class BinaryTypes implements BinaryLookup {
   private readonly byName: ReadonlyMap<string, BinaryType>;
-  /** Types by the UTF-8 length of their wire name: the bytes to compare, and the type. */
-  private readonly byLength: (readonly (readonly [Uint8Array, BinaryType])[] | undefined)[] = [];
+  /** Types by the UTF-8 length of their wire name: the name's bytes, and the type. */
+  private readonly byLength: ({ readonly bytes: Uint8Array; readonly type: BinaryType }[] | undefined)[] = [];
 
   constructor(byName: ReadonlyMap<string, BinaryType>) {
     this.byName = byName;
     for (const type of new Set(byName.values())) {
       const bytes = new TextEncoder().encode(type.registered.name);
-      const list = (this.byLength[bytes.length] ??= []) as (readonly [Uint8Array, BinaryType])[];
-      list.push([bytes, type]);
+      (this.byLength[bytes.length] ??= []).push({ bytes, type });
     }
   }
 
@@ -37,9 +36,13 @@ export class BinaryTypes implements BinaryLookup {
   match(bytes: Uint8Array, start: number, end: number): BinaryType | undefined {
     const candidates = this.byLength[end - start];
     if (candidates === undefined) return undefined;
-    next: for (const [name, type] of candidates) {
-      for (let i = 0; i < name.length; i++) if (bytes[start + i] !== name[i]) continue next;
-      return type;
+    const n = end - start;
+    for (let c = 0; c < candidates.length; c++) {
+      const name = candidates[c]!.bytes;
+      let i = n - 1;
+      // (names of one length tend to share a prefix, so compare from the end)
+      while (i >= 0 && bytes[start + i] === name[i]) i--;
+      if (i < 0) return candidates[c]!.type;
     }
     return undefined;
   }
@@ -57,8 +60,9 @@ for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
 export function isUuidBytes(bytes: Uint8Array, start: number, end: number): boolean {
   if (end - start !== 36) return false;
   if (bytes[start + 8] !== 0x2d || bytes[start + 13] !== 0x2d || bytes[start + 18] !== 0x2d || bytes[start + 23] !== 0x2d) return false;
+  // 32 hexadecimal digits among the 36 bytes (the four dashes count 0)
   let hex = 0;
-  for (let i = 0; i < 36; i++) hex += HEX[bytes[start + i]!]!;
+  for (let i = start; i < start + 36; i += 4) hex += HEX[bytes[i]!]! + HEX[bytes[i + 1]!]! + HEX[bytes[i + 2]!]! + HEX[bytes[i + 3]!]!;
   if (hex !== 32) return false;
   const version = bytes[start + 14]!;
   const variant = bytes[start + 19]! | 0x20;

@@ -50,8 +50,8 @@ export function toBinary(type: BinaryType, event: Event): Uint8Array {
   }
 }
 
-function writeEnvelope(type: BinaryType, event: Event): number {
-  let p = 0;
+function writeEnvelope(type: BinaryType, event: Event, start: number): number {
+  let p = start;
   const eventId = event.eventId;
   if (typeof eventId !== "string") throw invalid("event_id", `eventId must be a string, got ${describe(eventId)}`);
   if (eventId !== "") p = wstr(p, 10, eventId);
@@ -61,9 +61,9 @@ function writeEnvelope(type: BinaryType, event: Event): number {
   p = wraw(p, type.nameField);
   const payload = event.payload;
   if (typeof payload !== "object" || payload === null) throw invalid("payload", `the payload must be an object, got ${describe(payload)}`);
-  const start = wbegin(p, 34);
-  const end = type.codec.encode(payload, start);
-  p = end === start ? start - 2 : wend(start, end);
+  const body = wbegin(p, 34);
+  const end = type.codec.encode(payload, body);
+  p = end === body ? body - 2 : wend(body, end);
   const headers = event.headers;
   if (typeof headers !== "object" || headers === null) throw invalid("headers", "headers must be an object of strings");
   for (const key of sortedKeys(headers)) {

@@ -40,75 +40,75 @@ keepStringMethodsFast();
 // ---------------------------------------------------------------------------
 // Writing
 
-/** The writer's buffer; grown on demand, shrunk back after a large message. */
-export const writer = { buf: new Uint8Array(4096) };
+/**
+ * The buffer being written. Results are written straight into a shared
+ * slab and handed out as views of it, as Node cuts small Buffers from its
+ * pool: allocating an ArrayBuffer per message costs more than encoding it.
+ * A result then shares its `buffer` with others; its bytes are only those
+ * from `byteOffset` for `byteLength`. A message that outgrows the room left
+ * in the slab moves to a buffer of its own (see {@link grow}).
+ */
+export const writer = { buf: new Uint8Array(0), base: 0 };
 
-const INITIAL_SIZE = 4096;
-/** A buffer grown past this is dropped after use rather than kept. */
-const KEEP_SIZE = 256 * 1024;
-
+const SLAB_SIZE = 32 * 1024;
+/** A message starts in a fresh slab when less than this is left. */
+const SLAB_ROOM = 4 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabBuffer = slab.buffer;
+let slabUsed = 0;
 let writing = false;
 
 /**
- * Small results are cut from a shared slab, as Node cuts small Buffers from
- * its pool: allocating an ArrayBuffer per message costs more than encoding
- * it. A result then shares its `buffer` with others; its bytes are only
- * those from `byteOffset` for `byteLength`.
+ * Runs `write`, which writes from the position it is given and returns
+ * where it ended, and returns the bytes it wrote: a view of the slab, or a
+ * copy when the message outgrew it or an encoding is already under way (a
+ * getter on a payload that encodes another event).
  */
-const SLAB_SIZE = 16 * 1024;
-const SLAB_MAX = 2 * 1024;
-let slab = new Uint8Array(0);
-let slabUsed = 0;
-
-/** A copy of `buf[0, end)`, cut from the slab when small. */
-function result(buf: Uint8Array, end: number): Uint8Array {
-  if (end > SLAB_MAX) return buf.slice(0, end);
-  if (slabUsed + end > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab.buffer, slabUsed, end);
-  if (end <= 256) {
-    for (let i = 0; i < end; i++) out[i] = buf[i]!;
-  } else {
-    out.set(buf.subarray(0, end));
-  }
-  slabUsed = (slabUsed + end + 7) & ~7;
-  return out;
-}
-
-/**
- * Runs `write` with the shared buffer, or with a buffer of its own when an
- * encoding is already under way (a getter on a payload that encodes another
- * event), and returns a copy of the bytes it wrote.
- */
-export function withWriter<A, B>(write: (a: A, b: B) => number, a: A, b: B): Uint8Array {
+export function withWriter<A, B>(write: (a: A, b: B, start: number) => number, a: A, b: B): Uint8Array {
   if (writing) {
     const outer = writer.buf;
-    writer.buf = new Uint8Array(INITIAL_SIZE);
+    const outerBase = writer.base;
+    writer.buf = new Uint8Array(1024);
+    writer.base = 0;
     try {
-      return writer.buf.slice(0, write(a, b));
+      const end = write(a, b, 0);
+      return writer.buf.slice(0, end);
     } finally {
       writer.buf = outer;
+      writer.base = outerBase;
     }
   }
   writing = true;
+  if (slab.length - slabUsed < SLAB_ROOM) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabBuffer = slab.buffer;
+    slabUsed = 0;
+  }
+  const base = slabUsed;
+  writer.buf = slab;
+  writer.base = base;
   try {
-    const end = write(a, b);
-    return result(writer.buf, end);
+    const end = write(a, b, base);
+    if (writer.buf !== slab) return writer.buf.slice(base, end);
+    slabUsed = (end + 7) & ~7;
+    return new Uint8Array(slabBuffer, base, end - base);
   } finally {
     writing = false;
-    if (writer.buf.length > KEEP_SIZE) writer.buf = new Uint8Array(INITIAL_SIZE);
+    writer.buf = slab;
   }
 }
 
-/** Makes room for `need` more bytes at `pos`; returns the (possibly new) buffer. */
+/**
+ * Makes room for `need` more bytes at `pos`: moves what has been written
+ * since `writer.base` to a larger buffer of its own, at the same positions.
+ * Returns the new buffer.
+ */
 export function grow(pos: number, need: number): Uint8Array {
   const old = writer.buf;
-  let size = old.length * 2;
+  let size = Math.max(1024, (pos - writer.base) * 2);
   while (size < pos + need) size *= 2;
   const buf = new Uint8Array(size);
-  buf.set(old.subarray(0, pos));
+  buf.set(old.subarray(writer.base, pos), writer.base);
   writer.buf = buf;
   return buf;
 }

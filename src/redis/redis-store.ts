@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { StreamEntry } from "../transport/entry.js";
-import { subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { EntryField, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
-import { APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
 
 type Arg = string | Buffer | number;
 
@@ -12,6 +12,7 @@ type Arg = string | Buffer | number;
 interface ScriptCommands {
   ewAppend(numKeys: number, ...args: Arg[]): Promise<string[]>;
   ewAppendPacked(numKeys: number, ...args: Arg[]): Promise<string[]>;
+  ewAck(numKeys: number, ...args: Arg[]): Promise<number>;
   ewDeadLetter(numKeys: number, ...args: Arg[]): Promise<string | null>;
   ewRequeue(numKeys: number, ...args: Arg[]): Promise<string | null>;
   ewClaimIdleBuffer(numKeys: number, ...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>;
@@ -28,6 +29,7 @@ function withScripts(client: Redis): ScriptedRedis {
   if (typeof scripted.ewAppend !== "function") {
     client.defineCommand("ewAppend", { lua: APPEND });
     client.defineCommand("ewAppendPacked", { lua: APPEND_PACKED });
+    client.defineCommand("ewAck", { lua: ACK });
     client.defineCommand("ewDeadLetter", { lua: DEAD_LETTER });
     client.defineCommand("ewRequeue", { lua: REQUEUE });
     client.defineCommand("ewClaimIdle", { lua: CLAIM_IDLE });
@@ -43,8 +45,17 @@ function withScripts(client: Redis): ScriptedRedis {
 export function fieldMap(raw: readonly Buffer[] | null | undefined): Map<string, Buffer> {
   const fields = new Map<string, Buffer>();
   if (!raw) return fields;
-  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i]!.toString("utf8"), raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(fieldName(raw[i]!), raw[i + 1]!);
   return fields;
+}
+
+/** The names of the fields eventwire and LeanMQ write, as bytes. */
+const KNOWN_FIELDS = Object.values(EntryField).map((name) => [Buffer.from(name), name] as const);
+
+/** A field name as text: the known names without decoding them (every entry has them). */
+function fieldName(raw: Buffer): string {
+  for (const [bytes, name] of KNOWN_FIELDS) if (raw.length === bytes.length && raw.equals(bytes)) return name;
+  return raw.toString("utf8");
 }
 
 function toEntries(raw: readonly [Buffer, Buffer[]][] | null | undefined): StreamEntry[] {
@@ -260,10 +271,7 @@ export class RedisStore implements EntryStore {
 
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const results = await this.client.multi().xack(keys.stream, keys.group, ...ids).zrem(keys.streamExpiry, ...ids).exec();
-    const [error, acked] = results?.[0] ?? [new Error("the acknowledgement was not executed"), 0];
-    if (error) throw error;
-    return Number(acked);
+    return Number(await this.client.ewAck(2, keys.stream, keys.streamExpiry, keys.group, ...ids));
   }
 
   async deadLetter(

@@ -99,6 +99,23 @@ return ids
 `;
 
 /**
+ * Acknowledge entries and drop them from the stream's expiry set, in one
+ * step (as MULTI/EXEC would, in one command; a failure of the second part,
+ * as of the ZREM in a MULTI, does not undo the first).
+ * KEYS: stream, stream expiry set. ARGV: group, ids…
+ * Returns how many were pending.
+ */
+export const ACK = `
+local acked = 0
+for i = 2, #ARGV, 1000 do
+  local j = math.min(i + 999, #ARGV)
+  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, j))
+  redis.pcall('ZREM', KEYS[2], unpack(ARGV, i, j))
+end
+return acked
+`;
+
+/**
  * Move one entry to the DLQ and acknowledge it, only if it is still pending
  * to this consumer.
  * KEYS: stream, dlq, stream expiry set.

@@ -63,6 +63,12 @@ export function isPermanentError(error: unknown): boolean {
   return error instanceof PermanentError || (error instanceof Error && error.name === "PermanentError");
 }
 
+/** An entry being handled, and whether its handler still holds a slot. */
+interface Job {
+  readonly entry: DeliveredEntry;
+  handling: boolean;
+}
+
 /** What a consumer has done so far. */
 export interface ConsumerStats {
   /** Entries handed to this consumer (new reads, reclaims and retries). */
@@ -430,29 +436,34 @@ export class Consumer<E extends Event = Event> {
   private dispatch(entry: DeliveredEntry): void {
     this.stats.delivered++;
     this.handling++;
-    let released = false;
-    /** The handler is done: its slot may take another entry. */
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.handling--;
-      this.slotWaiters.shift()?.();
-    };
-    const done = this.process(entry, release)
-      .catch((error: unknown) => {
-        // A store failure while finishing: the entry stays pending and is reclaimed later.
-        this.logger.warn?.(`could not finish entry ${entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
-      })
-      .finally(() => {
-        release();
-        this.inFlight.delete(entry.id);
-        this.slotWaiters.shift()?.();
-        this.checkIdle();
-      });
-    this.inFlight.set(entry.id, done);
+    this.inFlight.set(entry.id, this.run({ entry, handling: true }));
   }
 
-  private async process(entry: DeliveredEntry, release: () => void): Promise<void> {
+  /** Handles one entry to the end; never rejects. */
+  private async run(job: Job): Promise<void> {
+    try {
+      await this.process(job);
+    } catch (error) {
+      // A store failure while finishing: the entry stays pending and is reclaimed later.
+      this.logger.warn?.(`could not finish entry ${job.entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
+    } finally {
+      this.release(job);
+      this.inFlight.delete(job.entry.id);
+      this.slotWaiters.shift()?.();
+      this.checkIdle();
+    }
+  }
+
+  /** The job's handler is done: its slot may take another entry. */
+  private release(job: Job): void {
+    if (!job.handling) return;
+    job.handling = false;
+    this.handling--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private async process(job: Job): Promise<void> {
+    const entry = job.entry;
     const decoded = decodeEntry(this.registry, entry.fields);
     const max = this.options.retry.maxAttempts;
     const meta = decoded.metadata;
@@ -486,11 +497,11 @@ export class Consumer<E extends Event = Event> {
     try {
       await handler(event, context);
     } catch (error) {
-      release();
+      this.release(job);
       await this.failed(entry, decoded, error);
       return;
     }
-    release();
+    this.release(job);
     await this.acknowledge(entry.id);
   }
 
