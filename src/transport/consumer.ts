@@ -69,6 +69,10 @@ interface Job {
   handling: boolean;
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
 /** What a consumer has done so far. */
 export interface ConsumerStats {
   /** Entries handed to this consumer (new reads, reclaims and retries). */
@@ -220,7 +224,7 @@ export class Consumer<E extends Event = Event> {
   /** Entries in flight whose handler has not settled yet. */
   private handling = 0;
   /** Entries whose handlers succeeded, waiting to be acknowledged together (see {@link acknowledge}). */
-  private acks: { ids: string[]; done: Promise<void> } | undefined;
+  private acks: { ids: string[]; jobs: Job[]; done: Promise<void>; quiet?: Promise<void> } | undefined;
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
@@ -433,25 +437,86 @@ export class Consumer<E extends Event = Event> {
     }
   }
 
+  /**
+   * Starts handling an entry. The common case — the entry decodes, has a
+   * handler, and the handler returns without a promise — runs here without
+   * awaiting anything: the entry joins the batch of acknowledgements, whose
+   * completion finishes it. Everything else goes through {@link run}.
+   */
   private dispatch(entry: DeliveredEntry): void {
     this.stats.delivered++;
     this.handling++;
-    this.inFlight.set(entry.id, this.run({ entry, handling: true }));
+    const job: Job = { entry, handling: true };
+    const decoded = decodeEntry(this.registry, entry.fields);
+    const handler = this.readyHandler(decoded);
+    if (handler === undefined) {
+      this.inFlight.set(entry.id, this.run(job, decoded));
+      return;
+    }
+    let result: unknown;
+    let pending: boolean;
+    try {
+      result = handler(decoded.event!, this.contextOf(entry, decoded));
+      pending = isThenable(result);
+    } catch (error) {
+      this.inFlight.set(entry.id, this.run(job, decoded, { error }));
+      return;
+    }
+    if (pending) {
+      this.inFlight.set(entry.id, this.run(job, decoded, { result }));
+      return;
+    }
+    this.release(job);
+    this.inFlight.set(entry.id, this.acknowledge(entry.id, job));
   }
 
-  /** Handles one entry to the end; never rejects. */
-  private async run(job: Job): Promise<void> {
+  /** The handler of a decoded entry that is ready to be handled (decoded, not expired), if it has one. */
+  private readyHandler(decoded: DecodedEntry<E>): Handler<E> | undefined {
+    if (decoded.problem !== undefined) return undefined;
+    const meta = decoded.metadata;
+    if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) return undefined;
+    return (this.handlers as Record<string, Handler<E> | undefined>)[decoded.event!.eventType] ?? this.handlers["*"];
+  }
+
+  private contextOf(entry: DeliveredEntry, decoded: DecodedEntry<E>): HandlerContext {
+    return {
+      queue: this.queue,
+      streamId: entry.id,
+      deliveries: entry.deliveries,
+      maxAttempts: this.options.retry.maxAttempts,
+      headers: decoded.event!.headers,
+      messageId: decoded.metadata?.id,
+      signal: this.hardStop.signal,
+    };
+  }
+
+  /**
+   * Handles one entry to the end, on the paths that wait: a handler that
+   * returned a promise (`handled.result`) or threw (`handled.error`), or an
+   * entry that is not handled (expired, undecodable, unknown or unhandled
+   * type). Never rejects.
+   */
+  private async run(job: Job, decoded: DecodedEntry<E>, handled?: { result?: unknown; error?: unknown }): Promise<void> {
     try {
-      await this.process(job);
+      await this.process(job, decoded, handled);
     } catch (error) {
-      // A store failure while finishing: the entry stays pending and is reclaimed later.
-      this.logger.warn?.(`could not finish entry ${job.entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
+      this.couldNotFinish(job, error);
     } finally {
-      this.release(job);
-      this.inFlight.delete(job.entry.id);
-      this.slotWaiters.shift()?.();
-      this.checkIdle();
+      this.finish(job);
     }
+  }
+
+  /** The entry is done with, one way or another. */
+  private finish(job: Job): void {
+    this.release(job);
+    this.inFlight.delete(job.entry.id);
+    this.slotWaiters.shift()?.();
+    this.checkIdle();
+  }
+
+  private couldNotFinish(job: Job, error: unknown): void {
+    // A store failure while finishing: the entry stays pending and is reclaimed later.
+    this.logger.warn?.(`could not finish entry ${job.entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
   }
 
   /** The job's handler is done: its slot may take another entry. */
@@ -462,40 +527,33 @@ export class Consumer<E extends Event = Event> {
     this.slotWaiters.shift()?.();
   }
 
-  private async process(job: Job): Promise<void> {
+  private async process(job: Job, decoded: DecodedEntry<E>, handled: { result?: unknown; error?: unknown } | undefined): Promise<void> {
     const entry = job.entry;
-    const decoded = decodeEntry(this.registry, entry.fields);
-    const max = this.options.retry.maxAttempts;
-    const meta = decoded.metadata;
-    if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) {
-      await this.skip(entry, this.options.expired, `${DeadLetterReason.expired}: the message's TTL of ${meta.ttl} s ran out before it was handled`, "expired");
-      return;
-    }
-    if (decoded.problem) {
-      if (decoded.problem.kind === "unknown-type") {
-        await this.skip(entry, this.options.unknownType, `${DeadLetterReason.unknownType}: ${decoded.problem.message}`, "skipped");
-      } else {
-        await this.deadLetter(entry, `${DeadLetterReason.undecodable}: ${decoded.problem.message}`);
+    if (handled === undefined) {
+      const meta = decoded.metadata;
+      if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) {
+        await this.skip(entry, this.options.expired, `${DeadLetterReason.expired}: the message's TTL of ${meta.ttl} s ran out before it was handled`, "expired");
+        return;
       }
-      return;
-    }
-    const event = decoded.event!;
-    const handler = (this.handlers as Record<string, Handler<E> | undefined>)[event.eventType] ?? this.handlers["*"];
-    if (!handler) {
+      if (decoded.problem) {
+        if (decoded.problem.kind === "unknown-type") {
+          await this.skip(entry, this.options.unknownType, `${DeadLetterReason.unknownType}: ${decoded.problem.message}`, "skipped");
+        } else {
+          await this.deadLetter(entry, `${DeadLetterReason.undecodable}: ${decoded.problem.message}`);
+        }
+        return;
+      }
+      const event = decoded.event!;
       await this.skip(entry, this.options.unhandledType, `${DeadLetterReason.noHandler}: consumer ${this.name} has no handler for ${event.eventType}`, "skipped");
       return;
     }
-    const context: HandlerContext = {
-      queue: this.queue,
-      streamId: entry.id,
-      deliveries: entry.deliveries,
-      maxAttempts: max,
-      headers: event.headers,
-      messageId: meta?.id,
-      signal: this.hardStop.signal,
-    };
+    if ("error" in handled) {
+      this.release(job);
+      await this.failed(entry, decoded, handled.error);
+      return;
+    }
     try {
-      await handler(event, context);
+      await handled.result;
     } catch (error) {
       this.release(job);
       await this.failed(entry, decoded, error);
@@ -510,24 +568,42 @@ export class Consumer<E extends Event = Event> {
    * whose handlers succeeded in the same turn of the event loop: one round
    * trip for all of them instead of one each. Resolves once Redis has the
    * acknowledgement; rejects (leaving the entries pending) when it failed.
+   * With `job` (the synchronous path), the batch also finishes the job, and
+   * the promise never rejects.
    */
-  private acknowledge(id: string): Promise<void> {
-    if (this.acks === undefined) {
+  private acknowledge(id: string, job?: Job): Promise<void> {
+    let batch = this.acks;
+    if (batch === undefined) {
       const ids: string[] = [];
+      const jobs: Job[] = [];
+      let settle!: (failure: unknown) => void;
       const done = new Promise<void>((resolve, reject) => {
-        setImmediate(() => {
-          this.acks = undefined;
-          this.store.ack(this.keys, ids).then((n) => {
-            this.stats.handled += n;
-            resolve();
-          }, reject);
-        });
+        settle = (failure) => {
+          for (const j of jobs) {
+            if (failure !== undefined) this.couldNotFinish(j, failure);
+            this.finish(j);
+          }
+          if (failure === undefined) resolve();
+          else reject(failure);
+        };
       });
-      done.catch(() => {}); // each entry's own wait reports the failure
-      this.acks = { ids, done };
+      done.catch(() => {}); // each waiting entry reports the failure itself
+      batch = this.acks = { ids, jobs, done };
+      setImmediate(() => {
+        this.acks = undefined;
+        this.store.ack(this.keys, ids).then(
+          (n) => {
+            this.stats.handled += n;
+            settle(undefined);
+          },
+          (error: unknown) => settle(error ?? new Error("the acknowledgement failed")),
+        );
+      });
     }
-    this.acks.ids.push(id);
-    return this.acks.done;
+    batch.ids.push(id);
+    if (job === undefined) return batch.done;
+    batch.jobs.push(job);
+    return batch.quiet ??= batch.done.catch(() => {});
   }
 
   private async failed(entry: DeliveredEntry, decoded: DecodedEntry<E>, error: unknown): Promise<void> {
