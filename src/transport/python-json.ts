@@ -88,6 +88,19 @@ export function pyString(text: string): string {
   return out + text.slice(last) + '"';
 }
 
+/** Keys already written, as `pyString` wrote them (object keys repeat from entry to entry). */
+const keyCache = new Map<string, string>();
+
+function pyKey(key: string): string {
+  let quoted = keyCache.get(key);
+  if (quoted === undefined) {
+    quoted = pyString(key);
+    if (keyCache.size >= 1000) keyCache.clear();
+    keyCache.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * `json.dumps(value)` for a JSON value built of objects, arrays, strings,
  * booleans, null, integers (plain numbers) and floats ({@link PyFloat}).
@@ -104,12 +117,20 @@ export function pyDumps(value: unknown): string {
     case "number":
       return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : formatPyFloat(value);
     case "object": {
-      if (Array.isArray(value)) return "[" + value.map(pyDumps).join(", ") + "]";
-      const parts: string[] = [];
-      for (const key of Object.keys(value)) {
-        parts.push(pyString(key) + ": " + pyDumps((value as Record<string, unknown>)[key]));
+      if (Array.isArray(value)) {
+        if (value.length === 0) return "[]";
+        let out = "[" + pyDumps(value[0]);
+        for (let i = 1; i < value.length; i++) out += ", " + pyDumps(value[i]);
+        return out + "]";
       }
-      return "{" + parts.join(", ") + "}";
+      const keys = Object.keys(value);
+      if (keys.length === 0) return "{}";
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        out += (i === 0 ? "" : ", ") + pyKey(key) + ": " + pyDumps((value as Record<string, unknown>)[key]);
+      }
+      return out + "}";
     }
     default:
       throw new TypeError(`cannot write a ${typeof value} as JSON`);
