@@ -1,7 +1,7 @@
 /**
  * The codec measurements, in a process of their own:
  *
- *   node --conditions=eventwire-source --import tsx bench/codec.ts <mode> <static.js>
+ *   node --import tsx bench/codec.ts <mode> <static.js>
  *
  * `plain`: nothing else loaded. `ioredis`: ioredis loaded first, eventwire
  * not at all (protobufjs and JSON only: loading eventwire would cure what

@@ -16,7 +16,7 @@ import { RedisServer } from "../test/support/redis.js";
 import type { CodecRun } from "./codec.js";
 import { seedEvents } from "./inputs.js";
 import { count, markdown, median, now, opsPerSecond, ratio, runChild, table } from "./support.js";
-import { transportBench, type TransportResults, type TransportSettings } from "./transport.js";
+import type { TransportResults, TransportSettings } from "./transport.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -37,6 +37,12 @@ const machine = {
   redis: redisVersion,
   date: new Date().toISOString(),
 };
+
+// --- the package as users get it: built with tsc ------------------------------
+
+log("building the package (tsc -p tsconfig.build.json)");
+const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
+if (tsc.status !== 0) throw new Error(`the build failed:\n${tsc.stdout}${tsc.stderr}`);
 
 // --- protobufjs static code, generated for this run ---------------------------
 
@@ -69,6 +75,8 @@ log(`transport: starting a private redis-server`);
 const server = await RedisServer.start();
 let transport: TransportResults;
 try {
+  // (imported only now: it loads eventwire from dist/, built above)
+  const { transportBench } = await import("./transport.js");
   transport = await transportBench(server.url, server.port, settings, log);
 } finally {
   await server.stop();

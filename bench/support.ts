@@ -62,10 +62,14 @@ export function timeCandidates(candidates: readonly Candidate[], options: Timing
   return out;
 }
 
-/** Runs a script as a child process with the package's sources and TypeScript loaded; resolves to its stdout's last line, parsed as JSON. */
+/**
+ * Runs a script of the benchmark (TypeScript, through tsx) as a child
+ * process; `eventwire` resolves to the built package (dist/), as it does for
+ * users. Resolves to its stdout's last line, parsed as JSON.
+ */
 export function runChild<T>(script: string, args: readonly string[], nodeArgs: readonly string[] = [], env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, "--conditions=eventwire-source", "--import", "tsx", script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, ...env },
     });

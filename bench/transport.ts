@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { connectRedis, silentLogger, type EntryFormat, type StreamTransport } from "eventwire/redis";
 import { shopRegistry, type ShopEvent } from "eventwire/shop";
-import { encodeEntry, newMetadata } from "../src/transport/entry.js";
 import { seedEvents } from "./inputs.js";
 import { median, now, percentile, runChild } from "./support.js";
 
@@ -64,12 +63,13 @@ function orders(n: number): ShopEvent[] {
   return out;
 }
 
-/** The fields of an entry holding the headline event, and their size in bytes. */
-function sampleEntry(format: EntryFormat): { fields: (string | Buffer)[]; bytes: number } {
-  const [event] = orders(1);
-  const fields = encodeEntry(shopRegistry, event!, format, newMetadata(null));
-  const bytes = fields.reduce((n, f) => n + (typeof f === "string" ? Buffer.byteLength(f) : f.length), 0);
-  return { fields, bytes };
+/** The fields of an entry holding the headline event, as the transport writes it, and their size in bytes. */
+async function sampleEntry(t: StreamTransport<ShopEvent>, redis: Redis, format: EntryFormat): Promise<{ fields: (string | Buffer)[]; bytes: number }> {
+  const queue = queueName(`sample-${format}`);
+  const { streamId } = await t.publish(queue, orders(1)[0]!, { format });
+  const [entry] = (await redis.xrangeBuffer(t.keys(queue).stream, streamId, streamId)) as unknown as [Buffer, Buffer[]][];
+  const fields = entry![1].map((f) => (/^[\x20-\x7e]*$/.test(f.toString("latin1")) ? f.toString("latin1") : f));
+  return { fields, bytes: entry![1].reduce((n, f) => n + f.length, 0) };
 }
 
 /**
@@ -77,8 +77,7 @@ function sampleEntry(format: EntryFormat): { fields: (string | Buffer)[]; bytes:
  * (binary values replaced by as many printable bytes: a command line cannot
  * carry them), `-P 16`, its other settings at their defaults (50 clients).
  */
-async function ceiling(port: number, format: EntryFormat, rounds: number, events: number): Promise<Rate> {
-  const { fields } = sampleEntry(format);
+async function ceiling(port: number, fields: readonly (string | Buffer)[], format: EntryFormat, rounds: number, events: number): Promise<Rate> {
   const args = fields.map((f) => (typeof f === "string" ? f : "x".repeat(f.length)));
   const perSecond: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -252,7 +251,7 @@ async function memory(t: StreamTransport<ShopEvent>, url: string, format: EntryF
   const queue = queueName(`memory-${format}`);
   await t.publish(queue, orders(1)[0]!, { format }); // creates the queue before the consumer joins
   const pool = orders(1000);
-  const child = spawn(process.execPath, ["--expose-gc", "--conditions=eventwire-source", "--import", "tsx", `${here}memory-consumer.ts`, url, queue, String(total + 1)], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", `${here}memory-consumer.ts`, url, queue, String(total + 1)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   let handled = 0;
@@ -281,12 +280,15 @@ async function memory(t: StreamTransport<ShopEvent>, url: string, format: EntryF
 
 export async function transportBench(url: string, port: number, settings: TransportSettings, log: (line: string) => void): Promise<TransportResults> {
   const t = await connectRedis({ registry: shopRegistry, connection: url, logger: silentLogger, maxLength: MAXLEN });
+  const redis = new Redis(url);
   const formats: EntryFormat[] = ["json", "binary"];
-  const entryBytes = { json: sampleEntry("json").bytes, binary: sampleEntry("binary").bytes };
+  const samples = { json: await sampleEntry(t, redis, "json"), binary: await sampleEntry(t, redis, "binary") };
+  redis.disconnect();
+  const entryBytes = { json: samples.json.bytes, binary: samples.binary.bytes };
   const rec = <T>(f: (format: EntryFormat) => Promise<T>) => async (): Promise<Record<EntryFormat, T>> => ({ json: await f("json"), binary: await f("binary") });
   try {
     log("transport: redis-benchmark ceiling");
-    const ceil = await rec((f) => ceiling(port, f, settings.rounds, settings.events))();
+    const ceil = await rec((f) => ceiling(port, samples[f].fields, f, settings.rounds, settings.events))();
     log("transport: publishing one at a time");
     const one = await rec((f) => publishOne(t, f, settings.rounds, Math.max(1000, settings.events / 20)))();
     log("transport: publishing in batches");
