@@ -89,16 +89,18 @@ export class StreamTransport<E extends Event = Event> {
   /** Creates the queue pairs the items go to, each once. */
   private async ensureQueues(items: readonly Outgoing<E>[]): Promise<void> {
     this.check();
-    const ensured = new Set<string>();
+    let last: string | undefined;
+    let ensured: Set<string> | undefined;
     for (const { queue } of items) {
-      if (ensured.has(queue)) continue;
-      ensured.add(queue);
+      if (queue === last || ensured?.has(queue)) continue;
+      if (last !== undefined) (ensured ??= new Set([last])).add(queue);
+      last = queue;
       await this.store.ensureQueue(this.keys(queue));
     }
   }
 
   /** The entries of `items[start, end)`, and where each goes. */
-  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: Omit<Published, "streamId">[]): OutgoingEntry[] {
+  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: { -readonly [K in keyof Published]: Published[K] }[]): OutgoingEntry[] {
     const entries: OutgoingEntry[] = [];
     for (let i = start; i < end; i++) {
       const { queue, event, options } = items[i]!;
@@ -114,7 +116,7 @@ export class StreamTransport<E extends Event = Event> {
         fields: encodeEntry(this.registry, event, format, meta),
         expireAt: ttl === null ? null : meta.timestamp + ttl,
       });
-      published.push({ queue, messageId: meta.id, eventId: event.eventId });
+      published.push({ queue, streamId: "", messageId: meta.id, eventId: event.eventId });
     }
     return entries;
   }
@@ -133,11 +135,13 @@ export class StreamTransport<E extends Event = Event> {
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
     await this.ensureQueues(items);
-    const published: Omit<Published, "streamId">[] = [];
+    const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const sent: Promise<string[]>[] = [];
+    // chunks of about PUBLISH_CHUNK, of even sizes
+    const size = Math.ceil(items.length / Math.ceil(items.length / PUBLISH_CHUNK));
     try {
-      for (let i = 0; i < items.length; i += PUBLISH_CHUNK) {
-        const entries = this.encode(items, i, Math.min(items.length, i + PUBLISH_CHUNK), published);
+      for (let i = 0; i < items.length; i += size) {
+        const entries = this.encode(items, i, Math.min(items.length, i + size), published);
         sent.push(this.store.append(entries, false, this.options.maxLength));
       }
     } catch (error) {
@@ -145,8 +149,9 @@ export class StreamTransport<E extends Event = Event> {
       for (const s of sent) s.catch(() => {});
       throw error;
     }
-    const ids = (await Promise.all(sent)).flat();
-    return published.map((p, i) => ({ ...p, streamId: ids[i]! }));
+    const ids = sent.length === 1 ? await sent[0]! : (await Promise.all(sent)).flat();
+    for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
+    return published;
   }
 
   /**
@@ -156,10 +161,11 @@ export class StreamTransport<E extends Event = Event> {
    */
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
     await this.ensureQueues(items);
-    const published: Omit<Published, "streamId">[] = [];
+    const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const entries = this.encode(items, 0, items.length, published);
     const ids = await this.store.append(entries, true, this.options.maxLength);
-    return published.map((p, i) => ({ ...p, streamId: ids[i]! }));
+    for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
+    return published;
   }
 
   /** A consumer of `queue`, not yet started (see {@link Consumer}). */
