@@ -1,7 +1,7 @@
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
 import { DecodeError } from "./errors.js";
-import { deepFreeze, type Event } from "./event.js";
+import type { Event } from "./event.js";
 import type { DecodeOptions } from "./options.js";
 import type { TypeLookup } from "./registered-type.js";
 import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
@@ -149,7 +149,7 @@ export function fromJsonValue(lookup: TypeLookup, value: unknown, options: Decod
     timestamp: timestamp === 0 ? 0 : timestamp, // negative zero (a number that underflows, say) reads as zero, as in binary
     eventType: registered.name,
     headers: Object.freeze(headers),
-    payload: deepFreeze(payload),
+    payload,
   });
 }
 
@@ -190,6 +190,18 @@ function readHeaders(value: unknown): Record<string, string> {
   return headers;
 }
 
+/** The path of a value: `parent.name`, then `[index]` or `["key"]` when given. */
+function pathOf(parent: string, name: string, index?: number | string): string {
+  const at = child(parent, name);
+  if (index === undefined) return at;
+  return typeof index === "number" ? `${at}[${index}]` : `${at}[${JSON.stringify(index)}]`;
+}
+
+/**
+ * Reads a message of `schema` from a JSON object into a frozen object of
+ * the generated type's shape, its lists and maps frozen too. Paths are only
+ * spelled out for errors and nested messages.
+ */
 function readMessage(
   schema: MessageSchema,
   json: Record<string, unknown>,
@@ -199,62 +211,73 @@ function readMessage(
 ): object {
   if (depth > maxDepth) throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${maxDepth}`, { path });
   const message = schema.type.fromPartial({} as never) as Record<string, unknown>;
-  const seen = new Set<string>();
-  for (const key of Object.keys(json)) {
+  const keys = Object.keys(json);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
     const field = schema.byJsonKey.get(key);
     if (field === undefined) continue; // unknown keys are ignored
-    const at = child(path, field.name);
-    if (seen.has(field.name)) {
-      throw new DecodeError("invalid-value", `given twice, as ${field.name} and as ${field.jsonName}`, { path: at });
+    if (field.jsonName !== field.name && Object.hasOwn(json, key === field.name ? field.jsonName : field.name)) {
+      throw new DecodeError("invalid-value", `given twice, as ${field.name} and as ${field.jsonName}`, { path: pathOf(path, field.name) });
     }
-    seen.add(field.name);
     const value = json[key];
     if (value === null) continue; // null means the default
     if (field.mapValue !== undefined && field.mapKey !== undefined) {
       if (!isObject(value)) {
-        throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: at });
+        throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: pathOf(path, field.name) });
       }
       const map: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) {
-        if (k === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: at });
-        const keyAt = `${at}[${JSON.stringify(k)}]`;
-        checkMapKey(field.mapKey, k, keyAt);
-        map[k] = readValue(field.mapValue, value[k], keyAt, depth, maxDepth);
+      for (const mk of Object.keys(value)) {
+        if (mk === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: pathOf(path, field.name) });
+        checkMapKey(field.mapKey, mk, path, field.name);
+        map[mk] = readValue(field.mapValue, value[mk], path, field.name, mk, depth, maxDepth);
       }
       message[field.localName] = map;
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
-        throw new DecodeError("invalid-value", `expected an array, got ${describe(value)}`, { path: at });
+        throw new DecodeError("invalid-value", `expected an array, got ${describe(value)}`, { path: pathOf(path, field.name) });
       }
-      message[field.localName] = value.map((item, i) => readValue(field, item, `${at}[${i}]`, depth, maxDepth));
+      const list = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) list[i] = readValue(field, value[i], path, field.name, i, depth, maxDepth);
+      message[field.localName] = list;
     } else {
-      message[field.localName] = readValue(field, value, at, depth, maxDepth);
+      message[field.localName] = readValue(field, value, path, field.name, undefined, depth, maxDepth);
     }
   }
-  return message;
+  for (const field of schema.fields) {
+    if (field.repeated || field.mapValue !== undefined) Object.freeze(message[field.localName]);
+  }
+  return Object.freeze(message);
 }
 
-function checkMapKey(type: number, key: string, path: string): void {
+function checkMapKey(type: number, key: string, parent: string, name: string): void {
   if (type === FieldType.STRING) {
     if (key.isWellFormed()) return;
-    throw new DecodeError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", { path });
+    throw new DecodeError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", { path: pathOf(parent, name, key) });
   }
   if (type === FieldType.BOOL) {
     if (key === "true" || key === "false") return;
   } else if (INTEGER.test(key) && scalarProblem(type, Number(key)) === undefined) {
     return;
   }
-  throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path });
+  throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(parent, name, key) });
 }
 
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
-function readValue(schema: ValueSchema, value: unknown, path: string, depth: number, maxDepth: number): unknown {
+function readValue(
+  schema: ValueSchema,
+  value: unknown,
+  parent: string,
+  name: string,
+  index: number | string | undefined,
+  depth: number,
+  maxDepth: number,
+): unknown {
   if (schema.message !== undefined) {
-    if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path });
-    return readMessage(schema.message, value, path, depth + 1, maxDepth);
+    if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: pathOf(parent, name, index) });
+    return readMessage(schema.message, value, pathOf(parent, name, index), depth + 1, maxDepth);
   }
   let v = value;
   switch (schema.type) {
@@ -270,17 +293,19 @@ function readValue(schema: ValueSchema, value: unknown, path: string, depth: num
     case FieldType.ENUM:
       if (typeof v === "string") {
         const n = schema.enumType?.byName.get(v);
-        if (n === undefined) throw new DecodeError("invalid-value", `${describe(v)} is not a value of the enum`, { path });
+        if (n === undefined) throw new DecodeError("invalid-value", `${describe(v)} is not a value of the enum`, { path: pathOf(parent, name, index) });
         v = n;
       }
       break;
     case FieldType.BYTES:
       if (typeof v !== "string" || !BASE64.test(v) || v.replace(/=+$/, "").length % 4 === 1) {
-        throw new DecodeError("invalid-value", `expected base64 text, got ${describe(v)}`, { path });
+        throw new DecodeError("invalid-value", `expected base64 text, got ${describe(v)}`, { path: pathOf(parent, name, index) });
       }
       v = base64Decode(v);
       break;
     case FieldType.STRING:
+      if (typeof v === "string" && v.isWellFormed()) return v;
+      break;
     case FieldType.BOOL:
       break;
     default:
@@ -288,7 +313,7 @@ function readValue(schema: ValueSchema, value: unknown, path: string, depth: num
       if (typeof v === "string" && NUMBER.test(v)) v = Number(v);
   }
   const problem = scalarProblem(schema.type, v);
-  if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path });
+  if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(parent, name, index) });
   return v;
 }
 
