@@ -156,7 +156,12 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     }) as unknown as EventNamed<E, N>;
   }
 
-  /** The event as a binary `EventEnvelope` (canonical: the same event always gives the same bytes). */
+  /**
+   * The event as a binary `EventEnvelope` (canonical: the same event always
+   * gives the same bytes). Like Node's small Buffers, a small result may
+   * share its underlying `ArrayBuffer` with other results: its bytes are
+   * those from `byteOffset` for `byteLength`.
+   */
   toBinary(event: E): Uint8Array {
     const type = this.binary.get(event.eventType);
     if (type === undefined) this.require(event.eventType);
