@@ -264,14 +264,19 @@ async function memory(t: StreamTransport<ShopEvent>, url: string, format: EntryF
     if (m.result) result = { format, ...m.result };
   });
   let published = 0;
-  while (published < total) {
-    if (published - handled > 20_000) {
-      await new Promise((r) => setTimeout(r, 2));
-      continue;
+  try {
+    while (published < total) {
+      if (published - handled > 20_000) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      const items = [];
+      for (let i = 0; i < batch && published < total; i++, published++) items.push({ queue, event: pool[published % pool.length]!, options: { format } });
+      await t.publishMany(items);
     }
-    const items = [];
-    for (let i = 0; i < batch && published < total; i++, published++) items.push({ queue, event: pool[published % pool.length]!, options: { format } });
-    await t.publishMany(items);
+  } catch (error) {
+    child.kill();
+    throw error;
   }
   await exited;
   if (!result) throw new Error("the memory consumer reported nothing");
