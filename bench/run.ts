@@ -91,7 +91,7 @@ const enc = (mode: string, event: string, name: string) => median(m(mode, event,
 const dec = (mode: string, event: string, name: string) => median(m(mode, event, name)?.decodeNs ?? [NaN]);
 const ops = (ns: number) => (Number.isFinite(ns) ? count(opsPerSecond(ns)) : "—");
 
-const codecHeaders = ["event", "codec", "encode ops/s", "decode ops/s", "bytes", "encode ops/s, ioredis loaded", "decode ops/s, ioredis loaded", "encode, ioredis then eventwire", "decode, ioredis then eventwire"];
+const codecHeaders = ["event", "codec", "encode ops/s", "decode ops/s", "bytes"];
 const codecRows: string[][] = [];
 for (const seed of seedEvents) {
   for (const name of codecNames) {
@@ -103,13 +103,19 @@ for (const seed of seedEvents) {
       ops(enc("plain", seed.eventType, name)),
       ops(dec("plain", seed.eventType, name)),
       String(base.bytes),
-      ops(enc("ioredis", seed.eventType, name)),
-      ops(dec("ioredis", seed.eventType, name)),
-      ops(enc("ioredis+eventwire", seed.eventType, name)),
-      ops(dec("ioredis+eventwire", seed.eventType, name)),
     ]);
   }
 }
+const ioredisHeaders = ["codec (OrderCreatedEvent)", "encode: alone", "ioredis loaded", "ioredis, then eventwire", "decode: alone", "ioredis loaded", "ioredis, then eventwire"];
+const ioredisRows = codecNames.map((name) => [
+  name,
+  ops(enc("plain", headline, name)),
+  ops(enc("ioredis", headline, name)),
+  ops(enc("ioredis+eventwire", headline, name)),
+  ops(dec("plain", headline, name)),
+  ops(dec("ioredis", headline, name)),
+  ops(dec("ioredis+eventwire", headline, name)),
+]);
 
 const rate = (r: { perSecond: number[] }) => median(r.perSecond);
 const t = transport;
@@ -140,24 +146,36 @@ const memoryRows = [
 interface Target {
   readonly figure: string;
   readonly target: string;
+  /** Per event (headline first) or per entry format (JSON, binary). */
   readonly measured: number[];
   readonly ok: (x: number) => boolean;
   readonly format: (x: number) => string;
+  /** Whether the first value is the headline event's. */
+  readonly perEvent: boolean;
 }
 const per = (f: (event: string) => number) => seedEvents.map((s) => f(s.eventType));
 const targets: Target[] = [
-  { figure: "binary encode vs protobufjs static (per event)", target: "≥ 1.0×", measured: per((e) => enc("plain", e, "protobufjs static") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
-  { figure: "binary decode vs protobufjs static (per event)", target: "≥ 1.0×", measured: per((e) => dec("plain", e, "protobufjs static") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
-  { figure: "binary encode vs JSON.stringify (per event)", target: "≥ 1.5×", measured: per((e) => enc("plain", e, "JSON.stringify/parse") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
-  { figure: "binary decode vs JSON.parse (per event)", target: "≥ 1.5×", measured: per((e) => dec("plain", e, "JSON.stringify/parse") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
-  { figure: "binary size vs the seed's JSON (per event)", target: "≤ 0.6×", measured: per((e) => (m("plain", e, "eventwire binary")?.bytes ?? NaN) / (m("plain", e, "JSON.stringify/parse")?.bytes ?? NaN)), ok: (x) => x <= 0.6, format: ratio },
-  { figure: "batched publish vs the XADD ceiling (JSON, binary)", target: "≥ 0.5×", measured: [rate(t.publishBatched.json) / rate(t.ceiling.json), rate(t.publishBatched.binary) / rate(t.ceiling.binary)], ok: (x) => x >= 0.5, format: ratio },
-  { figure: "end to end vs the hand-written loop (JSON, binary)", target: "≥ 1.5×", measured: [rate(t.endToEnd.json) / rate(t.endToEnd.baseline), rate(t.endToEnd.binary) / rate(t.endToEnd.baseline)], ok: (x) => x >= 1.5, format: ratio },
-  { figure: `p99 publish → handler at ${count(settings.latencyRate)}/s (JSON, binary)`, target: "≤ 2 ms", measured: [t.latency.json.p99, t.latency.binary.p99], ok: (x) => x <= 2, format: (x) => `${x.toFixed(2)} ms` },
-  { figure: `memory growth, 100,000 → ${count(mem.handled)} events (RSS)`, target: "≤ 10%", measured: [growth], ok: (x) => x <= 0.1, format: (x) => `${(x * 100).toFixed(1)}%` },
+  { figure: "binary encode vs protobufjs static", target: "≥ 1.0×", perEvent: true, measured: per((e) => enc("plain", e, "protobufjs static") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
+  { figure: "binary decode vs protobufjs static", target: "≥ 1.0×", perEvent: true, measured: per((e) => dec("plain", e, "protobufjs static") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1, format: ratio },
+  { figure: "binary encode vs JSON.stringify", target: "≥ 1.5×", perEvent: true, measured: per((e) => enc("plain", e, "JSON.stringify/parse") / enc("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
+  { figure: "binary decode vs JSON.parse", target: "≥ 1.5×", perEvent: true, measured: per((e) => dec("plain", e, "JSON.stringify/parse") / dec("plain", e, "eventwire binary")), ok: (x) => x >= 1.5, format: ratio },
+  { figure: "binary size vs the seed's JSON", target: "≤ 0.6×", perEvent: true, measured: per((e) => (m("plain", e, "eventwire binary")?.bytes ?? NaN) / (m("plain", e, "JSON.stringify/parse")?.bytes ?? NaN)), ok: (x) => x <= 0.6, format: ratio },
+  { figure: "batched publish vs the XADD ceiling", target: "≥ 0.5×", perEvent: false, measured: [rate(t.publishBatched.json) / rate(t.ceiling.json), rate(t.publishBatched.binary) / rate(t.ceiling.binary)], ok: (x) => x >= 0.5, format: ratio },
+  { figure: "end to end vs the hand-written loop", target: "≥ 1.5×", perEvent: false, measured: [rate(t.endToEnd.json) / rate(t.endToEnd.baseline), rate(t.endToEnd.binary) / rate(t.endToEnd.baseline)], ok: (x) => x >= 1.5, format: ratio },
+  { figure: `p99 publish → handler at ${count(settings.latencyRate)}/s`, target: "≤ 2 ms", perEvent: false, measured: [t.latency.json.p99, t.latency.binary.p99], ok: (x) => x <= 2, format: (x) => `${x.toFixed(2)} ms` },
+  { figure: `memory growth, 100,000 → ${count(mem.handled)} events (RSS)`, target: "≤ 10%", perEvent: false, measured: [growth], ok: (x) => x <= 0.1, format: (x) => `${(x * 100).toFixed(1)}%` },
 ];
 const targetHeaders = ["target", "goal", "measured", "met"];
-const targetRows = targets.map((x) => [x.figure, x.target, x.measured.map(x.format).join(", "), x.measured.every(x.ok) ? "yes" : "no"]);
+const targetRows = targets.map((x) => {
+  const all = x.measured.every(x.ok);
+  const met = all ? "yes" : x.perEvent && x.ok(x.measured[0]!) ? "headline event" : "no";
+  const values = x.perEvent
+    ? `${x.measured.map(x.format).join(" / ")} (order / payment / shipped)`
+    : x.measured.length === 2
+      ? `${x.measured.map(x.format).join(" / ")} (JSON / binary)`
+      : x.measured.map(x.format).join(", ");
+  return [x.figure, x.target, values, met];
+});
 
 // --- output --------------------------------------------------------------------------
 
@@ -165,6 +183,7 @@ const took = (now() - started) / 1000;
 const about = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.os}; Node ${machine.node}; Redis ${machine.redis}; ${machine.date.slice(0, 10)}${quick ? " (quick run)" : ""}`;
 const sections: [string, readonly string[], readonly (readonly string[])[]][] = [
   ["Codec: the whole event (envelope and payload), medians of rounds", codecHeaders, codecRows],
+  ["Codec, ops/s, with ioredis loaded in the process (each column a process of its own)", ioredisHeaders, ioredisRows],
   ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
@@ -173,7 +192,15 @@ console.log(`\neventwire benchmarks — ${about}\n`);
 for (const [title, headers, rows] of sections) console.log(`${title}\n\n${table(headers, rows)}\n`);
 console.log(`(${took.toFixed(0)} s)`);
 
-const results = { machine, quick, seconds: took, settings, codec, transport, targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok) })) };
+const results = {
+  machine,
+  quick,
+  seconds: took,
+  settings,
+  codec,
+  transport,
+  targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok), headlineMet: x.ok(x.measured[0]!) })),
+};
 const dir = join(here, "results");
 mkdirSync(dir, { recursive: true });
 const stamp = machine.date.replace(/[:.]/g, "-");
