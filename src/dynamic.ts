@@ -453,7 +453,8 @@ export function loadProtoTypes(paths: readonly string[], options: ProtoTypesOpti
   try {
     root.loadSync(files, { keepCase: true });
   } catch (cause) {
-    throw new RegistryError("invalid-event-type", `cannot read the .proto files: ${(cause as Error).message}`, { cause });
+    const where = `imports resolve from ${includeDirs.join(", ")}, as with protoc -I`;
+    throw new RegistryError("invalid-event-type", `cannot read the .proto files (${where}): ${(cause as Error).message}`, { cause });
   }
   return protoTypes(root, options);
 }
