@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { f, PythonLeanMQ } from "./support/leanmq-model.js";
 import { RedisServer } from "./support/redis.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -33,13 +34,11 @@ const expectations: Record<string, { output: RegExp[]; setup?: (url: string) => 
     output: [/^order-9 20$/m],
     setup: async (url) => {
       // What a Python service's LeanMQ writes for
-      // orders.send_message(serialize_event(OrderCreatedEvent("order-9", "user-3", 20.0, [])))
-      const python = spawnSync(
-        "/usr/bin/python3",
-        [join(root, "test/python/leanmq_model.py"), "readme-example", url],
-        { encoding: "utf8" },
-      );
-      assert.equal(python.status, 0, `the Python side failed: ${python.stderr}`);
+      //   orders, _ = mq.create_queue_pair("orders")
+      //   orders.send_message(serialize_event(OrderCreatedEvent("order-9", "user-3", 20.0, [])))
+      const python = new PythonLeanMQ(url);
+      python.createQueuePair("mq:", "orders");
+      python.sendEvents("mq:", "orders", [{ event_type: "OrderCreatedEvent", order_id: "order-9", user_id: "user-3", total: f(20), items: [] }]);
     },
   },
 };
@@ -58,6 +57,18 @@ describe("README examples", () => {
 
   test("every runnable example has expectations, and every expectation an example", () => {
     assert.deepEqual(examples.map((e) => e.name).sort(), Object.keys(expectations).sort());
+  });
+
+  test("the examples type-check under the project's strict settings", () => {
+    const files = examples.map(({ name, code }) => {
+      const file = join(dir, `typecheck-${name}.ts`);
+      writeFileSync(file, code);
+      return file;
+    });
+    const config = join(dir, "tsconfig.json");
+    writeFileSync(config, JSON.stringify({ extends: "../../tsconfig.json", include: [], files, compilerOptions: { noEmit: true } }));
+    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", config], { cwd: root, encoding: "utf8" });
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   });
 
   for (const { name, code } of examples) {

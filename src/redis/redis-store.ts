@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { StreamEntry } from "../transport/entry.js";
 import { subscriptionsKey, type QueueKeys } from "../transport/keys.js";
@@ -306,16 +307,32 @@ export class RedisStore implements EntryStore {
   }
 
   async forBlockingReads(): Promise<EntryStore> {
-    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true });
+    // A name of its own, so that it can be found (and woken) from another connection.
+    const name = `eventwire-reader-${randomBytes(6).toString("hex")}`;
+    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true, connectionName: name });
     duplicate.on("error", () => {});
     await duplicate.connect();
     this.duplicates.push(duplicate);
-    return new RedisStore(duplicate, "disconnect");
+    const reader = new RedisStore(duplicate, "disconnect");
+    reader.unblock = async () => {
+      const list = String(await this.client.call("CLIENT", "LIST", "TYPE", "normal"));
+      const line = list.split("\n").find((l) => l.includes(` name=${name} `));
+      const id = line ? /(?:^|\s)id=(\d+)/.exec(line)?.[1] : undefined;
+      if (id !== undefined) await this.client.client("UNBLOCK", id);
+    };
+    return reader;
+  }
+
+  private unblock: (() => Promise<void>) | undefined;
+
+  async wake(): Promise<void> {
+    await this.unblock?.().catch(() => {});
   }
 
   async close(): Promise<void> {
-    for (const d of this.duplicates.splice(0)) d.disconnect();
-    if (this.owned === "disconnect") this.client.disconnect();
+    // (a second disconnect of a closed connection would hold the process for ioredis's disconnect timeout)
+    for (const d of this.duplicates.splice(0)) if (d.status !== "end") d.disconnect();
+    if (this.owned === "disconnect" && this.client.status !== "end") this.client.disconnect();
     else if (this.owned === "quit") {
       try {
         await this.client.quit();

@@ -5,7 +5,7 @@ import { defaultConsumerName, type Consumer, type Handlers } from "./consumer.js
 import type { StreamEntry } from "./entry.js";
 import { movedFields } from "./entry.js";
 import { BUS_QUEUE, EntryField, subscriptionQueue, type QueueKeys } from "./keys.js";
-import { positive, type ConsumerOptions, type Logger } from "./options.js";
+import { positive, type ConsumerInit, type Logger } from "./options.js";
 import { pyFloat } from "./python-json.js";
 import type { DeliveredEntry, EntryStore, RouteEntry } from "./store.js";
 import type { Outgoing, PublishOptions, Published, StreamTransport } from "./transport.js";
@@ -141,7 +141,7 @@ export class EventBus<E extends Event = Event> {
   async subscribe(
     service: string,
     handlers: Handlers<E>,
-    options: Partial<ConsumerOptions> & { readonly eventTypes?: readonly string[] | "*" } = {},
+    options: ConsumerInit & { readonly eventTypes?: readonly string[] | "*" } = {},
   ): Promise<Subscription<E>> {
     if (service === "") throw new TransportError("invalid-option", "a service name must not be empty");
     await this.start();
@@ -270,6 +270,7 @@ class Router {
     if (!this.running) return;
     this.running = false;
     this.stopping.abort();
+    void this.reader?.wake?.();
     await Promise.all(this.loops);
     if (this.reader && this.reader !== this.store) await this.reader.close();
   }

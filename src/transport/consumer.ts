@@ -9,6 +9,7 @@ import {
   defaultRetryPolicy,
   positive,
   retryDelay,
+  type ConsumerInit,
   type ConsumerOptions,
   type Logger,
   type SkipPolicy,
@@ -118,8 +119,8 @@ export const defaultConsumerOptions = (): ConsumerOptions => ({
 });
 
 /** Fills in and checks consumer options. */
-export function consumerOptions(given: Partial<ConsumerOptions> = {}): ConsumerOptions {
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<ConsumerOptions>;
+export function consumerOptions(given: ConsumerInit = {}): ConsumerOptions {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ConsumerInit;
   const options: ConsumerOptions = {
     ...defaultConsumerOptions(),
     ...defined,
@@ -272,6 +273,7 @@ export class Consumer<E extends Event = Event> {
     if (!this.running && this.loops.length === 0) return;
     this.running = false;
     this.stopping.abort();
+    void this.reader?.wake?.();
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();

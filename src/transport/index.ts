@@ -7,7 +7,7 @@ export type { BulkOptions, DeadLetter, Failure, Selection } from "./dead-letters
 export { EventBus } from "./bus.js";
 export type { EventBusOptions, RouterOptions, RouterStats, Subscription } from "./bus.js";
 export { consoleLogger, defaultRetryPolicy, defaultTransportOptions, silentLogger } from "./options.js";
-export type { ConsumerOptions, Logger, RetryPolicy, SkipPolicy, TransportOptions } from "./options.js";
+export type { ConsumerInit, ConsumerOptions, Logger, RetryPolicy, SkipPolicy, TransportOptions } from "./options.js";
 export { decodeEntry, encodeEntry } from "./entry.js";
 export type { DecodedEntry, EntryFormat, EntryMetadata, StreamEntry } from "./entry.js";
 export {

@@ -160,6 +160,9 @@ export interface ConsumerOptions {
   readonly pruneIdleMs: number;
 }
 
+/** Consumer options as callers give them: any left out take their defaults, the retry policy's too. */
+export type ConsumerInit = Partial<Omit<ConsumerOptions, "retry">> & { readonly retry?: Partial<RetryPolicy> };
+
 export function positive(name: string, value: number, allowZero = false): void {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new TransportError("invalid-option", `${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);

@@ -125,6 +125,12 @@ export interface EntryStore {
   pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number>;
   /** A store for a blocking reader: the same data over a connection of its own (Redis), or `this` (memory). */
   forBlockingReads(): Promise<EntryStore>;
+  /**
+   * On a store from {@link forBlockingReads}: makes a `readNew` that is
+   * waiting return at once, as if its wait had run out (so nothing it would
+   * have delivered is left in limbo). Used to stop quickly.
+   */
+  wake?(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

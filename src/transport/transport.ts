@@ -5,7 +5,7 @@ import { Consumer, consumerOptions, type Handlers } from "./consumer.js";
 import { DeadLetterQueue } from "./dead-letters.js";
 import { encodeEntry, newMetadata, type EntryFormat } from "./entry.js";
 import { queueKeys, type QueueKeys } from "./keys.js";
-import { defaultTransportOptions, positive, type ConsumerOptions, type TransportOptions } from "./options.js";
+import { defaultTransportOptions, positive, type ConsumerInit, type TransportOptions } from "./options.js";
 import type { EntryStore, OutgoingEntry, QueueInfo } from "./store.js";
 
 /** Options of one publish. */
@@ -125,7 +125,7 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /** A consumer of `queue`, not yet started (see {@link Consumer}). */
-  consumer(queue: string, handlers: Handlers<E>, options: Partial<ConsumerOptions> = {}): Consumer<E> {
+  consumer(queue: string, handlers: Handlers<E>, options: ConsumerInit = {}): Consumer<E> {
     this.check();
     const consumer = new Consumer<E>(
       this.store,
@@ -141,7 +141,7 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /** A consumer of `queue`, started. */
-  async consume(queue: string, handlers: Handlers<E>, options: Partial<ConsumerOptions> = {}): Promise<Consumer<E>> {
+  async consume(queue: string, handlers: Handlers<E>, options: ConsumerInit = {}): Promise<Consumer<E>> {
     const consumer = this.consumer(queue, handlers, options);
     await consumer.start();
     return consumer;
