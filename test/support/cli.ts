@@ -1,6 +1,7 @@
 /**
- * Runs the `eventwire` command as a user does: a separate process, from the
- * sources (TypeScript through tsx, the package's imports resolved to src/).
+ * Runs the `eventwire` command (and the demo) as a user does: a separate
+ * process, from the sources (TypeScript through tsx, the package's imports
+ * resolved to src/).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -47,7 +48,12 @@ export interface RunningCli {
 
 /** Starts `eventwire …` and leaves it running (for --follow and Ctrl-C tests). */
 export function startCli(args: readonly string[], options: CliOptions = {}): RunningCli {
-  const child = spawn(process.execPath, [...NODE_ARGS, MAIN, ...args], { cwd: root, env: environment(options.env), stdio: ["pipe", "pipe", "pipe"] });
+  return startScript(MAIN, args, options);
+}
+
+/** Starts a TypeScript program of the repository (`eventwire`, the demo) as its own process. */
+export function startScript(script: string, args: readonly string[], options: CliOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [...NODE_ARGS, script, ...args], { cwd: root, env: environment(options.env), stdio: ["pipe", "pipe", "pipe"] });
   child.stdin!.end(options.input ?? "");
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   const waiters = new Set<() => void>();
@@ -61,7 +67,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`eventwire ${args.join(" ")} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(chunks.stderr).toString()}`));
+      reject(new Error(`${script} ${args.join(" ")} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(chunks.stderr).toString()}`));
     }, timeoutMs);
     child.on("error", reject);
     child.on("close", (status) => {
