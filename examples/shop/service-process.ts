@@ -52,9 +52,18 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
   process.on("disconnect", () => void stop()); // the demo is gone
+  let creating = Promise.resolve(); // one order after the other, in the order asked
   process.on("message", (command: ServiceCommand) => {
     if (command.kind === "stop") void stop();
-    else if (command.kind === "create-order" && orders) void orders.createOrder(command.userId, command.items);
+    else if (command.kind === "create-order" && orders) {
+      const service = orders;
+      creating = creating
+        .then(() => service.createOrder(command.userId, command.items))
+        .then(
+          () => undefined,
+          (error: unknown) => console.error(`order-service: could not create an order: ${String(error)}`),
+        );
+    }
   });
   report({ kind: "ready", service });
 }
