@@ -88,14 +88,19 @@ function bulk(action: "requeue" | "delete"): Command {
         : "Delete dead letters for good.",
     args: "<queue> (ID… | --all)",
     details: `
-${action === "requeue" ? "Each entry is appended to the queue and deleted from the DLQ in one atomic\nstep, recording the move in its _requeues as LeanMQ does." : "Each entry is deleted from the DLQ."} Give the DLQ entry
-ids ("eventwire dlq list" shows them), or --all for every entry in the DLQ
-when the command starts.
+${
+  action === "requeue"
+    ? `Each entry is appended to the queue and deleted from the DLQ in one atomic
+step, recording the move in its _requeues as LeanMQ does.`
+    : "Each entry is deleted from the DLQ for good."
+}
+Give the DLQ entry ids ("eventwire dlq list" shows them), or --all for every
+entry in the DLQ when the command starts.
 
 Long runs show their progress on standard error. Ctrl-C stops between two
-entries: nothing is lost or ${action === "requeue" ? "duplicated" : "half deleted"}; the command says how many were
-${past} and exits with status 130. Ids not in the DLQ are reported, and the
-exit status is then 1.
+entries: nothing is lost${action === "requeue" ? " or duplicated" : ""}; the command says how many were ${past}
+and exits with status 130. Ids not in the DLQ are reported, and the exit
+status is then 1.
 
 Examples:
   eventwire dlq ${action} payments 1732700000123-0 1732700000456-0
