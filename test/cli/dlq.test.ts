@@ -63,7 +63,11 @@ async function messageIds(stream: string): Promise<string[]> {
 describe("dlq", () => {
   test("list: ids, types, attempts, requeues and reasons; --json adds the history and the event", async () => {
     const { queue, events } = await deadLetters(3);
-    const [text, json] = await Promise.all([cli(["dlq", "list", queue, ...at()]), cli(["dlq", "list", queue, "--json", ...at()])]);
+    const [text, json, tailed] = await Promise.all([
+      cli(["dlq", "list", queue, ...at()]),
+      cli(["dlq", "list", queue, "--json", ...at()]),
+      cli(["tail", queue, "--dlq", ...at()]),
+    ]);
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^ID\s+EVENT TYPE\s+ATTEMPTS\s+REQUEUES\s+REASON$/);
@@ -81,6 +85,12 @@ describe("dlq", () => {
     assert.deepEqual(first["event"], shopRegistry.toJsonObject(events[0]!));
     const ids = letters.map((l) => l["id"] as string);
     assert.deepEqual(ids, lines.slice(1).map((l) => l.split(/\s+/)[0]));
+
+    // tail --dlq: the same entries, as events with their history
+    const entries = tailed.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(entries.map((e) => e["_stream_id"]), ids);
+    assert.deepEqual(entries.map((e) => e["event_id"]), events.map((e) => e.eventId));
+    assert.deepEqual(entries.map((e) => (e["_failures"] as { reason: string }[]).map((f) => f.reason)), letters.map((l) => [l["reason"]]));
 
     const page = await cli(["dlq", "list", queue, "--count", "2", "--json", ...at()]);
     assert.deepEqual((JSON.parse(page.stdout) as { id: string }[]).map((l) => l.id), ids.slice(0, 2));
