@@ -4,7 +4,7 @@ import type { StreamEntry } from "../transport/entry.js";
 import { subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
-import { APPEND, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+import { APPEND, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
 
 type Arg = string | Buffer | number;
 
@@ -17,6 +17,7 @@ interface ScriptCommands {
   ewClaimOneBuffer(numKeys: number, ...args: Arg[]): Promise<[number, [Buffer, Buffer[]]?, number?]>;
   ewTouch(numKeys: number, ...args: Arg[]): Promise<number>;
   ewRoute(numKeys: number, ...args: Arg[]): Promise<number[]>;
+  ewPrune(numKeys: number, ...args: Arg[]): Promise<number>;
 }
 
 type ScriptedRedis = Redis & ScriptCommands;
@@ -31,6 +32,7 @@ function withScripts(client: Redis): ScriptedRedis {
     client.defineCommand("ewClaimOne", { lua: CLAIM_ONE });
     client.defineCommand("ewTouch", { lua: TOUCH });
     client.defineCommand("ewRoute", { lua: ROUTE });
+    client.defineCommand("ewPrune", { lua: PRUNE });
   }
   return scripted;
 }
@@ -284,26 +286,12 @@ export class RedisStore implements EntryStore {
     for (const e of entries) {
       args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPyFloat(e.expireAt), e.fields.length, ...e.fields);
     }
-    const reply = await this.client.ewRoute(2, keys.stream, subscriptionsKey(keys.prefix), ...args);
+    const reply = await this.client.ewRoute(3, keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, ...args);
     return reply.map(Number);
   }
 
   async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
-    let consumers: unknown[][];
-    try {
-      consumers = (await this.client.xinfo("CONSUMERS", keys.stream, keys.group)) as unknown[][];
-    } catch (error) {
-      if (isError(error, "no such key") || isError(error, "NOGROUP")) return 0;
-      throw error;
-    }
-    let removed = 0;
-    for (const c of consumers.map(flatToObject)) {
-      const name = String(c["name"]);
-      if (name === keep || Number(c["pending"]) > 0 || Number(c["idle"]) < minIdleMs) continue;
-      await this.client.xgroup("DELCONSUMER", keys.stream, keys.group, name);
-      removed++;
-    }
-    return removed;
+    return Number(await this.client.ewPrune(1, keys.stream, keys.group, minIdleMs, keep));
   }
 
   async forBlockingReads(): Promise<EntryStore> {

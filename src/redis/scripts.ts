@@ -6,20 +6,33 @@
 
 /**
  * Append entries (one or more streams), each with its expiry in the stream's
- * `:expiry` set when it has one. Every key is checked first, so that a
- * failure writes nothing.
+ * `:expiry` set when it has one. Every entry is checked before any is
+ * written: Redis keeps the writes a script made before it failed, so an
+ * entry refused half way would leave the ones before it written.
  * KEYS: stream1, expiry1, stream2, expiry2, …
  * ARGV: maxlen, then per entry: field count, fields…, expireAt ('' for none).
  */
 export const APPEND = `
-for i = 1, #KEYS, 2 do
-  local t = redis.call('TYPE', KEYS[i])['ok']
-  if t ~= 'stream' and t ~= 'none' then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. t .. ', not a stream; nothing was written')
-  end
-end
 local maxlen = ARGV[1]
+local wrongtype = 'WRONGTYPE Operation against a key holding the wrong kind of value'
 local pos = 2
+for i = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[pos])
+  if not n or n < 2 or n % 2 ~= 0 then
+    return redis.error_reply("ERR wrong number of arguments for 'xadd' command")
+  end
+  local t = redis.call('TYPE', KEYS[i]).ok
+  if t ~= 'none' and t ~= 'stream' then return redis.error_reply(wrongtype) end
+  local exp = ARGV[pos + 1 + n]
+  if exp ~= '' then
+    local e = tonumber(exp)
+    if not e or e ~= e then return redis.error_reply('ERR value is not a valid float') end
+    t = redis.call('TYPE', KEYS[i + 1]).ok
+    if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongtype) end
+  end
+  pos = pos + 2 + n
+end
+pos = 2
 local ids = {}
 for i = 1, #KEYS, 2 do
   local n = tonumber(ARGV[pos])
@@ -122,8 +135,9 @@ return 0
 `;
 
 /**
- * Route entries of the bus's shared queue to the subscription queues.
- * KEYS: shared stream, subscriptions hash.
+ * Route entries of the bus's shared queue to the subscription queues, then
+ * acknowledge them and drop them from the shared queue's `:expiry` set.
+ * KEYS: shared stream, subscriptions hash, shared stream expiry set.
  * ARGV: group, consumer, prefix, maxlen, then per entry: id, event type,
  * expireAt ('' for none), field count, fields…
  * Returns per entry the number of copies made, or -1 when not pending to
@@ -163,8 +177,36 @@ while pos <= #ARGV do
       end
     end
     redis.call('XACK', KEYS[1], group, id)
+    redis.call('ZREM', KEYS[3], id)
     out[#out + 1] = copies
   end
 end
 return out
+`;
+
+/**
+ * Delete the consumers of a group that have nothing pending and have been
+ * idle at least min-idle ms, except one. In one step: a consumer deleted
+ * just after it received entries would take them out of the pending list,
+ * where nobody could claim them any more.
+ * KEYS: stream. ARGV: group, min-idle, consumer to keep.
+ * Returns how many were deleted (0 when the stream or group is missing).
+ */
+export const PRUNE = `
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if consumers.err then
+  if string.find(consumers.err, 'NOGROUP', 1, true) or string.find(consumers.err, 'no such key', 1, true) then return 0 end
+  return consumers
+end
+local minidle = tonumber(ARGV[2])
+local removed = 0
+for _, c in ipairs(consumers) do
+  local f = {}
+  for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+  if f['name'] ~= ARGV[3] and tonumber(f['pending']) == 0 and tonumber(f['idle']) >= minidle then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    removed = removed + 1
+  end
+end
+return removed
 `;

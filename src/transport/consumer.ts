@@ -340,7 +340,7 @@ export class Consumer<E extends Event = Event> {
         const count = Math.min(this.options.batchSize, this.freeSlots());
         const entries = await this.reader!.readNew(this.keys, this.name, count, this.options.blockMs);
         failures = 0;
-        for (const entry of entries) this.dispatch({ ...entry, deliveries: 1 }, false);
+        for (const entry of entries) this.dispatch({ ...entry, deliveries: 1 });
       } catch (error) {
         await this.recover(error, ++failures);
       }
@@ -382,7 +382,7 @@ export class Consumer<E extends Event = Event> {
       for (const entry of result.entries) {
         if (this.inFlight.has(entry.id) || this.retryTimers.has(entry.id)) continue; // ours already
         this.stats.reclaimed++;
-        this.dispatch(entry, true);
+        this.dispatch(entry);
       }
       cursor = result.next;
     } while (cursor !== "0-0");
@@ -416,9 +416,9 @@ export class Consumer<E extends Event = Event> {
     }
   }
 
-  private dispatch(entry: DeliveredEntry, reclaimed: boolean): void {
+  private dispatch(entry: DeliveredEntry): void {
     this.stats.delivered++;
-    const done = this.process(entry, reclaimed)
+    const done = this.process(entry)
       .catch((error: unknown) => {
         // A store failure while finishing: the entry stays pending and is reclaimed later.
         this.logger.warn?.(`could not finish entry ${entry.id} of ${this.queue}: ${describeError(error)}; it stays pending`);
@@ -431,7 +431,7 @@ export class Consumer<E extends Event = Event> {
     this.inFlight.set(entry.id, done);
   }
 
-  private async process(entry: DeliveredEntry, _reclaimed: boolean): Promise<void> {
+  private async process(entry: DeliveredEntry): Promise<void> {
     const decoded = decodeEntry(this.registry, entry.fields);
     const max = this.options.retry.maxAttempts;
     const meta = decoded.metadata;
@@ -497,7 +497,7 @@ export class Consumer<E extends Event = Event> {
     if (!this.running) return this.checkIdle();
     try {
       const claimed = await this.store.claimOne(this.keys, this.name, id, 0);
-      if (claimed.status === "claimed") this.dispatch(claimed.entry, false);
+      if (claimed.status === "claimed") this.dispatch(claimed.entry);
       else if (claimed.status === "deleted") this.stats.trimmed++;
     } catch (error) {
       this.logger.warn?.(`could not claim entry ${id} for a retry: ${describeError(error)}; it stays pending and will be reclaimed`);

@@ -117,7 +117,8 @@ export interface EntryStore {
    * Atomically per entry, if it is still pending to `consumer` on the bus's
    * shared queue: appends a copy to the subscription queue of every service
    * subscribed to its event type (as the subscriptions are at that moment)
-   * and acknowledges it. Returns, per entry, how many queues got a copy, or
+   * and acknowledges it, removing it from the `:expiry` set as {@link ack}
+   * does. Returns, per entry, how many queues got a copy, or
    * -1 when it was not pending to `consumer`.
    */
   route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]>;
