@@ -13,7 +13,7 @@ function vector(name: string, ext: "bin" | "json"): Buffer {
   return readFileSync(new URL(`${name}.${ext}`, vectors));
 }
 
-describe("decode and encode", () => {
+describe("decode and encode", { concurrency: true }, () => {
   test("decode turns each golden binary vector into its golden JSON", async () => {
     const results = await Promise.all(TYPES.map((name) => cli(["decode"], { input: vector(name, "bin") })));
     for (const [i, name] of TYPES.entries()) {
@@ -55,7 +55,7 @@ describe("decode and encode", () => {
   });
 });
 
-describe("decode and encode refuse bad input, with status 2", () => {
+describe("decode and encode refuse bad input, with status 2", { concurrency: true }, () => {
   test("decode: truncated bytes, bytes that are no envelope, nothing at all", async () => {
     const [truncated, text, empty] = await Promise.all([
       cli(["decode"], { input: vector("OrderCreatedEvent", "bin").subarray(0, 40) }),

@@ -60,7 +60,7 @@ async function messageIds(stream: string): Promise<string[]> {
   return ids;
 }
 
-describe("dlq", () => {
+describe("dlq", { concurrency: true }, () => {
   test("list: ids, types, attempts, requeues and reasons; --json adds the history and the event", async () => {
     const { queue, events } = await deadLetters(3);
     const [text, json, tailed] = await Promise.all([

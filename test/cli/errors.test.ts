@@ -20,7 +20,7 @@ after(async () => {
 
 const COMMANDS = ["publish", "tail", "decode", "encode", "queues", "dlq list", "dlq requeue", "dlq delete", "types"];
 
-describe("help", () => {
+describe("help", { concurrency: true }, () => {
   test("--help on every command: its usage and options, status 0", async () => {
     const results = await Promise.all(COMMANDS.map((c) => cli([...c.split(" "), "--help"])));
     for (const [i, name] of COMMANDS.entries()) {

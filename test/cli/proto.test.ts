@@ -59,7 +59,7 @@ after(async () => {
 const at = (): string[] => ["--redis", server.url];
 const SIGNUP = '{"user_id": "user-1", "credit": {"units": "1500", "currency": "EUR"}, "tags": ["beta"], "counters": {"logins": 3}, "plan": "PLAN_PRO"}';
 
-describe("--proto DIR", () => {
+describe("--proto DIR", { concurrency: true }, () => {
   test("types lists the new event type (not the message it uses) next to the shop's, with its file", async () => {
     const [text, json] = await Promise.all([cli(["types", "--proto", dir]), cli(["types", "--proto", dir, "--json"])]);
     assert.equal(text.status, 0, text.stderr);

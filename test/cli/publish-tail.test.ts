@@ -33,7 +33,7 @@ function shipped(i: number): ShopEvent {
   return shopRegistry.create("OrderShippedEvent", { orderId: `order-${i}`, trackingNumber: `TRACK-0000000${i}`, carrier: "DHL" });
 }
 
-describe("publish, then tail", () => {
+describe("publish, then tail", { concurrency: true }, () => {
   test("a JSON entry and a binary entry: publish prints their ids, tail prints both events", async () => {
     const q = queue();
     const a = await cli(["publish", q, "OrderShippedEvent", '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}', ...at()]);
@@ -99,7 +99,7 @@ describe("publish, then tail", () => {
   });
 });
 
-describe("tail", () => {
+describe("tail", { concurrency: true }, () => {
   test("the last --count entries, or those from --from on", async () => {
     const q = queue();
     const published = await transport.publishMany([1, 2, 3, 4, 5].map((i) => ({ queue: q, event: shipped(i), options: { format: i % 2 ? "json" : "binary" } as const })));
