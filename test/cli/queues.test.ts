@@ -34,7 +34,8 @@ describe("queues", () => {
     let transport: StreamTransport<ShopEvent> | undefined;
     try {
       transport = await connectRedis({ registry: shopRegistry, connection: server.url, logger: silentLogger });
-      // payments: 2 handled (one of them dead-lettered), then 2 more, one delivered to a consumer that never acknowledges it.
+      // payments: 2 handled (one of them dead-lettered) by a consumer that then stops and leaves the group,
+      // then 2 more, one delivered to a consumer that never acknowledges it.
       await transport.publishMany([1, 2].map((i) => ({ queue: "payments", event: payment(i) })));
       const consumer = await transport.consume(
         "payments",
@@ -64,7 +65,7 @@ describe("queues", () => {
       assert.deepEqual(
         rows.map(({ oldest_age_ms: _, ...r }) => r),
         [
-          { name: "payments", stream: "mq:payments", length: 4, pending: 1, consumers: 2, lag: 1, dlq_length: 1 },
+          { name: "payments", stream: "mq:payments", length: 4, pending: 1, consumers: 1, lag: 1, dlq_length: 1 },
           { name: "shipments", stream: "mq:shipments", length: 0, pending: 0, consumers: 0, lag: 0, dlq_length: 0 },
         ],
       );
