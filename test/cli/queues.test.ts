@@ -76,7 +76,7 @@ describe("queues", () => {
       const lines = text.stdout.trimEnd().split("\n");
       assert.equal(lines.length, 3);
       assert.match(lines[0]!, /^QUEUE\s+LENGTH\s+PENDING\s+CONSUMERS\s+DLQ\s+OLDEST$/);
-      assert.match(lines[1]!, /^payments\s+4\s+1\s+2\s+1\s+\d+(ms|s)$/);
+      assert.match(lines[1]!, /^payments\s+4\s+1\s+1\s+1\s+\d+(ms|s)$/);
       assert.match(lines[2]!, /^shipments\s+0\s+0\s+0\s+0\s+-$/);
 
       assert.deepEqual((JSON.parse(events.stdout) as { name: string; length: number }[]).map((r) => [r.name, r.length]), [["all", 1]]);
