@@ -673,13 +673,16 @@ export function rvbool(buf: Uint8Array, pos: number, end: number): boolean {
   return halves.lo !== 0 || halves.hi !== 0;
 }
 
-function unsafe(): WireFault {
-  return new WireFault("invalid-value", "a 64-bit integer is beyond Number.MAX_SAFE_INTEGER and cannot be read as a number");
+/** The error for {@link halves} beyond the safe integers, naming the value. */
+function unsafe(signed: boolean): WireFault {
+  let value = (BigInt(halves.hi) << 32n) | BigInt(halves.lo);
+  if (signed && halves.hi & 0x80000000) value -= 1n << 64n;
+  return new WireFault("invalid-value", `the 64-bit integer ${value} is beyond Number.MAX_SAFE_INTEGER and cannot be read as a number`);
 }
 
 /** The number of {@link halves} as unsigned; throws beyond the safe integers. */
 function unsigned64(): number {
-  if (halves.hi > 0x1fffff) throw unsafe();
+  if (halves.hi > 0x1fffff) throw unsafe(false);
   return halves.hi * 0x100000000 + halves.lo;
 }
 
@@ -688,10 +691,11 @@ function signed64(): number {
   if (halves.hi & 0x80000000) {
     const lo = (~halves.lo + 1) >>> 0;
     const hi = (~halves.hi + (lo === 0 ? 1 : 0)) >>> 0;
-    if (hi > 0x1fffff) throw unsafe();
+    if (hi > 0x1fffff) throw unsafe(true);
     return -(hi * 0x100000000 + lo);
   }
-  return unsigned64();
+  if (halves.hi > 0x1fffff) throw unsafe(true);
+  return halves.hi * 0x100000000 + halves.lo;
 }
 
 /** An int64 varint at `pos`; `reader.pos` is left after it. */

@@ -732,6 +732,14 @@ export class MemoryStore implements EntryStore {
     return steps.map((step) => (step ? step.queues.length : -1));
   }
 
+  async leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean> {
+    const g = this.get(keys.stream, "stream")?.groups.get(keys.group);
+    if (!g || !g.consumers.has(consumer)) return false;
+    for (const nack of g.pel.values()) if (nack.consumer === consumer) return false;
+    g.consumers.delete(consumer);
+    return true;
+  }
+
   async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
     const g = this.get(keys.stream, "stream")?.groups.get(keys.group);
     if (!g) return 0;

@@ -45,6 +45,8 @@ export interface OpenOptions {
  */
 export async function openRedis(connection: RedisConnection, options: OpenOptions = {}): Promise<Redis> {
   const timeout = options.connectTimeoutMs ?? 5000;
+  let connected = false;
+  let lastError: Error | undefined;
   const common: RedisOptions = {
     ...options.redisOptions,
     protocol: 2,
@@ -52,15 +54,17 @@ export async function openRedis(connection: RedisConnection, options: OpenOption
     enableAutoPipelining: false,
     connectTimeout: timeout,
     maxRetriesPerRequest: options.waitForever ? null : 20,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
+    // Once connected, reconnect for ever (Redis restarts); a first
+    // connection that fails is reported at once instead.
+    retryStrategy: (times) => (connected ? Math.min(50 * times, 1000) : null),
   };
   const client =
     // (ioredis's option types do not allow `undefined` under exactOptionalPropertyTypes)
     typeof connection === "string" ? new Redis(connection, common as never) : new Redis({ ...connection, ...common } as never);
   const where = typeof connection === "string" ? redactUrl(connection) : `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
-  // Errors are reported through the promises of the commands; a client with
-  // no 'error' listener would print them as unhandled.
-  client.on("error", () => {});
+  // Errors reach callers through the promises of their commands; without a
+  // listener ioredis would also print them.
+  client.on("error", (error: Error) => (lastError = error));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -69,11 +73,13 @@ export async function openRedis(connection: RedisConnection, options: OpenOption
         timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
       }),
     ]);
+    connected = true;
   } catch (cause) {
-    client.disconnect();
+    const reason = lastError ?? (cause as Error);
+    if (client.status !== "end") client.disconnect();
     throw new RedisUnavailableError(
-      `cannot reach Redis at ${where}: ${(cause as Error).message}. Start a server or point REDIS_URL (or the connection option) at one.`,
-      { cause },
+      `cannot reach Redis at ${where}: ${reason.message.replace(/\.+$/, "")}. Start a server, or point REDIS_URL (or the connection option) at one.`,
+      { cause: reason },
     );
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,7 @@ import type { StreamEntry } from "../transport/entry.js";
 import { EntryField, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
-import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, LEAVE, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
 
 type Arg = string | Buffer | number;
 
@@ -18,6 +18,7 @@ interface ScriptCommands {
   ewClaimIdleBuffer(numKeys: number, ...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>;
   ewClaimOneBuffer(numKeys: number, ...args: Arg[]): Promise<[number, [Buffer, Buffer[]]?, number?]>;
   ewTouch(numKeys: number, ...args: Arg[]): Promise<number>;
+  ewLeave(numKeys: number, ...args: Arg[]): Promise<number>;
   ewRoute(numKeys: number, ...args: Arg[]): Promise<number[]>;
   ewPrune(numKeys: number, ...args: Arg[]): Promise<number>;
 }
@@ -35,6 +36,7 @@ function withScripts(client: Redis): ScriptedRedis {
     client.defineCommand("ewClaimIdle", { lua: CLAIM_IDLE });
     client.defineCommand("ewClaimOne", { lua: CLAIM_ONE });
     client.defineCommand("ewTouch", { lua: TOUCH });
+    client.defineCommand("ewLeave", { lua: LEAVE });
     client.defineCommand("ewRoute", { lua: ROUTE });
     client.defineCommand("ewPrune", { lua: PRUNE });
   }
@@ -359,6 +361,10 @@ export class RedisStore implements EntryStore {
 
   async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
     return Number(await this.client.ewPrune(1, keys.stream, keys.group, minIdleMs, keep));
+  }
+
+  async leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean> {
+    return Number(await this.client.ewLeave(1, keys.stream, keys.group, consumer)) === 1;
   }
 
   async forBlockingReads(): Promise<EntryStore> {

@@ -276,3 +276,13 @@ for _, c in ipairs(consumers) do
 end
 return removed
 `;
+
+/**
+ * Remove a consumer from a group, only when it has nothing pending.
+ * KEYS: stream. ARGV: group, consumer. Returns 1 when removed.
+ */
+export const LEAVE = `
+local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if p.err or #p > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) >= 0 and 1 or 0
+`;

@@ -22,6 +22,8 @@ export interface RouterOptions {
   readonly claimIdleMs: number;
   /** How often to look for them, in ms. @defaultValue 5000 */
   readonly claimIntervalMs: number;
+  /** Routers with nothing pending that have been idle this long, in ms, are removed from the group. @defaultValue 3600000 (one hour) */
+  readonly pruneIdleMs: number;
 }
 
 /** What a router has done so far. */
@@ -185,11 +187,13 @@ function routerOptions(given: Partial<RouterOptions>): RouterOptions {
     blockMs: given.blockMs ?? 1000,
     claimIdleMs: given.claimIdleMs ?? 30_000,
     claimIntervalMs: given.claimIntervalMs ?? 5_000,
+    pruneIdleMs: given.pruneIdleMs ?? 3_600_000,
   };
   positive("router.batchSize", options.batchSize);
   positive("router.blockMs", options.blockMs);
   positive("router.claimIdleMs", options.claimIdleMs);
   positive("router.claimIntervalMs", options.claimIntervalMs);
+  positive("router.pruneIdleMs", options.pruneIdleMs);
   return options;
 }
 
@@ -273,6 +277,7 @@ class Router {
     void this.reader?.wake?.(this.options.consumer);
     await Promise.all(this.loops);
     if (this.reader && this.reader !== this.store) await this.reader.close();
+    await this.store.leaveGroup(this.keys, this.options.consumer).catch(() => false);
   }
 
   private async readLoop(): Promise<void> {
@@ -290,6 +295,7 @@ class Router {
 
   private async reclaimLoop(): Promise<void> {
     let failures = 0;
+    let lastPrune = 0;
     while (this.running) {
       try {
         let cursor = "0-0";
@@ -299,6 +305,10 @@ class Router {
           await this.route(result.entries.filter((e: DeliveredEntry) => !this.busy.has(e.id)));
           cursor = result.next;
         } while (cursor !== "0-0" && this.running);
+        if (Date.now() - lastPrune > this.options.pruneIdleMs / 4) {
+          lastPrune = Date.now();
+          await this.store.pruneConsumers(this.keys, this.options.pruneIdleMs, this.options.consumer);
+        }
         failures = 0;
       } catch (error) {
         await this.recover(error, ++failures);

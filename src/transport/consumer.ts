@@ -303,6 +303,8 @@ export class Consumer<E extends Event = Event> {
     clearInterval(this.keepAlive);
     this.loops = [];
     if (this.reader && this.reader !== this.store) await this.reader.close();
+    // With nothing left pending, the name leaves the group (else it stays, for its entries to be reclaimed).
+    await this.store.leaveGroup(this.keys, this.name).catch(() => false);
   }
 
   /**

@@ -124,6 +124,8 @@ export interface EntryStore {
   route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]>;
   /** Removes consumers of the group that have nothing pending and have been idle at least `minIdleMs`; returns how many. */
   pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number>;
+  /** Removes `consumer` from the group when it has nothing pending (a consumer that stops cleanly leaves no name behind). Returns whether it did. */
+  leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean>;
   /** A store for a blocking reader: the same data over a connection of its own (Redis), or `this` (memory). */
   forBlockingReads(): Promise<EntryStore>;
   /**

@@ -23,6 +23,7 @@ describe("connections", () => {
         assert.ok(isEventwireError(error, "redis-unavailable"), String(error));
         assert.match((error as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}`));
         assert.match((error as Error).message, /REDIS_URL/);
+        assert.match((error as Error).message, /ECONNREFUSED/, "the message does not give the socket error");
         return true;
       },
     );

@@ -39,7 +39,7 @@ describe("a consumer killed with SIGKILL in the middle of a batch", () => {
     await server.stop();
   });
 
-  test("its pending entries are reclaimed by another consumer: every event handled, none lost", async () => {
+  test("its pending entries are reclaimed by another consumer: every event handled, none lost", async (t) => {
     const transport = await connectRedis({ registry: shopRegistry, connection: server.url, logger: silentLogger });
     const redis = new Redis(server.url);
     const queue = "crash";
@@ -76,6 +76,12 @@ describe("a consumer killed with SIGKILL in the middle of a batch", () => {
       // accounting: each published event handled (at least once), none dead-lettered or expired
       const distinct = Object.keys(handled).length;
       assert.equal(distinct + survivor.stats.deadLettered + survivor.stats.expired, events.length);
+      const twice = Object.values(handled).filter((n) => Number(n) > 1).length;
+      t.diagnostic(
+        `published ${events.length}; killed after ${handledBeforeCrash} handled with ${pendingAtCrash} pending; ` +
+          `survivor reclaimed ${survivor.stats.reclaimed}, handled ${survivor.stats.handled}; ` +
+          `distinct handled ${distinct} (${twice} twice), dead-lettered ${survivor.stats.deadLettered}, expired ${survivor.stats.expired}`,
+      );
     } finally {
       redis.disconnect();
       await transport.close();
@@ -92,7 +98,7 @@ describe("Redis restarted (AOF on) in the middle of a stream", () => {
     await server.stop();
   });
 
-  test("publishers and consumers recover; every confirmed event is handled", async () => {
+  test("publishers and consumers recover; every confirmed event is handled", async (t) => {
     const publisher = await connectRedis({ registry: shopRegistry, connection: server.url, logger: silentLogger });
     const consumerSide = await connectRedis({ registry: shopRegistry, connection: server.url, logger: silentLogger });
     const queue = "restart";
@@ -105,15 +111,17 @@ describe("Redis restarted (AOF on) in the middle of a stream", () => {
         queue,
         {
           OrderCreatedEvent: async (event) => {
+            await new Promise((r) => setTimeout(r, 2));
             handled.set(event.eventId, (handled.get(event.eventId) ?? 0) + 1);
           },
         },
-        { consumer: "steady", blockMs: 200, claimIdleMs: 1000, claimIntervalMs: 200 },
+        { consumer: "steady", blockMs: 200, claimIdleMs: 1000, claimIntervalMs: 200, concurrency: 4 },
       );
       const total = 400;
       for (let i = 0; i < total; i++) {
         if (i === 150) {
-          await until("the consumer to catch up", () => handled.size === 150);
+          // in the middle of the stream: some handled, some in flight, some not yet read
+          await until("the consumer to be part way", () => handled.size >= 60);
           handledAtRestart = handled.size;
           await server.restart();
           restarted = true;
@@ -132,7 +140,7 @@ describe("Redis restarted (AOF on) in the middle of a stream", () => {
         }
       }
       assert.ok(restarted);
-      assert.equal(handledAtRestart, 150, "nothing was handled before the restart; the test proves nothing");
+      assert.ok(handledAtRestart > 0 && handledAtRestart < 150, `handled ${handledAtRestart} of 150 at the restart; the test proves nothing`);
       await until("every confirmed event to be handled", () => [...confirmed].every((id) => handled.has(id)), 60_000);
       await consumer.whenIdle();
       assert.equal(confirmed.size, total);
@@ -141,6 +149,11 @@ describe("Redis restarted (AOF on) in the middle of a stream", () => {
       assert.equal(info.pending, 0);
       assert.equal(info.dlqLength, 0);
       assert.equal(handled.size + consumer.stats.deadLettered + consumer.stats.expired, confirmed.size);
+      const twice = [...handled.values()].filter((n) => n > 1).length;
+      t.diagnostic(
+        `published ${confirmed.size} (restart after ${handledAtRestart}); handled ${handled.size} distinct (${twice} twice), ` +
+          `dead-lettered ${consumer.stats.deadLettered}, expired ${consumer.stats.expired}`,
+      );
     } finally {
       await publisher.close();
       await consumerSide.close();
@@ -163,7 +176,7 @@ describe("poison messages", () => {
     await server.stop();
   });
 
-  test("garbage, unknown types and always-failing handlers end in the DLQ with their reasons while the rest flow on", async () => {
+  test("garbage, unknown types and always-failing handlers end in the DLQ with their reasons while the rest flow on", async (t) => {
     const queue = "poison";
     const good = Array.from({ length: 50 }, (_, i) => order(i));
     const cursed = shopRegistry.create("OrderCreatedEvent", { orderId: "cursed", userId: "u", total: 1, items: [] });
@@ -217,6 +230,9 @@ describe("poison messages", () => {
     // accounting
     assert.equal(consumer.stats.handled + consumer.stats.deadLettered + consumer.stats.expired, published);
     assert.equal(consumer.stats.retried, 2, "the always-failing handler is retried twice before the DLQ");
+    t.diagnostic(
+      `published ${published}; handled ${consumer.stats.handled}, dead-lettered ${consumer.stats.deadLettered}, expired ${consumer.stats.expired}, retried ${consumer.stats.retried}`,
+    );
     await consumer.stop();
   });
 

@@ -406,7 +406,9 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
           await consumer.stop();
           assert.ok(finished);
           assert.equal(consumer.stats.handled, 1);
-          assert.equal((await t.info(queue)).pending, 0);
+          const info = await t.info(queue);
+          assert.equal(info.pending, 0);
+          assert.equal(info.consumers, 0, "a consumer that stopped with nothing pending is still in the group");
         }));
 
       test("a handler still running at the shutdown deadline is aborted and its entry stays pending for others", () =>
@@ -433,6 +435,7 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
           const info = await t.info(queue);
           assert.equal(info.pending, 1, "the entry was acknowledged or dead-lettered by a stopping consumer");
           assert.equal(info.dlqLength, 0);
+          assert.equal(info.consumers, 1, "a consumer that left entries pending must stay in the group");
           // and another consumer takes it over
           let handled = 0;
           const other = await t.consume(queue, { OrderCreatedEvent: () => void handled++ }, { ...fast, claimIdleMs: 50 });

@@ -1,0 +1,372 @@
+/**
+ * The seed's event system, running: the order, payment, shipping and
+ * notification services, each in its own process, talking only through the
+ * event bus (prefix `events:`, queue `all`, one queue `sub:<service>` each)
+ * on Redis. The demo creates orders for random users, prints one line per
+ * event as the notification service sees it, waits until every order has
+ * reached its final state, prints the orders, and stops everything.
+ *
+ *   npm run demo -- [--orders N] [--fast] [--seed S] [--format json|binary] [--json] [--memory]
+ *
+ * Redis is REDIS_URL when set; else a private redis-server, when one is on
+ * PATH; else the four services run in this process on the in-memory
+ * transport.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { EntryFormat } from "eventwire/redis";
+import { shopRegistry, type OrderItem } from "eventwire/shop";
+import type { Notification } from "./notification-service.js";
+import type { Order } from "./order-service.js";
+import { redisServerOnPath, startPrivateRedis, type PrivateRedis } from "./private-redis.js";
+import { SERVICES, type ServiceCommand, type ServiceConfig, type ServiceReport } from "./protocol.js";
+import { simulation, type Simulation } from "./simulation.js";
+
+const PREFIX = "events:";
+
+const CATALOGUE: readonly Omit<OrderItem, "quantity">[] = [
+  { productId: "p-keyboard", name: "Mechanical keyboard", price: 89.99 },
+  { productId: "p-mouse", name: "Wireless mouse", price: 24.5 },
+  { productId: "p-monitor", name: "27-inch monitor", price: 279 },
+  { productId: "p-cable", name: "USB-C cable", price: 9.99 },
+  { productId: "p-headset", name: "Headset", price: 59.95 },
+  { productId: "p-stand", name: "Laptop stand", price: 34.9 },
+  { productId: "p-webcam", name: "Webcam", price: 49.99 },
+  { productId: "p-pad", name: "Mouse pad", price: 7.49 },
+];
+
+const USAGE = `Usage: npm run demo -- [options]
+
+The order, payment, shipping and notification services of the shop, each in
+its own process, talking only through the event bus on Redis.
+
+Options:
+  --orders N        orders to create (default 3), each for a random user, with two items
+  --fast            no simulated delays (payments take ~1.5 s, shipping ~2 s otherwise)
+  --seed S          seed of every random choice: the same seed gives the same users, items,
+                    payment outcomes and carriers (default: a random one, printed)
+  --format F        entry format on the bus: json (LeanMQ's, the default) or binary
+  --json            print the final orders as JSON on standard output (the rest on standard error)
+  --memory          run the four services in this process on the in-memory transport
+  -h, --help        show this help
+
+Redis: REDIS_URL when set; else a private redis-server on a free port when redis-server
+is on PATH (stopped at the end); else the in-memory transport.
+`;
+
+interface DemoOptions {
+  readonly orders: number;
+  readonly fast: boolean;
+  readonly seed: string;
+  readonly format: EntryFormat;
+  readonly json: boolean;
+  readonly memory: boolean;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`demo: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseOptions(argv: readonly string[]): DemoOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        orders: { type: "string" },
+        fast: { type: "boolean" },
+        seed: { type: "string" },
+        format: { type: "string" },
+        json: { type: "boolean" },
+        memory: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message.split("\n")[0]!);
+  }
+  if (values["help"]) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const ordersText = (values["orders"] as string | undefined) ?? "3";
+  const orders = Number(ordersText);
+  if (!/^\d+$/.test(ordersText) || orders < 1 || orders > 1000) fail(`--orders must be a whole number from 1 to 1000, got ${JSON.stringify(ordersText)}`);
+  const format = (values["format"] as string | undefined) ?? "json";
+  if (format !== "json" && format !== "binary") fail(`--format must be json or binary, got ${JSON.stringify(format)}`);
+  return {
+    orders,
+    fast: values["fast"] === true,
+    seed: (values["seed"] as string | undefined) ?? String(randomInt(1, 1_000_000)),
+    format,
+    json: values["json"] === true,
+    memory: values["memory"] === true,
+  };
+}
+
+/** The orders to create: a random user and two different items each. */
+function planOrders(sim: Simulation, count: number): { userId: string; items: OrderItem[] }[] {
+  const random = sim.random("demo/orders");
+  return Array.from({ length: count }, () => {
+    const first = random.pick(CATALOGUE);
+    let second = random.pick(CATALOGUE);
+    while (second === first) second = random.pick(CATALOGUE);
+    return {
+      userId: `user-${random.int(1000, 9999)}`,
+      items: [first, second].map((p) => ({ ...p, quantity: random.int(1, 3) })),
+    };
+  });
+}
+
+const FINAL = new Set(["shipped", "payment_failed"]);
+
+/** Follows the run's orders and their notifications until every order is final and told. */
+class Tracker {
+  readonly orders = new Map<string, Order>();
+  readonly notified = new Map<string, number>();
+  private events = 0;
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    private readonly expected: number,
+    private readonly out: NodeJS.WritableStream,
+  ) {}
+
+  get eventCount(): number {
+    return this.events;
+  }
+
+  order(order: Order): void {
+    this.orders.set(order.orderId, order);
+    this.check();
+  }
+
+  notification(n: Notification): void {
+    this.events++;
+    this.notified.set(n.orderId, (this.notified.get(n.orderId) ?? 0) + 1);
+    const time = new Date(n.timestamp * 1000).toTimeString().slice(0, 8) + "." + String(Math.floor((n.timestamp * 1000) % 1000)).padStart(3, "0");
+    this.out.write(`${time}  ${n.source.padEnd(16)}  ${n.eventType.padEnd(21)}  ${n.orderId}  ${n.text}\n`);
+    this.check();
+  }
+
+  /** Every order final, and the notification service has seen each of its events (3 when shipped, 2 when the payment failed). */
+  get finished(): boolean {
+    if (this.orders.size < this.expected) return false;
+    for (const o of this.orders.values()) {
+      if (!FINAL.has(o.status)) return false;
+      if ((this.notified.get(o.orderId) ?? 0) < (o.status === "shipped" ? 3 : 2)) return false;
+    }
+    return true;
+  }
+
+  private check(): void {
+    if (this.finished) this.waiter?.();
+  }
+
+  /** Resolves true when finished, false after `timeoutMs`. */
+  until(timeoutMs: number): Promise<boolean> {
+    if (this.finished) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+}
+
+/** The four services, running somewhere. */
+interface System {
+  createOrder(userId: string, items: readonly OrderItem[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SERVICE_PROCESS = fileURLToPath(new URL("./service-process.ts", import.meta.url));
+
+/** Each service in a process of its own, on Redis. */
+async function startProcesses(config: ServiceConfig, tracker: Tracker, children: Set<ChildProcess>): Promise<System> {
+  const procs = new Map<string, ChildProcess>();
+  await Promise.all(
+    SERVICES.map(
+      (service) =>
+        new Promise<void>((resolve, reject) => {
+          // Service output (warnings) goes to standard error, keeping standard output for the results.
+          const child = fork(SERVICE_PROCESS, [service], { env: { ...process.env, EVENTWIRE_DEMO: JSON.stringify(config) }, stdio: ["ignore", 2, 2, "ipc"] });
+          children.add(child);
+          procs.set(service, child);
+          child.on("exit", () => children.delete(child));
+          child.once("exit", (code) => reject(new Error(`${service} exited with status ${code} before it was ready`)));
+          child.on("message", (report: ServiceReport) => {
+            if (report.kind === "ready") resolve();
+            else if (report.kind === "failed") reject(new Error(`${report.service} could not start: ${report.message}`));
+            else if (report.kind === "order") tracker.order(report.order);
+            else tracker.notification(report.notification);
+          });
+        }),
+    ),
+  );
+  const send = (child: ChildProcess, command: ServiceCommand): void => void (child.connected && child.send(command));
+  return {
+    async createOrder(userId, items) {
+      send(procs.get("order-service")!, { kind: "create-order", userId, items });
+    },
+    async stop() {
+      await Promise.all(
+        [...procs.values()].map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise((r) => child.once("exit", r));
+          send(child, { kind: "stop" });
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+}
+
+/** All four services in this process, each on its own transport over one in-memory store. */
+async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tracker): Promise<System> {
+  const { createMemoryTransport, EventBus, MemoryStore } = await import("eventwire/memory");
+  const { startOrderService } = await import("./order-service.js");
+  const { startPaymentService } = await import("./payment-service.js");
+  const { startShippingService } = await import("./shipping-service.js");
+  const { startNotificationService } = await import("./notification-service.js");
+  const store = new MemoryStore();
+  const buses = SERVICES.map(() => new EventBus(createMemoryTransport({ registry: shopRegistry, store, prefix: PREFIX, format: options.format })));
+  const [orderBus, paymentBus, shippingBus, notificationBus] = buses as [(typeof buses)[number], (typeof buses)[number], (typeof buses)[number], (typeof buses)[number]];
+  const orders = await startOrderService(orderBus, sim, (order) => tracker.order(order));
+  await startPaymentService(paymentBus, sim);
+  await startShippingService(shippingBus, sim);
+  await startNotificationService(notificationBus, (n) => tracker.notification(n));
+  return {
+    async createOrder(userId, items) {
+      await orders.createOrder(userId, items);
+    },
+    async stop() {
+      await Promise.all(buses.map(async (bus) => {
+        await bus.stop();
+        await bus.transport.close();
+      }));
+    },
+  };
+}
+
+function finalTable(orders: readonly Order[]): string {
+  const rows = orders.map((o) => [o.orderId, o.userId, o.total.toFixed(2), o.status, o.paymentId ?? "-", o.carrier ?? "-", o.trackingNumber ?? "-"]);
+  const headers = ["ORDER", "USER", "TOTAL", "STATUS", "PAYMENT", "CARRIER", "TRACKING"];
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}
+
+function orderJson(o: Order): Record<string, unknown> {
+  return {
+    order_id: o.orderId,
+    user_id: o.userId,
+    items: o.items.map((i) => ({ product_id: i.productId, name: i.name, price: i.price, quantity: i.quantity })),
+    total: o.total,
+    status: o.status,
+    payment_id: o.paymentId ?? null,
+    tracking_number: o.trackingNumber ?? null,
+    carrier: o.carrier ?? null,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const out = options.json ? process.stderr : process.stdout;
+  const sim = simulation(options.seed, options.fast);
+  const tracker = new Tracker(options.orders, out);
+  const children = new Set<ChildProcess>();
+  let redis: PrivateRedis | undefined;
+  let system: System | undefined;
+
+  // Nothing outlives the demo: on Ctrl-C (or SIGTERM) the services stop, then Redis; a second one kills.
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) {
+      for (const child of children) child.kill("SIGKILL");
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write("\ndemo: interrupted; stopping the services\n");
+    void (async () => {
+      await system?.stop();
+      for (const child of children) child.kill("SIGKILL"); // any not yet ready
+      await redis?.stop();
+      process.stderr.write(`demo: stopped the four services${redis ? " and the private redis-server" : ""}\n`);
+      process.exit(130);
+    })();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", () => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+
+  let where: "REDIS_URL" | "private" | "memory";
+  const envUrl = process.env["REDIS_URL"];
+  if (options.memory) {
+    where = "memory";
+    out.write("In memory (--memory): the four services run in this process, on the in-memory transport (eventwire/memory).\n");
+  } else if (envUrl) {
+    where = "REDIS_URL";
+    out.write(`Redis: ${envUrl.replace(/\/\/[^@/]*@/, "//***@")} (REDIS_URL).\n`);
+  } else if (redisServerOnPath()) {
+    where = "private";
+    redis = await startPrivateRedis();
+    out.write(`Redis: a private redis-server on 127.0.0.1:${redis.port}, stopped at the end (REDIS_URL is not set).\n`);
+  } else {
+    where = "memory";
+    out.write("No Redis: REDIS_URL is not set and redis-server is not on PATH, so the four services run in this process, on the in-memory transport (eventwire/memory).\n");
+  }
+  out.write(
+    `${options.orders} order${options.orders === 1 ? "" : "s"}, seed ${options.seed} (--seed ${options.seed} repeats this run), ${options.format} entries, ` +
+      `${options.fast ? "no simulated delays" : "payments ~1.5 s, shipping ~2 s"}.\n`,
+  );
+  if (where === "memory") {
+    system = await startInMemory(options, sim, tracker);
+  } else {
+    const config: ServiceConfig = { redisUrl: redis?.url ?? envUrl!, prefix: PREFIX, format: options.format, seed: options.seed, fast: options.fast };
+    out.write(`Starting ${SERVICES.join(", ")}: one process each, talking only through the event bus (${PREFIX}all, ${PREFIX}sub:<service>).\n`);
+    system = await startProcesses(config, tracker, children);
+  }
+  out.write("\n");
+
+  for (const order of planOrders(sim, options.orders)) await system.createOrder(order.userId, order.items);
+  const finished = await tracker.until((options.fast ? 20_000 : 30_000) + options.orders * 500);
+  if (interrupted) return;
+
+  const orders = [...tracker.orders.values()];
+  const counts = (status: string): number => orders.filter((o) => o.status === status).length;
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        { transport: where === "memory" ? "memory" : "redis", redis: where === "memory" ? null : where, seed: options.seed, format: options.format, fast: options.fast, events: tracker.eventCount, orders: orders.map(orderJson) },
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    process.stdout.write("\n" + finalTable(orders) + "\n");
+  }
+  out.write(
+    finished
+      ? `${orders.length} orders: ${counts("shipped")} shipped, ${counts("payment_failed")} with a failed payment; ${tracker.eventCount} events.\n`
+      : `demo: not every order reached its final state in time (${orders.filter((o) => !FINAL.has(o.status)).length} still open).\n`,
+  );
+  await system.stop();
+  await redis?.stop();
+  out.write(`Stopped the four services${redis ? " and the private redis-server" : ""}.\n`);
+  process.exit(finished ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1); // the exit handler stops the service processes; the watchdog, the private redis-server
+});

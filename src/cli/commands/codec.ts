@@ -1,0 +1,78 @@
+import { isDecodeError } from "../../errors.js";
+import { protoOption, readStdin, type Command, type OptionSpecs } from "../command.js";
+import { ExitCode, usageError } from "../errors.js";
+import { eventFromJson } from "../event-input.js";
+
+const base64Option: OptionSpecs = {
+  base64: { type: "boolean", help: "the binary side is base64 text instead of raw bytes" },
+};
+
+export const decode: Command = {
+  name: "decode",
+  summary: "Binary EventEnvelope on stdin → the event's JSON on stdout.",
+  args: "",
+  details: `
+The input is the protobuf EventEnvelope eventwire writes (a binary entry's
+"envelope" field, or the output of "eventwire encode"); the output is the
+event in eventwire's JSON form, on one line. Malformed input is refused with
+the codec's reason and the field at fault.
+
+Examples:
+  eventwire decode < order.bin
+  echo CiQ… | eventwire decode --base64`,
+  options: { ...protoOption, ...base64Option },
+  positionals: { min: 0, max: 0 },
+  async run({ values, session, io }) {
+    if (io.stdin.isTTY) throw usageError("no input: pipe a binary EventEnvelope into eventwire decode", "For example: eventwire decode < event.bin");
+    let bytes: Uint8Array = await readStdin(io);
+    if (values["base64"]) {
+      const text = Buffer.from(bytes).toString("latin1").replace(/\s+/g, "");
+      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw usageError("the input is not base64 text");
+      bytes = Buffer.from(text, "base64");
+    }
+    if (bytes.length === 0) throw usageError("no input: standard input was empty", "Pipe a binary EventEnvelope in, e.g. eventwire encode OrderShippedEvent < e.json | eventwire decode");
+    const registry = session.registry;
+    let text: string;
+    try {
+      text = registry.toJson(registry.fromBinary(bytes));
+    } catch (error) {
+      if (isDecodeError(error)) {
+        throw usageError(`the input is not an EventEnvelope eventwire can read (${error.code}): ${error.message}`, error.code === "unknown-event-type" ? 'Run "eventwire types"; add event types with --proto DIR.' : undefined);
+      }
+      throw error;
+    }
+    io.stdout.write(text + "\n");
+    return ExitCode.ok;
+  },
+};
+
+export const encode: Command = {
+  name: "encode",
+  summary: "An event's JSON on stdin → its binary EventEnvelope on stdout.",
+  args: "[EventType]",
+  details: `
+The input is the event's fields as JSON (by .proto or JSON name), or the
+whole JSON form "eventwire decode" and "eventwire tail" print; event_id and
+timestamp are filled in unless given. The event type is the argument, or the
+input's event_type. Values are checked as "eventwire publish" checks them.
+The output is canonical: the same event always gives the same bytes.
+
+Examples:
+  echo '{"order_id": "order-1", "carrier": "UPS"}' | eventwire encode OrderShippedEvent > shipped.bin
+  eventwire decode < shipped.bin | eventwire encode | cmp - shipped.bin`,
+  options: { ...protoOption, ...base64Option },
+  positionals: { min: 0, max: 1 },
+  async run({ values, positionals, session, io }) {
+    if (io.stdout.isTTY && !values["base64"]) {
+      throw usageError("the binary output would garble the terminal", "Redirect it to a file or a pipe, or add --base64.");
+    }
+    if (io.stdin.isTTY) io.stderr.write("eventwire: reading the event's JSON from the terminal; end it with Ctrl-D\n");
+    const input = (await readStdin(io)).toString("utf8");
+    if (input.trim() === "") throw usageError("no input: standard input was empty", `Pipe the event's JSON in, e.g. echo '{"order_id": "o-1"}' | eventwire encode OrderShippedEvent`);
+    const registry = session.registry;
+    const event = eventFromJson(registry, input, positionals[0], "the input");
+    const bytes = registry.toBinary(event);
+    io.stdout.write(values["base64"] ? Buffer.from(bytes).toString("base64") + "\n" : bytes);
+    return ExitCode.ok;
+  },
+};

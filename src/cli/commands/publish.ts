@@ -1,0 +1,87 @@
+import type { EntryFormat } from "../../transport/entry.js";
+import { jsonOption, protoOption, readStdin, redisOptions, stringOption, type Command } from "../command.js";
+import { ExitCode, usageError } from "../errors.js";
+import { eventFromJson } from "../event-input.js";
+import { json } from "../output.js";
+
+/** `--format`'s value, checked. */
+export function formatOption(value: string | undefined): EntryFormat | undefined {
+  if (value === undefined || value === "json" || value === "binary") return value;
+  throw usageError(`--format must be json or binary, got ${JSON.stringify(value)}`);
+}
+
+function headerOptions(values: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of values) {
+    const eq = h.indexOf("=");
+    if (eq <= 0) throw usageError(`--header must be NAME=VALUE, got ${JSON.stringify(h)}`);
+    headers[h.slice(0, eq)] = h.slice(eq + 1);
+  }
+  return headers;
+}
+
+export const publish: Command = {
+  name: "publish",
+  summary: "Publish one event to a queue.",
+  args: "<queue> <EventType> <payload>",
+  details: `
+The payload is a JSON object of the event's fields, by their .proto names
+(order_id) or their JSON names (orderId); "-" reads it from standard input.
+event_id and timestamp are filled in unless given; headers go in "_headers"
+or --header. Every value is checked against the event type: a misspelt field
+or a string where a number belongs is refused. The queue is created if it
+does not exist yet.
+
+Prints the stream entry id Redis gave the entry, and the event's event_id.
+
+Example:
+  eventwire publish orders OrderShippedEvent \\
+    '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}'`,
+  options: {
+    ...redisOptions,
+    ...protoOption,
+    format: { type: "string", value: "F", help: "the entry format: json (LeanMQ's, the default) or binary (the protobuf envelope)" },
+    ttl: { type: "string", value: "SECONDS", help: "time to live: a consumer that gets the event later skips it" },
+    header: { type: "string", multiple: true, value: "NAME=VALUE", help: "a header to send with the event; repeatable" },
+    ...jsonOption,
+  },
+  positionals: { min: 3, max: 3 },
+  async run({ values, positionals, session, io }) {
+    const [queue, eventType, payloadArg] = positionals as [string, string, string];
+    const format = formatOption(stringOption(values, "format"));
+    const ttlText = stringOption(values, "ttl");
+    const ttl = ttlText === undefined ? undefined : Number(ttlText);
+    if (ttl !== undefined && (!Number.isFinite(ttl) || ttl <= 0 || ttlText!.trim() === "")) {
+      throw usageError(`--ttl must be a positive number of seconds, got ${JSON.stringify(ttlText)}`);
+    }
+    const headers = headerOptions((values["header"] as string[] | undefined) ?? []);
+    if (queue === "") throw usageError("the queue name must not be empty");
+    const text = payloadArg === "-" ? (await readStdin(io)).toString("utf8") : payloadArg;
+    const event = eventFromJson(session.registry, text, eventType, "the payload", headers);
+    const transport = await session.transport();
+    const existed = await transport.store.hasQueue(transport.keys(queue));
+    const published = await transport.publish(queue, event, {
+      ...(format ? { format } : {}),
+      ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    });
+    const stream = transport.keys(queue).stream;
+    const used = format ?? transport.options.format;
+    if (!existed) io.stderr.write(`eventwire: created the queue ${stream} (and its dead-letter queue ${stream}:dlq)\n`);
+    if (values["json"]) {
+      io.stdout.write(
+        json({
+          queue,
+          stream,
+          stream_id: published.streamId,
+          event_id: published.eventId,
+          message_id: published.messageId,
+          event_type: event.eventType,
+          format: used,
+        }),
+      );
+    } else {
+      io.stdout.write(`published ${event.eventType} to ${stream} (${used} entry)\nstream id  ${published.streamId}\nevent_id   ${published.eventId}\n`);
+    }
+    return ExitCode.ok;
+  },
+};

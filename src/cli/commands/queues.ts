@@ -1,0 +1,59 @@
+import { jsonOption, redisOptions, type Command } from "../command.js";
+import { ExitCode } from "../errors.js";
+import { age, json, table } from "../output.js";
+
+export const queues: Command = {
+  name: "queues",
+  summary: "List every queue under the prefix, with its counts.",
+  args: "",
+  details: `
+Every queue pair in the prefix's registry (the set LeanMQ and eventwire
+record queues in), with:
+  LENGTH     entries in the stream (acknowledged ones stay until trimmed)
+  PENDING    entries delivered to the consumer group and not acknowledged
+  CONSUMERS  consumers known to the group
+  DLQ        entries in its dead-letter queue
+  OLDEST     age of the oldest entry in the stream
+
+--json prints an array of objects with the keys name, stream, length,
+pending, consumers, lag, dlq_length and oldest_age_ms (null when empty).
+
+Examples:
+  eventwire queues
+  eventwire queues --prefix events: --json | jq '.[] | select(.dlq_length > 0) | .name'`,
+  options: { ...redisOptions, ...jsonOption },
+  positionals: { min: 0, max: 0 },
+  async run({ values, session, io }) {
+    const transport = await session.transport();
+    const list = await transport.queues();
+    if (values["json"]) {
+      io.stdout.write(
+        json(
+          list.map((q) => ({
+            name: q.name,
+            stream: q.stream,
+            length: q.length,
+            pending: q.pending,
+            consumers: q.consumers,
+            lag: q.lag,
+            dlq_length: q.dlqLength,
+            oldest_age_ms: q.oldestAgeMs,
+          })),
+        ),
+      );
+      return ExitCode.ok;
+    }
+    if (list.length === 0) {
+      io.stderr.write(`eventwire: no queues under prefix ${session.prefix} at ${session.where}${session.prefix === "events:" ? "" : " (the event bus's are under --prefix events:)"}\n`);
+      return ExitCode.ok;
+    }
+    io.stdout.write(
+      table(
+        ["QUEUE", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST"],
+        list.map((q) => [q.name, String(q.length), String(q.pending), String(q.consumers), String(q.dlqLength), age(q.oldestAgeMs)]),
+        ["left", "right", "right", "right", "right", "right"],
+      ),
+    );
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,71 @@
+import { isEventwireError } from "../errors.js";
+
+/**
+ * The CLI's exit statuses. Scripts may rely on them: a status is never
+ * renumbered.
+ */
+export const ExitCode = {
+  /** Done. */
+  ok: 0,
+  /** Failed: Redis unreachable or refusing a command, or some of the ids given were not found. */
+  failure: 1,
+  /** The command line or the input is wrong: an unknown command or option, malformed JSON, an unknown event type or queue. */
+  usage: 2,
+  /** Interrupted (Ctrl-C) before the work was done; what was done is reported. */
+  interrupted: 130,
+} as const;
+
+/** A failure told to the user: what went wrong, what to do about it, and the exit status. */
+export class CliError extends Error {
+  override name = "CliError";
+  /** The exit status. */
+  readonly exitCode: number;
+  /** What to do about it, when there is something to say. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, exitCode: number, hint?: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+/** The command line or the input is wrong (exit status 2). */
+export function usageError(message: string, hint?: string): CliError {
+  return new CliError(message, ExitCode.usage, hint);
+}
+
+/**
+ * The error as the user should read it. eventwire's own errors become
+ * messages with advice; anything else (a bug) is returned as it is, for its
+ * stack to be shown.
+ */
+export function explain(error: unknown, context: { redis: string; command: string }): CliError | Error {
+  if (error instanceof CliError) return error;
+  if (isEventwireError(error)) {
+    switch (error.code) {
+      case "redis-unavailable":
+        return new CliError(error.message.replace(/\.* Start a server.*$/, "."), ExitCode.failure, "Start redis-server, or pass --redis URL (or set REDIS_URL) to point at a running one.", {
+          cause: error,
+        });
+      case "unknown-queue":
+        return new CliError(error.message, ExitCode.usage, `Run "eventwire queues" to list the queues (with --prefix events: for the event bus's).`, { cause: error });
+      case "unknown-event-type":
+        return new CliError(error.message, ExitCode.usage, `Run "eventwire types" to list the event types; add your own with --proto DIR.`, { cause: error });
+      case "duplicate-event-type":
+      case "invalid-event-type":
+        return new CliError(error.message, ExitCode.usage, "Check the .proto files given with --proto.", { cause: error });
+      case "invalid-option":
+        return new CliError(error.message, ExitCode.usage, `Run "eventwire ${context.command} --help".`, { cause: error });
+      case "closed":
+        return new CliError(error.message, ExitCode.failure, undefined, { cause: error });
+      default:
+        // decoding and validation: the input is wrong
+        return new CliError(error.message, ExitCode.usage, undefined, { cause: error });
+    }
+  }
+  if (error instanceof Error && (error.name === "ReplyError" || /Connection is closed|ECONNRE|ETIMEDOUT|EPIPE/.test(error.message))) {
+    return new CliError(`Redis at ${context.redis}: ${error.message}`, ExitCode.failure, undefined, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

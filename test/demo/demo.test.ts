@@ -1,0 +1,216 @@
+// `npm run demo`: the four services of the seed, run as a user runs them,
+// checked from their output and from what they left in Redis.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { validate as isUuid } from "uuid";
+import { startScript, type CliOptions, type CliResult } from "../support/cli.js";
+import { RedisServer } from "../support/redis.js";
+
+const DEMO = fileURLToPath(new URL("../../examples/shop/demo.ts", import.meta.url));
+const CARRIERS = ["FedEx", "UPS", "USPS", "DHL"];
+const LINE = /^\d\d:\d\d:\d\d\.\d{3} {2}(order|payment|shipping)-service +(OrderCreatedEvent|PaymentProcessedEvent|OrderShippedEvent) +(order-[0-9a-f]{8}) {2}\S/;
+
+interface DemoOrder {
+  order_id: string;
+  user_id: string;
+  items: { product_id: string; name: string; price: number; quantity: number }[];
+  total: number;
+  status: string;
+  payment_id: string | null;
+  tracking_number: string | null;
+  carrier: string | null;
+}
+
+interface DemoResult {
+  transport: string;
+  redis: string | null;
+  seed: string;
+  format: string;
+  events: number;
+  orders: DemoOrder[];
+}
+
+function demo(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return startScript(DEMO, args, { timeoutMs: 40_000, ...options }).done;
+}
+
+/** The demo's JSON, after checking the run ended well. */
+function result(r: CliResult): DemoResult {
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as DemoResult;
+}
+
+/** What every finished run must satisfy, whatever the seed. */
+function checkOrders(run: DemoResult, count: number): void {
+  assert.equal(run.orders.length, count);
+  let events = 0;
+  for (const o of run.orders) {
+    assert.match(o.order_id, /^order-[0-9a-f]{8}$/);
+    assert.match(o.user_id, /^user-\d{4}$/);
+    assert.equal(o.items.length, 2);
+    assert.notEqual(o.items[0]!.product_id, o.items[1]!.product_id);
+    const total = o.items.reduce((sum, i) => sum + i.price * i.quantity, 0);
+    assert.equal(o.total, Math.round(total * 100) / 100, `${o.order_id}: total is Σ price × quantity`);
+    assert.ok(o.payment_id?.startsWith("payment-") && isUuid(o.payment_id.slice(8)), String(o.payment_id));
+    if (o.status === "shipped") {
+      assert.ok(CARRIERS.includes(o.carrier!), String(o.carrier));
+      assert.match(o.tracking_number!, /^TRACK-[0-9A-F]{8}$/);
+      events += 3;
+    } else {
+      assert.equal(o.status, "payment_failed");
+      assert.equal(o.carrier, null);
+      assert.equal(o.tracking_number, null);
+      events += 2;
+    }
+  }
+  assert.equal(run.events, events, "one notification per event");
+}
+
+/** The readable event lines: one per event, each naming an order of the run. */
+function eventLines(text: string, run: DemoResult): RegExpExecArray[] {
+  const lines = text
+    .split("\n")
+    .map((l) => LINE.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
+  assert.equal(lines.length, run.events, text);
+  const ids = new Set(run.orders.map((o) => o.order_id));
+  for (const m of lines) assert.ok(ids.has(m[3]!), m[0]);
+  return lines;
+}
+
+describe("npm run demo", () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let onRedis: DemoResult;
+
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  test("on Redis (REDIS_URL), --fast: every order reaches its final state, through the bus", async () => {
+    const r = await demo(["--fast", "--seed", "1234", "--orders", "4", "--json"], { env: { REDIS_URL: server.url } });
+    onRedis = result(r);
+    assert.equal(onRedis.transport, "redis");
+    assert.equal(onRedis.redis, "REDIS_URL");
+    assert.equal(onRedis.seed, "1234");
+    checkOrders(onRedis, 4);
+    assert.match(r.stderr, new RegExp(`^Redis: ${server.url.replace(/[.]/g, "\\.")} \\(REDIS_URL\\)\\.$`, "m"));
+    const lines = eventLines(r.stderr, onRedis);
+    assert.equal(lines.filter((m) => m[2] === "OrderCreatedEvent" && m[1] === "order").length, 4);
+
+    // What the services left in Redis: every event went through the bus's shared queue, as LeanMQ JSON entries,
+    // every subscription queue is drained, and nothing was dead-lettered.
+    const all = await redis.xrange("events:all", "-", "+");
+    assert.equal(all.length, onRedis.events);
+    assert.ok(all.every(([, fields]) => fields[0] === "data"));
+    assert.deepEqual(Object.keys(await redis.hgetall("events:subscriptions")).sort(), ["notification-service", "order-service", "payment-service", "shipping-service"]);
+    for (const queue of ["all", "sub:order-service", "sub:payment-service", "sub:shipping-service", "sub:notification-service"]) {
+      const groups = (await redis.xinfo("GROUPS", `events:${queue}`)) as unknown[][];
+      const pending = groups.map((g) => Number(g[g.indexOf("pending") + 1]));
+      assert.deepEqual(pending, [0], `${queue}: nothing pending`);
+      assert.equal(await redis.xlen(`events:${queue}:dlq`), 0, `${queue}: nothing dead-lettered`);
+    }
+  });
+
+  test("the same seed gives the same orders: with binary entries, and in memory (--memory)", async () => {
+    assert.ok(onRedis, "runs after the first test");
+    const before = await redis.xlen("events:all");
+    const [binary, memory, otherSeed] = await Promise.all([
+      demo(["--fast", "--seed", "1234", "--orders", "4", "--format", "binary", "--json"], { env: { REDIS_URL: server.url } }),
+      demo(["--fast", "--seed", "1234", "--orders", "4", "--memory", "--json"]),
+      demo(["--fast", "--seed", "4321", "--orders", "4", "--memory", "--json"]),
+    ]);
+    const onBinary = result(binary);
+    assert.equal(onBinary.format, "binary");
+    assert.deepEqual(onBinary.orders, onRedis.orders);
+    const added = (await redis.xrange("events:all", "-", "+")).slice(before);
+    assert.equal(added.length, onBinary.events);
+    assert.ok(added.every(([, fields]) => fields.includes("envelope")), "binary entries on the bus");
+
+    const inMemory = result(memory);
+    assert.equal(inMemory.transport, "memory");
+    assert.deepEqual(inMemory.orders, onRedis.orders);
+    assert.match(memory.stderr, /^In memory \(--memory\): the four services run in this process/m);
+    eventLines(memory.stderr, inMemory);
+
+    const other = result(otherSeed);
+    checkOrders(other, 4);
+    assert.notDeepEqual(other.orders.map((o) => o.user_id), onRedis.orders.map((o) => o.user_id));
+  });
+
+  test("without REDIS_URL or redis-server on PATH: in memory, and it says so", async () => {
+    const emptyPath = mkdtempSync(join(tmpdir(), "eventwire-demo-path-")); // no redis-server here
+    const r = await demo(["--fast", "--seed", "1234", "--orders", "4", "--json"], { env: { REDIS_URL: undefined, PATH: emptyPath } });
+    rmSync(emptyPath, { recursive: true });
+    const run = result(r);
+    assert.equal(run.transport, "memory");
+    assert.match(r.stderr, /^No Redis: REDIS_URL is not set and redis-server is not on PATH, so the four services run in this process, on the in-memory transport/m);
+    assert.deepEqual(run.orders, onRedis.orders);
+  });
+});
+
+/** Every live descendant of a process: [pid, command line]. */
+function descendants(pid: number): [number, string][] {
+  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
+  const rows = ps.stdout
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [Number(m[1]), Number(m[2]), m[3]!] as const);
+  const out: [number, string][] = [];
+  const visit = (parent: number): void => {
+    for (const [p, pp, args] of rows) {
+      if (pp === parent) {
+        out.push([p, args]);
+        visit(p);
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("Ctrl-C", () => {
+  test("with a private redis-server: the demo stops its four service processes and the server, and exits 130", async () => {
+    const running = startScript(DEMO, ["--orders", "2"], { env: { REDIS_URL: undefined }, timeoutMs: 40_000 });
+    const out = await running.until("stdout", /OrderCreatedEvent/);
+    const [, port] = /^Redis: a private redis-server on 127\.0\.0\.1:(\d+), stopped at the end/m.exec(out) ?? [];
+    assert.ok(port, out);
+    const family = descendants(running.child.pid!);
+    const services = family.filter(([, args]) => args.includes("service-process.ts"));
+    assert.deepEqual(services.map(([, args]) => args.split(" ").at(-1)).sort(), ["notification-service", "order-service", "payment-service", "shipping-service"]);
+    assert.ok(family.some(([, args]) => args.startsWith("redis-server")), family.map(([, a]) => a).join("\n"));
+
+    running.child.kill("SIGINT");
+    const r = await running.done;
+    assert.equal(r.status, 130, r.stderr);
+    assert.match(r.stderr, /demo: interrupted; stopping the services\ndemo: stopped the four services and the private redis-server\n/);
+    const deadline = Date.now() + 5000;
+    while (family.some(([pid]) => alive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(family.filter(([pid]) => alive(pid)), [], "processes outlived the demo");
+    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on("error", () => {});
+    await assert.rejects(probe.connect());
+    probe.disconnect();
+  });
+});
