@@ -2,7 +2,7 @@
  * The binary codec of payload messages, compiled once per message schema
  * from the descriptors a registry already holds.
  *
- * The encoder writes into one reused buffer (wire.ts): fields in field
+ * The encoder writes into a shared slab (wire.ts): fields in field
  * number order, values equal to their default left out (fields that track
  * presence are written whenever set), repeated scalars packed, map entries
  * sorted by key with key and value always written, as protoc's deterministic
@@ -17,7 +17,8 @@
  * decoded payload is `deepEqual` to ts-proto's.
  *
  * The functions are generated as JavaScript source (`new Function`): names
- * from the schema only ever appear in the source as JSON string literals.
+ * from the schema only ever appear in the source as JSON string literals, or
+ * as property names in object literals when they are plain identifiers.
  */
 import { skipField } from "./binary-check.js";
 import { DecodeError } from "./errors.js";

@@ -1,6 +1,6 @@
 /**
  * The primitives the compiled binary codec (binary-codec.ts) is made of: a
- * writer into one reused, growing buffer, and strict readers that check
+ * writer into a shared slab that results are views of, and strict readers that check
  * every varint, length and string as they go.
  *
  * Positions are passed in and returned as numbers; a reader that consumes a
@@ -8,7 +8,7 @@
  * Encoding and decoding are synchronous and run no user code, except the
  * property reads of the value being encoded (see {@link withWriter}).
  */
-import { DecodeError, EventValidationError, type EventwireErrorCode } from "./errors.js";
+import { DecodeError, type EventwireErrorCode } from "./errors.js";
 
 // ---------------------------------------------------------------------------
 // String.prototype
@@ -103,7 +103,7 @@ export function withWriter<A, B>(write: (a: A, b: B, start: number) => number, a
  * since `writer.base` to a larger buffer of its own, at the same positions.
  * Returns the new buffer.
  */
-export function grow(pos: number, need: number): Uint8Array {
+function grow(pos: number, need: number): Uint8Array {
   const old = writer.buf;
   let size = Math.max(1024, (pos - writer.base) * 2);
   while (size < pos + need) size *= 2;
@@ -140,12 +140,12 @@ function varint64(buf: Uint8Array, pos: number, lo: number, hi: number): number 
 }
 
 /** Bytes a 32-bit varint of `value` takes. */
-export function varintSize(value: number): number {
+function varintSize(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }
 
 /** A tag (or any unsigned 32-bit varint). */
-export function wtag(pos: number, tag: number): number {
+function wtag(pos: number, tag: number): number {
   return varint32(room(pos, 5), pos, tag);
 }
 
@@ -407,7 +407,7 @@ export function wend(start: number, end: number): number {
   return end + extra;
 }
 
-/** An encoding failure inside the compiled encoder, made into an {@link EventValidationError} by the caller. */
+/** An encoding failure inside the compiled encoder, made into an `EventValidationError` by the caller. */
 export class EncodeFault extends Error {
   override name = "EncodeFault";
 }
@@ -467,7 +467,7 @@ function truncated(what: string): WireFault {
  * first byte has its high bit set; `reader.pos` is left after it. Returns it
  * as a signed 32-bit number.
  */
-export function varint32Tail(buf: Uint8Array, pos: number, end: number, what: string): number {
+function varint32Tail(buf: Uint8Array, pos: number, end: number, what: string): number {
   const at = pos;
   let result = 0;
   for (let shift = 0; shift < 35; shift += 7) {
@@ -556,12 +556,18 @@ export function rstr(buf: Uint8Array, pos: number, end: number): string {
   return text(buf, start, stop, "payload");
 }
 
-/** Reads length-prefixed bytes at `pos` (a copy); `reader.pos` is left after them. */
+/**
+ * Reads length-prefixed bytes at `pos`, as a plain Uint8Array of their own
+ * (a copy, also from a Buffer, whose `slice` would be a view of the input);
+ * `reader.pos` is left after them.
+ */
 export function rbytes(buf: Uint8Array, pos: number, end: number): Uint8Array {
   const len = rlen(buf, pos, end);
   const start = reader.pos;
   reader.pos = start + len;
-  return buf.slice(start, start + len);
+  const out = new Uint8Array(len);
+  out.set(buf.subarray(start, start + len));
+  return out;
 }
 
 /** Checks that `size` bytes are there at `pos`. */
@@ -744,4 +750,3 @@ export function tooDeep(root: string, depth: number): never {
   throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${reader.maxDepth}`, { path: pathAt(root, depth) });
 }
 
-export { EventValidationError };

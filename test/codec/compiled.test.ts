@@ -244,6 +244,17 @@ describe("the compiled codec, on a payload with a field of every kind", () => {
     assert.deepEqual(e.payload.rDouble, [1.5, 2.5, 3.5]);
   });
 
+  test("bytes fields are plain Uint8Arrays of their own, also when the input is a Buffer", () => {
+    const e = registry.create("AllTypesEvent", { fBytes: new Uint8Array([1, 2, 3]), rBytes: [new Uint8Array([4])] });
+    const input = Buffer.from(registry.toBinary(e));
+    const decoded = registry.fromBinary(input);
+    assert.deepEqual(decoded.payload.fBytes, new Uint8Array([1, 2, 3]));
+    assert.equal(Object.getPrototypeOf(decoded.payload.fBytes), Uint8Array.prototype);
+    assert.equal(Object.getPrototypeOf(decoded.payload.rBytes[0]), Uint8Array.prototype);
+    input.fill(0);
+    assert.deepEqual(decoded.payload.fBytes, new Uint8Array([1, 2, 3]));
+  });
+
   test("a map entry without a message value is dropped, as ts-proto drops it; one without a key takes the default key", () => {
     const w = new BinaryWriter();
     w.uint32((63 << 3) | 2).fork().uint32(8).int64(5).join(); // m_int64_message: key 5, no value
