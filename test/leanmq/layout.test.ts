@@ -220,6 +220,13 @@ test("moves to the DLQ and back leave the same entries, byte for byte", async ()
   assert.deepEqual(await pyDb.zrange("mq:payments:expiry", "0", "-1"), [pyFirstId]);
   assert.equal(await ewDb.exists("mq:payments:expiry"), 0);
   await pyDb.del("mq:payments:expiry");
+  // Another: an eventwire consumer that stops with nothing pending leaves
+  // its group; LeanMQ's default-consumer stays in it.
+  const consumersOf = async (db: typeof pyDb): Promise<unknown[]> =>
+    ((await db.xinfo("CONSUMERS", "mq:payments", "payments-group")) as unknown[][]).map((c) => c[1]);
+  assert.deepEqual(await consumersOf(ewDb), []);
+  assert.deepEqual(await consumersOf(pyDb), [LEANMQ_DEFAULT_CONSUMER]);
+  await pyDb.xgroup("DELCONSUMER", "mq:payments", "payments-group", LEANMQ_DEFAULT_CONSUMER);
   // and nothing else differs: groups, pending counts, registry, metadata
   assert.deepEqual(await dumpDb(ewDb), await dumpDb(pyDb));
 });
