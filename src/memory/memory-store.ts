@@ -31,7 +31,7 @@
  */
 import { TransportError } from "../errors.js";
 import type { StreamEntry } from "../transport/entry.js";
-import { subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
 
@@ -681,16 +681,7 @@ export class MemoryStore implements EntryStore {
   }
 
   async subscriptions(prefix: string): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const [service, types] of this.get(subscriptionsKey(prefix), "hash")?.fields ?? []) {
-      try {
-        const parsed: unknown = JSON.parse(types);
-        if (Array.isArray(parsed)) out.set(service, parsed.map(String));
-      } catch {
-        // a malformed subscription routes nothing; the router skips it too
-      }
-    }
-    return out;
+    return readSubscriptions(this.get(subscriptionsKey(prefix), "hash")?.fields ?? []);
   }
 
   async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { StreamEntry } from "../transport/entry.js";
-import { EntryField, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { EntryField, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
 import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, LEAVE, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
@@ -337,16 +337,7 @@ export class RedisStore implements EntryStore {
 
   async subscriptions(prefix: string): Promise<Map<string, string[]>> {
     const raw = await this.client.hgetall(subscriptionsKey(prefix));
-    const out = new Map<string, string[]>();
-    for (const [service, types] of Object.entries(raw)) {
-      try {
-        const parsed: unknown = JSON.parse(types);
-        if (Array.isArray(parsed)) out.set(service, parsed.map(String));
-      } catch {
-        // a malformed subscription routes nothing; the router skips it too
-      }
-    }
-    return out;
+    return readSubscriptions(Object.entries(raw));
   }
 
   async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]> {

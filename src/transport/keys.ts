@@ -87,6 +87,24 @@ export function subscriptionsKey(prefix: string): string {
   return prefix + "subscriptions";
 }
 
+/**
+ * The bus's subscriptions, read from the fields of its hash: service name to
+ * event types. A value that is not a JSON array of strings subscribes to
+ * nothing (the routing script reads it the same way).
+ */
+export function readSubscriptions(fields: Iterable<readonly [string, string]>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [service, json] of fields) {
+    try {
+      const parsed: unknown = JSON.parse(json);
+      if (Array.isArray(parsed)) out.set(service, parsed.map(String));
+    } catch {
+      // a malformed subscription routes nothing
+    }
+  }
+  return out;
+}
+
 /** The queue name of a service's subscription queue on the event bus: `sub:<service>`. */
 export function subscriptionQueue(service: string): string {
   return "sub:" + service;
