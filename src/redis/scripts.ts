@@ -202,7 +202,9 @@ return 0
 
 /**
  * Route entries of the bus's shared queue to the subscription queues, then
- * acknowledge them and drop them from the shared queue's `:expiry` set.
+ * acknowledge them and drop them from the shared queue's `:expiry` set. It
+ * writes the subscription queues it finds in the subscriptions hash, keys it
+ * cannot declare in KEYS: one Redis server, not Redis Cluster.
  * KEYS: shared stream, subscriptions hash, shared stream expiry set.
  * ARGV: group, consumer, prefix, maxlen, then per entry: id, event type,
  * expireAt ('' for none), field count, fields…
