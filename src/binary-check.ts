@@ -10,7 +10,7 @@ interface Cursor {
 }
 
 /** Reads a tag, checking it is a well-formed varint of at most 32 bits with a field number above 0. */
-export function readTag(buf: Uint8Array, cursor: Cursor, end: number, path: string): number {
+function readTag(buf: Uint8Array, cursor: Cursor, end: number, path: string): number {
   const tag = readVarint32(buf, cursor, end, path, "tag");
   if (tag >>> 3 === 0) {
     throw new DecodeError("malformed-binary", `field number 0 at byte ${cursor.pos}`, { path });
@@ -19,7 +19,7 @@ export function readTag(buf: Uint8Array, cursor: Cursor, end: number, path: stri
 }
 
 /** Reads a length prefix and checks the bytes it announces are there. */
-export function readLength(buf: Uint8Array, cursor: Cursor, end: number, path: string): number {
+function readLength(buf: Uint8Array, cursor: Cursor, end: number, path: string): number {
   const at = cursor.pos;
   const len = readVarint32(buf, cursor, end, path, "length");
   if (len < 0 || cursor.pos + len > end) {

@@ -210,9 +210,8 @@ function reachable(roots: readonly MessageSchema[]): MessageSchema[] {
   return order;
 }
 
-/** The JavaScript source of the codecs of every message reachable from `roots` (the body of a function of `rt`). */
-export function codecSource(roots: readonly MessageSchema[]): string {
-  const order = reachable(roots);
+/** The JavaScript source of the codecs of the messages in `order` (the body of a function of `rt`). */
+function codecSource(order: readonly MessageSchema[]): string {
   const index = new Map(order.map((schema, i) => [schema, i]));
   const out: string[] = [`"use strict";`, `const {${Object.keys(runtime).join(", ")}} = rt;`, `const R = reader, PN = pathNames, SC = rt.schemas;`];
   order.forEach((schema, i) => {
@@ -226,7 +225,7 @@ export function codecSource(roots: readonly MessageSchema[]): string {
 /** Compiles the codecs of every message reachable from `roots`. */
 export function compileCodecs(roots: readonly MessageSchema[]): Map<MessageSchema, MessageCodec> {
   const order = reachable(roots);
-  const factory = new Function("rt", codecSource(roots)) as (rt: unknown) => MessageCodec[];
+  const factory = new Function("rt", codecSource(order)) as (rt: unknown) => MessageCodec[];
   const codecs = factory({ ...runtime, schemas: order });
   const result = new Map<MessageSchema, MessageCodec>();
   order.forEach((schema, i) => result.set(schema, codecs[i]!));

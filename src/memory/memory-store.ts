@@ -31,7 +31,7 @@
  */
 import { TransportError } from "../errors.js";
 import type { StreamEntry } from "../transport/entry.js";
-import { readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
 
@@ -462,11 +462,7 @@ export class MemoryStore implements EntryStore {
   }
 
   async listQueues(prefix: string): Promise<string[]> {
-    const members = [...(this.get(prefix + "registry", "set")?.members ?? [])];
-    return members
-      .filter((m) => m.startsWith(prefix) && !m.endsWith(":dlq"))
-      .map((m) => m.slice(prefix.length))
-      .sort();
+    return queueNames(this.get(prefix + "registry", "set")?.members ?? [], prefix);
   }
 
   async append(entries: readonly OutgoingEntry[], _atomic: boolean, maxLength: number): Promise<string[]> {
@@ -625,6 +621,11 @@ export class MemoryStore implements EntryStore {
     this.xdel(dlq, key);
     this.zrem(keys.dlqExpiry, [id]);
     return newId;
+  }
+
+  async lastId(stream: string): Promise<string | undefined> {
+    const entries = this.get(stream, "stream")?.entries;
+    return entries?.at(-1)?.id;
   }
 
   async range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]> {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { StreamEntry } from "../transport/entry.js";
-import { EntryField, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
+import { EntryField, queueNames, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
 import { formatPyFloat } from "../transport/python-json.js";
 import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
 import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, LEAVE, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
@@ -160,11 +160,7 @@ export class RedisStore implements EntryStore {
   }
 
   async listQueues(prefix: string): Promise<string[]> {
-    const members = await this.client.smembers(prefix + "registry");
-    return members
-      .filter((m) => m.startsWith(prefix) && !m.endsWith(":dlq"))
-      .map((m) => m.slice(prefix.length))
-      .sort();
+    return queueNames(await this.client.smembers(prefix + "registry"), prefix);
   }
 
   async append(entries: readonly OutgoingEntry[], atomic: boolean, maxLength: number): Promise<string[]> {
@@ -295,6 +291,11 @@ export class RedisStore implements EntryStore {
   async range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
     const reply = (await this.client.xrangeBuffer(stream, start, end, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
     return toEntries(reply);
+  }
+
+  async lastId(stream: string): Promise<string | undefined> {
+    const [newest] = (await this.client.xrevrange(stream, "+", "-", "COUNT", 1)) as [string, string[]][];
+    return newest?.[0];
   }
 
   async deleteEntries(stream: string, ids: readonly string[], group?: string): Promise<number> {

@@ -136,7 +136,7 @@ export class DeadLetterQueue<E extends Event = Event> {
     }
     // Only what is in the DLQ when the walk starts: entries dead-lettered
     // meanwhile (a requeued one failing again, say) wait for the next call.
-    const lastId = await this.lastId();
+    const lastId = await this.store.lastId(this.keys.dlq);
     if (lastId === undefined) return 0;
     let start = "-";
     for (;;) {
@@ -151,16 +151,5 @@ export class DeadLetterQueue<E extends Event = Event> {
       start = "(" + entries.at(-1)!.id;
     }
     return done;
-  }
-
-  private async lastId(): Promise<string | undefined> {
-    let last: string | undefined;
-    let start = "-";
-    for (;;) {
-      const entries = await this.store.range(this.keys.dlq, start, "+", 1000);
-      if (entries.length === 0) return last;
-      last = entries.at(-1)!.id;
-      start = "(" + last;
-    }
   }
 }

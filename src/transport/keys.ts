@@ -87,6 +87,14 @@ export function subscriptionsKey(prefix: string): string {
   return prefix + "subscriptions";
 }
 
+/** The queue names (without prefix) among the members of a prefix's registry set: main queues, not DLQs, sorted. */
+export function queueNames(registryMembers: Iterable<string>, prefix: string): string[] {
+  return [...registryMembers]
+    .filter((m) => m.startsWith(prefix) && !m.endsWith(":dlq"))
+    .map((m) => m.slice(prefix.length))
+    .sort();
+}
+
 /**
  * The bus's subscriptions, read from the fields of its hash: service name to
  * event types. A value that is not a JSON array of strings subscribes to

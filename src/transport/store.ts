@@ -105,6 +105,8 @@ export interface EntryStore {
   requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined>;
   /** Entries of a stream from `start` to `end` (inclusive ids, or `-` and `+`), at most `count`. */
   range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]>;
+  /** The id of a stream's newest entry, or undefined when it has none. */
+  lastId(stream: string): Promise<string | undefined>;
   /** Deletes entries from a stream and its `:expiry` set (acknowledging them first in `group` when given). Returns how many were deleted. */
   deleteEntries(stream: string, ids: readonly string[], group?: string): Promise<number>;
   /** Counts and ages of the queue pair. */
