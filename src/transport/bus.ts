@@ -7,6 +7,7 @@ import { movedFields } from "./entry.js";
 import { BUS_QUEUE, EntryField, subscriptionQueue, type QueueKeys } from "./keys.js";
 import { positive, type ConsumerInit, type Logger } from "./options.js";
 import { pyFloat } from "./python-json.js";
+import { recoverFromReadFailure, sleep } from "./recovery.js";
 import type { DeliveredEntry, EntryStore, RouteEntry } from "./store.js";
 import type { Outgoing, PublishOptions, Published, StreamTransport } from "./transport.js";
 
@@ -197,19 +198,6 @@ function routerOptions(given: Partial<RouterOptions>): RouterOptions {
   return options;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /** The event type and expiry of an entry, read without decoding the event. */
 function routingOf(fields: ReadonlyMap<string, Buffer>): { eventType: string; expireAt: number | null } | { problem: string } {
   let meta: unknown;
@@ -320,14 +308,11 @@ class Router {
 
   private async recover(error: unknown, failures: number): Promise<void> {
     if (!this.running) return;
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.includes("NOGROUP")) {
-      (this.store as { forgetQueues?: () => void }).forgetQueues?.();
-      await this.store.ensureQueue(this.keys).catch(() => {});
-    }
-    if (failures === 1 || failures % 20 === 0) this.logger.warn?.(`bus router ${this.options.consumer}: ${message}; retrying`);
-    await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000), this.stopping.signal);
+    await recoverFromReadFailure(this.store, this.keys, error, failures, this.stopping.signal, (message) =>
+      this.logger.warn?.(`bus router ${this.options.consumer}: ${message}`),
+    );
   }
+
 
   private async route(entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;

@@ -15,6 +15,7 @@ import {
   type SkipPolicy,
 } from "./options.js";
 import { pyFloat } from "./python-json.js";
+import { recoverFromReadFailure, sleep } from "./recovery.js";
 import type { DeliveredEntry, EntryStore } from "./store.js";
 
 /** What a handler is told besides the event. */
@@ -152,19 +153,6 @@ export function consumerOptions(given: ConsumerInit = {}): ConsumerOptions {
   }
   if (options.consumer === "") throw new TransportError("invalid-option", "the consumer name must not be empty");
   return options;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 function describeError(error: unknown): string {
@@ -413,21 +401,11 @@ export class Consumer<E extends Event = Event> {
 
   private async recover(error: unknown, failures: number): Promise<void> {
     if (!this.running) return;
-    const message = describeError(error);
-    if (message.includes("NOGROUP")) {
-      // The stream or group is gone (Redis lost its data, or someone deleted the queue): create it again.
-      (this.store as { forgetQueues?: () => void }).forgetQueues?.();
-      try {
-        await this.store.ensureQueue(this.keys);
-      } catch {
-        // reported on the next failure
-      }
-    }
-    if (failures === 1 || failures % 20 === 0) {
-      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}; retrying`, { failures });
-    }
-    await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000), this.stopping.signal);
+    await recoverFromReadFailure(this.store, this.keys, error, failures, this.stopping.signal, (message) =>
+      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}`),
+    );
   }
+
 
   private async touchOwn(): Promise<void> {
     const ids = [...this.inFlight.keys(), ...this.retryTimers.keys()];

@@ -72,6 +72,8 @@ export interface QueueInfo {
 export interface EntryStore {
   /** Creates the queue pair as LeanMQ does (streams, consumer groups from `$`, metadata hashes, registry), keeping what exists. */
   ensureQueue(keys: QueueKeys): Promise<void>;
+  /** Forgets which queues {@link ensureQueue} has made (when they may be gone), so that it makes them again. */
+  forgetQueues?(): void;
   /** Whether the queue pair is in the registry. */
   hasQueue(keys: QueueKeys): Promise<boolean>;
   /** The names of all queue pairs (main queues, without prefix) in the registry of `prefix`. */
