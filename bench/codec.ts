@@ -39,7 +39,7 @@ const Envelope = pb.eventwire.envelope.v1["EventEnvelope"]!;
 const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
 const results: CodecRun["results"] = {};
 const sameBytes: Record<string, boolean> = {};
-const eventwire = withEventwire ? await import("eventwire/shop") : undefined;
+const eventwire = withEventwire ? await import("../examples/shop/events.js") : undefined;
 
 for (const seed of seedEvents) {
   const Payload = pb.eventwire.shop.v1[seed.eventType]!;

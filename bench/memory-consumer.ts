@@ -9,7 +9,7 @@
  * progress and the result to its parent over IPC.
  */
 import { connectRedis, silentLogger } from "eventwire/redis";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../examples/shop/events.js";
 
 const [url, queue, eventsArg] = process.argv.slice(2);
 const total = Number(eventsArg);

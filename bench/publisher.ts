@@ -10,7 +10,7 @@
  * published after the warm-up, and over how long.
  */
 import { connectRedis, silentLogger, type EntryFormat } from "eventwire/redis";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../examples/shop/events.js";
 import { seedEvents } from "./inputs.js";
 
 const [url, queue, format, secondsArg, rateArg, warmUpArg] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { connectRedis, silentLogger, type EntryFormat, type StreamTransport } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../examples/shop/events.js";
 import { seedEvents } from "./inputs.js";
 import { median, now, percentile, runChild } from "./support.js";
 

@@ -1,3 +1,5 @@
+/** The errors eventwire throws, their codes, and how their messages name values and field paths. */
+
 /**
  * What went wrong, as a stable machine-readable code. Codes are part of the
  * public API: a code is never renamed or reused for another failure.
@@ -101,4 +103,27 @@ export function isEventwireError(err: unknown, code?: EventwireErrorCode): err i
 /** True when `err` is a {@link DecodeError}, optionally with the given code. */
 export function isDecodeError(err: unknown, code?: EventwireErrorCode): err is DecodeError {
   return isEventwireError(err, code) && err.name === "DecodeError";
+}
+
+/** A short description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return `${typeof value} ${String(value)}`;
+    case "undefined":
+      return "undefined";
+    default:
+      return value instanceof Uint8Array ? "a Uint8Array" : `a${typeof value === "object" ? "n" : ""} ${typeof value}`;
+  }
+}
+
+/** Joins a field path: `items[2]` and `quantity` give `items[2].quantity`. */
+export function joinPath(path: string, name: string): string {
+  return path ? `${path}.${name}` : name;
 }

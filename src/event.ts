@@ -1,3 +1,5 @@
+/** The event: its base fields, headers and payload, and the types that tie events to generated message types. */
+
 /**
  * One event: the base fields every event carries, its string headers, and
  * its payload, a message of the generated type that `eventType` names.
@@ -39,6 +41,9 @@ export const Headers = {
   /** Name of the service that published the event. */
   sourceService: "source-service",
 } as const;
+
+/** The JSON key under which non-empty headers travel (LeanMQ reserves `_`-prefixed keys for metadata). */
+export const HEADERS_KEY = "_headers";
 
 /** The last dot-separated part of a fully qualified name: `a.b.C` gives `C`. */
 export type ShortName<S extends string> = S extends `${string}.${infer Rest}` ? ShortName<Rest> : S;

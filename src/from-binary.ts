@@ -1,82 +1,13 @@
-import { skipField } from "./binary-check.js";
+/** Decoding a binary `EventEnvelope` and the payload it carries into a frozen event. */
+import type { CompiledType, CompiledTypes } from "./compile/compiled-type.js";
 import { DecodeError } from "./errors.js";
 import type { Event } from "./event.js";
-import type { DecodeOptions } from "./options.js";
-import { WireType } from "./schema.js";
-import type { BinaryType } from "./to-binary.js";
-import { beginInput, endInput, placeFault, reader, rf64, rlen, rtag, text, WireFault } from "./wire.js";
-
-/** Resolves a wire name or a fully qualified name to its type and codec. */
-export interface BinaryLookup {
-  get(eventType: string): BinaryType | undefined;
-}
-
-/**
- * The types of a registry by name, also found straight from the bytes of a
- * wire name (without making a string of them first).
- */
-export class BinaryTypes implements BinaryLookup {
-  private readonly byName: ReadonlyMap<string, BinaryType>;
-  /** Types by the UTF-8 length of their wire name: the name's bytes, and the type. */
-  private readonly byLength: ({ readonly bytes: Uint8Array; readonly type: BinaryType }[] | undefined)[] = [];
-
-  constructor(byName: ReadonlyMap<string, BinaryType>) {
-    this.byName = byName;
-    for (const type of new Set(byName.values())) {
-      const bytes = new TextEncoder().encode(type.registered.name);
-      (this.byLength[bytes.length] ??= []).push({ bytes, type });
-    }
-  }
-
-  get(eventType: string): BinaryType | undefined {
-    return this.byName.get(eventType);
-  }
-
-  /** The type whose wire name is `bytes[start, end)`, if any. */
-  match(bytes: Uint8Array, start: number, end: number): BinaryType | undefined {
-    const candidates = this.byLength[end - start];
-    if (candidates === undefined) return undefined;
-    const n = end - start;
-    for (let c = 0; c < candidates.length; c++) {
-      const name = candidates[c]!.bytes;
-      let i = n - 1;
-      // (names of one length tend to share a prefix, so compare from the end)
-      while (i >= 0 && bytes[start + i] === name[i]) i--;
-      if (i < 0) return candidates[c]!.type;
-    }
-    return undefined;
-  }
-}
-
-/** 1 for the bytes of the hexadecimal digits, either case. */
-const HEX = new Uint8Array(256);
-for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
-
-/**
- * True when `bytes[start, end)` is a UUID as the uuid package's `validate`
- * accepts it: 8-4-4-4-12 hexadecimal digits in either case, version 1 to 8
- * and variant 10xx, or the nil or the max UUID.
- */
-export function isUuidBytes(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end - start !== 36) return false;
-  if (bytes[start + 8] !== 0x2d || bytes[start + 13] !== 0x2d || bytes[start + 18] !== 0x2d || bytes[start + 23] !== 0x2d) return false;
-  // 32 hexadecimal digits among the 36 bytes (the four dashes count 0)
-  let hex = 0;
-  for (let i = start; i < start + 36; i += 4) hex += HEX[bytes[i]!]! + HEX[bytes[i + 1]!]! + HEX[bytes[i + 2]!]! + HEX[bytes[i + 3]!]!;
-  if (hex !== 32) return false;
-  const version = bytes[start + 14]!;
-  const variant = bytes[start + 19]! | 0x20;
-  if (version >= 0x31 && version <= 0x38 && (variant === 0x38 || variant === 0x39 || variant === 0x61 || variant === 0x62)) return true;
-  // the nil UUID and the max UUID
-  let zeros = 0;
-  let fs = 0;
-  for (let i = 0; i < 36; i++) {
-    const c = bytes[start + i]! | 0x20;
-    if (c === 0x30) zeros++;
-    else if (c === 0x66) fs++;
-  }
-  return zeros === 32 || fs === 32;
-}
+import type { DecodeOptions } from "./schema/decode-options.js";
+import { placeFault, WireFault } from "./wire/faults.js";
+import { beginInput, endInput, reader, rf64, rlen, rtag, text } from "./wire/reader.js";
+import { skipField } from "./wire/skip.js";
+import { isUuidBytes } from "./wire/uuid.js";
+import { WireType } from "./wire/wire-type.js";
 
 const ENVELOPE_FIELDS: readonly (readonly [string, number] | undefined)[] = [
   undefined,
@@ -93,7 +24,7 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
  * Decodes an `EventEnvelope` and the payload it carries into a frozen event.
  * Throws {@link DecodeError} on any input that is not exactly that.
  */
-export function fromBinary(lookup: BinaryTypes, bytes: Uint8Array, options: DecodeOptions): Event {
+export function fromBinary(lookup: CompiledTypes, bytes: Uint8Array, options: DecodeOptions): Event {
   if (!(bytes instanceof Uint8Array) || !ArrayBuffer.isView(bytes)) {
     throw new DecodeError("malformed-binary", `expected a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
   }
@@ -110,12 +41,12 @@ export function fromBinary(lookup: BinaryTypes, bytes: Uint8Array, options: Deco
   }
 }
 
-function readEnvelope(lookup: BinaryTypes, bytes: Uint8Array, options: DecodeOptions): Event {
+function readEnvelope(lookup: CompiledTypes, bytes: Uint8Array, options: DecodeOptions): Event {
   let eventId: string | undefined;
   let eventIdIsUuid = false;
   let timestamp = 0;
   let eventType: string | undefined;
-  let type: BinaryType | undefined;
+  let type: CompiledType | undefined;
   let payloadStart = 0;
   let payloadEnd = 0;
   let headers: Record<string, string> | undefined;
@@ -209,9 +140,7 @@ function otherField(bytes: Uint8Array, p: number, end: number, tag: number, opti
       `envelope field ${known[0]} (number ${fieldNo}) arrived with wire type ${wireType}, expected ${known[1]}`,
     );
   }
-  const cursor = { pos: p };
-  skipField(bytes, cursor, end, wireType, fieldNo, 0, options.maxDepth, "");
-  return cursor.pos;
+  return skipField(bytes, p, end, wireType, fieldNo, 0);
 }
 
 function readHeader(bytes: Uint8Array, start: number, end: number, headers: Record<string, string>): void {
@@ -242,9 +171,7 @@ function readHeader(bytes: Uint8Array, start: number, end: number, headers: Reco
         if (fieldNo === 1) key = s;
         else value = s;
       } else {
-        const cursor = { pos: p };
-        skipField(bytes, cursor, end, wireType, fieldNo, 1, 64, "headers");
-        p = cursor.pos;
+        p = skipField(bytes, p, end, wireType, fieldNo, 1);
       }
     }
   } catch (error) {

@@ -1,12 +1,17 @@
+/**
+ * Decoding eventwire's JSON form — or what the Python event system's
+ * `serialize_event` and `json.dumps` write — into a frozen event.
+ */
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
-import { DecodeError } from "./errors.js";
-import type { Event } from "./event.js";
-import type { DecodeOptions } from "./options.js";
-import type { TypeLookup } from "./registered-type.js";
-import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
-import { HEADERS_KEY } from "./to-json.js";
-import { child, describe, scalarProblem } from "./validate.js";
+import { DecodeError, describeValue, joinPath } from "./errors.js";
+import { HEADERS_KEY, type Event } from "./event.js";
+import { pythonJsonLoads } from "./python/loads.js";
+import type { DecodeOptions } from "./schema/decode-options.js";
+import { FieldType } from "./schema/descriptors.js";
+import type { TypeLookup } from "./schema/registered-type.js";
+import type { MessageSchema, ValueSchema } from "./schema/schema.js";
+import { scalarProblem } from "./schema/validate.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -33,99 +38,27 @@ export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options
       throw new DecodeError("invalid-utf8", "the JSON text is not valid UTF-8", { cause });
     }
   } else {
-    throw new DecodeError("invalid-json", `expected JSON text, got ${describe(input)}`);
+    throw new DecodeError("invalid-json", `expected JSON text, got ${describeValue(input)}`);
   }
-  return fromJsonValue(lookup, parseJson(text), options);
-}
-
-/**
- * Parses JSON text. Python's `json.dumps` writes non-finite floats as the
- * bare words `NaN`, `Infinity` and `-Infinity`, which JSON does not allow;
- * they are read as the strings the proto3 JSON mapping uses for them.
- */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    if (/NaN|Infinity/.test(text)) {
-      const quoted = quoteNonFinite(text);
-      if (quoted !== text) {
-        try {
-          return JSON.parse(quoted);
-        } catch {
-          // fall through to the original error
-        }
-      }
-    }
-    throw new DecodeError("invalid-json", `the input is not JSON: ${(cause as Error).message}`, { cause });
-  }
-}
-
-/**
- * Quotes the bare words NaN, Infinity and -Infinity where a value stands
- * (never as an object key), outside of strings.
- */
-function quoteNonFinite(text: string): string {
-  let out = "";
-  let last = 0;
-  // containers open around the current position: true for an object
-  const objects: boolean[] = [];
-  // in an object: whether a value (after ':') is expected rather than a key
-  let valuePosition = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // skip a string, with its escapes
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-      continue;
-    }
-    if (c === 0x7b) {
-      objects.push(true);
-      valuePosition = false;
-    } else if (c === 0x5b) {
-      objects.push(false);
-      valuePosition = true;
-    } else if (c === 0x7d || c === 0x5d) {
-      objects.pop();
-      valuePosition = true;
-    } else if (c === 0x3a) {
-      valuePosition = true;
-    } else if (c === 0x2c) {
-      valuePosition = objects.at(-1) !== true;
-    } else if (valuePosition && (c === 0x4e || c === 0x49 || c === 0x2d)) {
-      for (const word of ["-Infinity", "Infinity", "NaN"]) {
-        if (text.startsWith(word, i)) {
-          out += text.slice(last, i) + '"' + word + '"';
-          i += word.length - 1;
-          last = i + 1;
-          break;
-        }
-      }
-    }
-  }
-  return last === 0 ? text : out + text.slice(last);
+  return fromJsonValue(lookup, pythonJsonLoads(text), options);
 }
 
 /** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
 export function fromJsonValue(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
-  if (!isObject(value)) throw new DecodeError("invalid-json", `expected a JSON object, got ${describe(value)}`);
+  if (!isObject(value)) throw new DecodeError("invalid-json", `expected a JSON object, got ${describeValue(value)}`);
   const eventId = pick(value, "event_id", "eventId");
   if (eventId === undefined || eventId === null) {
     throw new DecodeError("missing-field", "the event has no event_id", { path: "event_id" });
   }
   if (typeof eventId !== "string" || !isUuid(eventId)) {
-    throw new DecodeError("invalid-event-id", `event_id is not a UUID: ${describe(eventId)}`, { path: "event_id" });
+    throw new DecodeError("invalid-event-id", `event_id is not a UUID: ${describeValue(eventId)}`, { path: "event_id" });
   }
   const timestamp = pick(value, "timestamp", "timestamp");
   if (timestamp === undefined || timestamp === null) {
     throw new DecodeError("missing-field", "the event has no timestamp", { path: "timestamp" });
   }
   if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) {
-    throw new DecodeError("invalid-timestamp", `timestamp is not a finite number of seconds: ${describe(timestamp)}`, {
+    throw new DecodeError("invalid-timestamp", `timestamp is not a finite number of seconds: ${describeValue(timestamp)}`, {
       path: "timestamp",
     });
   }
@@ -134,7 +67,7 @@ export function fromJsonValue(lookup: TypeLookup, value: unknown, options: Decod
     throw new DecodeError("missing-field", "the event has no event_type", { path: "event_type" });
   }
   if (typeof eventType !== "string") {
-    throw new DecodeError("invalid-value", `event_type is not a string: ${describe(eventType)}`, { path: "event_type" });
+    throw new DecodeError("invalid-value", `event_type is not a string: ${describeValue(eventType)}`, { path: "event_type" });
   }
   const registered = lookup.get(eventType);
   if (registered === undefined) {
@@ -175,7 +108,7 @@ function readHeaders(value: unknown): Record<string, string> {
   const headers: Record<string, string> = {};
   if (value === undefined || value === null) return headers;
   if (!isObject(value)) {
-    throw new DecodeError("invalid-value", `expected an object of strings, got ${describe(value)}`, { path: HEADERS_KEY });
+    throw new DecodeError("invalid-value", `expected an object of strings, got ${describeValue(value)}`, { path: HEADERS_KEY });
   }
   for (const key of Object.keys(value)) {
     const v = value[key];
@@ -183,7 +116,7 @@ function readHeaders(value: unknown): Record<string, string> {
       throw new DecodeError("forbidden-key", "the header name __proto__ is not allowed", { path: HEADERS_KEY });
     }
     if (typeof v !== "string" || !v.isWellFormed() || !key.isWellFormed()) {
-      throw new DecodeError("invalid-value", `expected a string, got ${describe(v)}`, { path: child(HEADERS_KEY, key) });
+      throw new DecodeError("invalid-value", `expected a string, got ${describeValue(v)}`, { path: joinPath(HEADERS_KEY, key) });
     }
     headers[key] = v;
   }
@@ -192,7 +125,7 @@ function readHeaders(value: unknown): Record<string, string> {
 
 /** The path of a value: `parent.name`, then `[index]` or `["key"]` when given. */
 function pathOf(parent: string, name: string, index?: number | string): string {
-  const at = child(parent, name);
+  const at = joinPath(parent, name);
   if (index === undefined) return at;
   return typeof index === "number" ? `${at}[${index}]` : `${at}[${JSON.stringify(index)}]`;
 }
@@ -223,7 +156,7 @@ function readMessage(
     if (value === null) continue; // null means the default
     if (field.mapValue !== undefined && field.mapKey !== undefined) {
       if (!isObject(value)) {
-        throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: pathOf(path, field.name) });
+        throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
       }
       const map: Record<string, unknown> = {};
       for (const mk of Object.keys(value)) {
@@ -234,7 +167,7 @@ function readMessage(
       message[field.localName] = map;
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
-        throw new DecodeError("invalid-value", `expected an array, got ${describe(value)}`, { path: pathOf(path, field.name) });
+        throw new DecodeError("invalid-value", `expected an array, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
       }
       const list = new Array<unknown>(value.length);
       for (let i = 0; i < value.length; i++) list[i] = readValue(field, value[i], path, field.name, i, depth, maxDepth);
@@ -276,7 +209,7 @@ function readValue(
   maxDepth: number,
 ): unknown {
   if (schema.message !== undefined) {
-    if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describe(value)}`, { path: pathOf(parent, name, index) });
+    if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(parent, name, index) });
     return readMessage(schema.message, value, pathOf(parent, name, index), depth + 1, maxDepth);
   }
   let v = value;
@@ -293,13 +226,13 @@ function readValue(
     case FieldType.ENUM:
       if (typeof v === "string") {
         const n = schema.enumType?.byName.get(v);
-        if (n === undefined) throw new DecodeError("invalid-value", `${describe(v)} is not a value of the enum`, { path: pathOf(parent, name, index) });
+        if (n === undefined) throw new DecodeError("invalid-value", `${describeValue(v)} is not a value of the enum`, { path: pathOf(parent, name, index) });
         v = n;
       }
       break;
     case FieldType.BYTES:
       if (typeof v !== "string" || !BASE64.test(v) || v.replace(/=+$/, "").length % 4 === 1) {
-        throw new DecodeError("invalid-value", `expected base64 text, got ${describe(v)}`, { path: pathOf(parent, name, index) });
+        throw new DecodeError("invalid-value", `expected base64 text, got ${describeValue(v)}`, { path: pathOf(parent, name, index) });
       }
       v = base64Decode(v);
       break;

@@ -1,11 +1,20 @@
+/**
+ * `eventwire`: the codec. Events, the registry of event types, and their
+ * binary (protobuf `EventEnvelope`) and JSON forms. Nothing here imports a
+ * Redis client.
+ */
 export { createRegistry, EventRegistry } from "./registry.js";
 export type { AnyMessageType, DecodeResult, EventNamed, EventsOf, PayloadInit, RegistryOptions } from "./registry.js";
-export { Headers } from "./event.js";
+export { HEADERS_KEY, Headers } from "./event.js";
 export type { Event, EventBase, EventOf, PayloadOf, ShortName } from "./event.js";
 export { DecodeError, EventValidationError, EventwireError, RegistryError, TransportError, isDecodeError, isEventwireError } from "./errors.js";
 export type { EventwireErrorCode } from "./errors.js";
-export { defaultDecodeOptions } from "./options.js";
-export type { DecodeOptions } from "./options.js";
-export { HEADERS_KEY } from "./to-json.js";
-export type { RegisteredType } from "./registered-type.js";
-export type { MessageType, ProtoFile } from "./schema.js";
+export { defaultDecodeOptions } from "./schema/decode-options.js";
+export type { DecodeOptions } from "./schema/decode-options.js";
+export type { JsonStyle } from "./to-json.js";
+export type { RegisteredType } from "./schema/registered-type.js";
+export { FieldType } from "./schema/descriptors.js";
+export type { EnumDescriptorLike, FieldDescriptorLike, MessageDescriptorLike, MessageType, ProtoFile } from "./schema/descriptors.js";
+export type { EnumSchema, FieldSchema, MessageSchema, ValueSchema } from "./schema/schema.js";
+export { formatPythonFloat, pythonFloat, pythonJsonDumps, PythonFloat } from "./python/dumps.js";
+export { pythonJsonLoads } from "./python/loads.js";

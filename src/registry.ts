@@ -1,15 +1,21 @@
+/**
+ * The registry: the event types a service knows, by wire name, and the
+ * codec verbs between events and their binary and JSON forms.
+ */
 import { v4 as uuidv4, validate as isUuid } from "uuid";
+import { compileTypes, type CompiledTypes } from "./compile/compiled-type.js";
 import { DecodeError, EventValidationError, RegistryError } from "./errors.js";
 import { deepFreeze, shortName, type Event, type EventBase, type EventOf } from "./event.js";
-import { compileCodecs } from "./binary-codec.js";
-import { BinaryTypes, fromBinary } from "./from-binary.js";
+import { fromBinary } from "./from-binary.js";
 import { fromJson, fromJsonValue } from "./from-json.js";
-import { decodeOptions, defaultDecodeOptions, type DecodeOptions } from "./options.js";
-import type { RegisteredType, TypeLookup } from "./registered-type.js";
-import { SchemaPool, type MessageType, type ProtoFile } from "./schema.js";
-import { nameField, toBinary, type BinaryType } from "./to-binary.js";
-import { toJson, toJsonObject } from "./to-json.js";
-import { validateMessage } from "./validate.js";
+import { decodeOptions, defaultDecodeOptions, type DecodeOptions } from "./schema/decode-options.js";
+import type { MessageType, ProtoFile } from "./schema/descriptors.js";
+import type { RegisteredType, TypeLookup } from "./schema/registered-type.js";
+import { SchemaPool } from "./schema/schema.js";
+import { validateMessage } from "./schema/validate.js";
+import { toBinary } from "./to-binary.js";
+import { toJson, toJsonObject, type JsonStyle } from "./to-json.js";
+import "./wire/string-methods.js";
 
 /** Any generated message type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -64,7 +70,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   readonly decodeOptions: DecodeOptions;
   private readonly byName: ReadonlyMap<string, RegisteredType>;
   /** The types with their compiled binary codecs, by wire name and fully qualified name. */
-  private readonly binary: BinaryTypes;
+  private readonly binary: CompiledTypes;
 
   /** Use {@link createRegistry}. */
   constructor(types: readonly RegisteredType[], options: DecodeOptions) {
@@ -83,10 +89,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     }
     this.types = Object.freeze([...new Set(byName.values())]);
     this.byName = byName;
-    const codecs = compileCodecs(this.types.map((t) => t.schema));
-    const binary = new Map<string, BinaryType>();
-    for (const [key, t] of byName) binary.set(key, { registered: t, codec: codecs.get(t.schema)!, nameField: nameField(t.name) });
-    this.binary = new BinaryTypes(binary);
+    this.binary = compileTypes(byName);
     this.decodeOptions = options;
   }
 
@@ -183,9 +186,13 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     return toJsonObject(this.require(event.eventType), event);
   }
 
-  /** The event as JSON text. */
-  toJson(event: E): string {
-    return toJson(this.require(event.eventType), event);
+  /**
+   * The event as JSON text: compact (the default), or with `style:
+   * "python"` byte for byte what Python's `json.dumps(serialize_event(e))`
+   * writes (see {@link JsonStyle}).
+   */
+  toJson(event: E, options?: { readonly style?: JsonStyle }): string {
+    return toJson(this.require(event.eventType), event, options?.style ?? "compact");
   }
 
   /** Decodes JSON text or its UTF-8 bytes; throws {@link DecodeError}. */

@@ -1,11 +1,12 @@
+/** Writing an event as eventwire's flat JSON form, compact or exactly as Python's `json.dumps` writes it. */
 import { base64Encode } from "@bufbuild/protobuf/wire";
-import type { Event } from "./event.js";
-import type { RegisteredType } from "./registered-type.js";
-import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
-import { sortedKeys } from "./to-binary.js";
+import { HEADERS_KEY, type Event } from "./event.js";
+import { pythonFloat, pythonJsonDumps } from "./python/dumps.js";
+import { FieldType } from "./schema/descriptors.js";
+import type { RegisteredType } from "./schema/registered-type.js";
+import type { MessageSchema, ValueSchema } from "./schema/schema.js";
+import { sortedKeys } from "./wire/order.js";
 
-/** The JSON key under which non-empty headers travel (LeanMQ reserves `_`-prefixed keys for metadata). */
-export const HEADERS_KEY = "_headers";
 
 /**
  * The event as the flat JSON object the Python event system's `to_dict`
@@ -23,7 +24,7 @@ export function toJsonObject(registered: RegisteredType, event: Event): Record<s
  * included) passed through `markFloat`, for writers that print floats
  * differently from integers, as Python's `json.dumps` does.
  */
-export function jsonTree(
+function jsonTree(
   registered: RegisteredType,
   event: Event,
   markFloat: ((value: number) => unknown) | undefined,
@@ -43,9 +44,20 @@ export function jsonTree(
   return out;
 }
 
-/** {@link toJsonObject}, as JSON text. */
-export function toJson(registered: RegisteredType, event: Event): string {
-  return JSON.stringify(toJsonObject(registered, event));
+/**
+ * How JSON text is written.
+ * - `compact`: `JSON.stringify`'s, with no spaces.
+ * - `python`: byte for byte what Python's `json.dumps(serialize_event(e))`
+ *   writes (`", "` and `": "` separators, `ensure_ascii`, floats such as the
+ *   timestamp always with a decimal point or an exponent, non-finite floats
+ *   as bare `NaN`/`Infinity`), which is how LeanMQ stores messages.
+ */
+export type JsonStyle = "compact" | "python";
+
+/** {@link toJsonObject}, as JSON text in the given style. */
+export function toJson(registered: RegisteredType, event: Event, style: JsonStyle): string {
+  if (style === "python") return pythonJsonDumps(jsonTree(registered, event, pythonFloat));
+  return JSON.stringify(jsonTree(registered, event, undefined));
 }
 
 type FloatMark = ((value: number) => unknown) | undefined;

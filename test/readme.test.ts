@@ -16,6 +16,15 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const readme = readFileSync(join(root, "README.md"), "utf8");
 const examples = [...readme.matchAll(/<!-- run: ([\w-]+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
 
+/**
+ * The example's code as it runs from test/.tmp: its imports of the
+ * repository's files (`./examples/…`, `./gen/…`) are written as from the
+ * repository's root, where a reader runs them.
+ */
+function atRoot(code: string): string {
+  return code.replace(/from "\.\/(?!\.)/g, 'from "../../');
+}
+
 /** What each example must print (in order), and what must be in Redis before it runs. */
 const expectations: Record<string, { output: RegExp[]; setup?: (url: string) => Promise<void> }> = {
   codec: {
@@ -62,7 +71,7 @@ describe("README examples", () => {
   test("the examples type-check under the project's strict settings", () => {
     const files = examples.map(({ name, code }) => {
       const file = join(dir, `typecheck-${name}.ts`);
-      writeFileSync(file, code);
+      writeFileSync(file, atRoot(code));
       return file;
     });
     const config = join(dir, "tsconfig.json");
@@ -80,7 +89,7 @@ describe("README examples", () => {
       assert.ok(expected, `no expectations for ${name}`);
       await expected.setup?.(server.url);
       const file = join(dir, `readme-${name}.ts`);
-      writeFileSync(file, code);
+      writeFileSync(file, atRoot(code));
       const run = spawnSync(process.execPath, ["--conditions=eventwire-source", "--import", "tsx", file], {
         cwd: root,
         encoding: "utf8",

@@ -17,7 +17,7 @@ import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { EntryFormat } from "eventwire/redis";
-import { shopRegistry, type OrderItem } from "eventwire/shop";
+import { shopRegistry, type OrderItem } from "./events.js";
 import type { Notification } from "./notification-service.js";
 import type { Order } from "./order-service.js";
 import { redisServerOnPath, startPrivateRedis, type PrivateRedis } from "./private-redis.js";

@@ -1,7 +1,7 @@
 /** The notification service: tells the customer about every event of their order. */
 import { Headers } from "eventwire";
 import type { EventBus, Subscription } from "eventwire/redis";
-import type { ShopEvent } from "eventwire/shop";
+import type { ShopEvent } from "./events.js";
 
 export const SERVICE = "notification-service";
 

@@ -4,7 +4,7 @@
  */
 import { Headers } from "eventwire";
 import { PermanentError, type EventBus } from "eventwire/redis";
-import { shopRegistry, type OrderItem, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type OrderItem, type ShopEvent } from "./events.js";
 import type { Simulation } from "./simulation.js";
 
 export const SERVICE = "order-service";

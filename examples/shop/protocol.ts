@@ -3,7 +3,7 @@
  * channel (the services talk to each other only through the event bus).
  */
 import type { EntryFormat } from "eventwire/redis";
-import type { OrderItem } from "eventwire/shop";
+import type { OrderItem } from "./events.js";
 import type { Notification } from "./notification-service.js";
 import type { Order } from "./order-service.js";
 

@@ -6,7 +6,7 @@
  * and when the demo is gone.
  */
 import { connectRedis, EventBus } from "eventwire/redis";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "./events.js";
 import { startNotificationService } from "./notification-service.js";
 import { startOrderService, type OrderService } from "./order-service.js";
 import { startPaymentService } from "./payment-service.js";

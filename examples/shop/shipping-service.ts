@@ -1,7 +1,7 @@
 /** The shipping service: ships each paid order (about 2 s) with a carrier and a tracking number. */
 import { Headers } from "eventwire";
 import type { EventBus, Subscription } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "./events.js";
 import type { Simulation } from "./simulation.js";
 
 export const SERVICE = "shipping-service";

@@ -1,4 +1,4 @@
-import { isEventwireError } from "../errors.js";
+import { isEventwireError } from "../index.js";
 
 /**
  * The CLI's exit statuses. Scripts may rely on them: a status is never

@@ -1,10 +1,6 @@
+/** Events typed on the command line or piped in, as JSON: checked, completed and decoded. */
 import { v4 as uuidv4 } from "uuid";
-import { isDecodeError } from "../errors.js";
-import type { Event } from "../event.js";
-import { parseJson } from "../from-json.js";
-import type { EventRegistry } from "../registry.js";
-import type { MessageSchema } from "../schema.js";
-import { HEADERS_KEY } from "../to-json.js";
+import { HEADERS_KEY, isDecodeError, pythonJsonLoads, type Event, type EventRegistry, type MessageSchema } from "../index.js";
 import { usageError } from "./errors.js";
 
 const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "eventType"]);
@@ -69,7 +65,7 @@ export function eventFromJson(
 ): Event {
   let value: unknown;
   try {
-    value = parseJson(text);
+    value = pythonJsonLoads(text);
   } catch (error) {
     throw usageError(`${what} is not JSON: ${(error as Error).message.replace(/^the input is not JSON: /, "")}`, `Give one JSON object, e.g. '{"order_id": "order-1"}' (quote it for the shell).`);
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../transport/options.js";
+import type { Logger } from "../redis/index.js";
 import { helpText, parseCommand, stringOption, type Command, type Io } from "./command.js";
 import { decode, encode } from "./commands/codec.js";
 import { dlqDelete, dlqList, dlqRequeue } from "./commands/dlq.js";

@@ -1,13 +1,12 @@
-import { protoMetadata } from "../../gen/eventwire/shop/v1/events.js";
-import { loadProtoTypes } from "../dynamic.js";
-import type { Event } from "../event.js";
-import { defaultRedisUrl, redactUrl } from "../redis/connection.js";
-import { connectRedis, RedisStore } from "../redis/index.js";
-import { createRegistry, type EventRegistry } from "../registry.js";
-import { shopEventTypes, shopRegistry } from "../shop.js";
-import { DEFAULT_PREFIX } from "../transport/keys.js";
-import type { Logger } from "../transport/options.js";
-import type { StreamTransport } from "../transport/transport.js";
+/**
+ * What one run of the CLI works with: the event types (read from `.proto`
+ * files) and a connection to Redis, opened on first use and closed at the end.
+ */
+import { existsSync, statSync } from "node:fs";
+import { delimiter, isAbsolute, relative, resolve } from "node:path";
+import { createRegistry, type Event, type EventRegistry } from "../index.js";
+import { loadProtoTypes } from "../dynamic/index.js";
+import { connectRedis, DEFAULT_PREFIX, defaultRedisUrl, redactUrl, type Logger, type StreamTransport } from "../redis/index.js";
 import { usageError } from "./errors.js";
 
 /** The options every command that touches Redis or event types shares. */
@@ -16,29 +15,44 @@ export interface SessionOptions {
   readonly redis?: string | undefined;
   /** @defaultValue `mq:` */
   readonly prefix?: string | undefined;
-  /** Folders or files of `.proto` event types to add to the shop's. */
+  /** Folders or files of `.proto` event types, added to the default ones (see {@link defaultProtoPaths}). */
   readonly proto?: readonly string[] | undefined;
 }
 
-/** Where each registered event type comes from. */
-export const SHOP_SOURCE = "eventwire/shop";
+/** The environment variable that names the folders (or files) of `.proto` event types, separated as in `PATH`. */
+export const PROTO_ENV = "EVENTWIRE_PROTO";
 
 /**
- * What one run of the CLI works with: the registry (the shop's event types,
- * plus those of `--proto`), and a connection to Redis, opened on first use
- * and closed at the end.
+ * Where the CLI reads event types from when `--proto` adds nothing else:
+ * the paths in `EVENTWIRE_PROTO`, else the `proto` folder of the working
+ * directory when there is one (as in a project laid out for buf), else none.
  */
+export function defaultProtoPaths(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const listed = env[PROTO_ENV];
+  if (listed !== undefined && listed !== "") return listed.split(delimiter).filter((p) => p !== "");
+  const local = resolve(cwd, "proto");
+  return existsSync(local) && statSync(local).isDirectory() ? [local] : [];
+}
+
+interface Types {
+  readonly registry: EventRegistry<Event>;
+  /** The `.proto` file each event type was read from, by fully qualified name. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** See the module comment. */
 export class Session {
   readonly redisUrl: string;
   readonly prefix: string;
   private readonly protoPaths: readonly string[];
-  private built: { registry: EventRegistry<Event>; sources: Map<string, string> } | undefined;
+  private types: Types | undefined;
   private connected: Promise<StreamTransport<Event>> | undefined;
 
   constructor(options: SessionOptions, private readonly logger: Logger) {
     this.redisUrl = options.redis ?? defaultRedisUrl();
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
-    this.protoPaths = options.proto ?? [];
+    const paths = [...defaultProtoPaths(), ...(options.proto ?? [])];
+    this.protoPaths = [...new Set(paths.map((p) => resolve(p)))];
   }
 
   /** Redis's URL with the password hidden, for messages. */
@@ -46,31 +60,28 @@ export class Session {
     return redactUrl(this.redisUrl);
   }
 
-  /** The registry: the shop's event types and those read from `--proto`. */
+  /** The registry of the event types read from the `.proto` files. */
   get registry(): EventRegistry<Event> {
-    return this.build().registry;
+    return this.load().registry;
   }
 
-  /** Where an event type was declared: `eventwire/shop`, or the `.proto` file. */
+  /** The `.proto` file an event type was read from: relative to the working directory when it is under it. */
   sourceOf(fullName: string): string {
-    return this.build().sources.get(fullName) ?? SHOP_SOURCE;
+    const file = this.load().sources.get(fullName);
+    if (file === undefined) return "?";
+    const rel = relative(process.cwd(), file);
+    return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
   }
 
-  private build(): { registry: EventRegistry<Event>; sources: Map<string, string> } {
-    if (this.built) return this.built;
-    const sources = new Map<string, string>();
+  private load(): Types {
+    if (this.types) return this.types;
     if (this.protoPaths.length === 0) {
-      this.built = { registry: shopRegistry as unknown as EventRegistry<Event>, sources };
-      return this.built;
+      this.types = { registry: createRegistry([], { files: [] }), sources: new Map() };
+      return this.types;
     }
     const loaded = loadProtoTypes(this.protoPaths);
-    // The shop's generated types win over a .proto copy of them (`--proto proto`).
-    const shop = new Set<string>(shopEventTypes.map((t) => t.$type));
-    const extra = loaded.eventTypes.filter((t) => !shop.has(t.$type));
-    for (const t of extra) sources.set(t.$type, loaded.sources.get(t.$type) ?? "--proto");
-    const registry = createRegistry([...shopEventTypes, ...extra], { files: [...loaded.files, protoMetadata] }) as unknown as EventRegistry<Event>;
-    this.built = { registry, sources };
-    return this.built;
+    this.types = { registry: createRegistry(loaded.eventTypes, { files: loaded.files }) as unknown as EventRegistry<Event>, sources: loaded.sources };
+    return this.types;
   }
 
   /** The transport, connected on first use. */
@@ -84,18 +95,11 @@ export class Session {
     return this.connected;
   }
 
-  /** The ioredis client under the transport, for reads eventwire does not wrap (XREAD, XREVRANGE). */
-  async redis(): Promise<RedisStore["redis"]> {
-    const store = (await this.transport()).store;
-    if (!(store instanceof RedisStore)) throw new Error("the transport is not on Redis");
-    return store.redis;
-  }
-
   /** Fails with the list of known queues when `queue` is not in the prefix's registry. */
   async requireQueue(queue: string): Promise<void> {
     const transport = await this.transport();
-    if (await transport.store.hasQueue(transport.keys(queue))) return;
-    const known = await transport.store.listQueues(this.prefix);
+    if (await transport.hasQueue(queue)) return;
+    const known = await transport.queueNames();
     const prefix = JSON.stringify(this.prefix);
     const list = known.length === 0 ? `There are no queues under prefix ${prefix}` : `Queues under prefix ${prefix}: ${known.slice(0, 20).join(", ")}${known.length > 20 ? ", …" : ""}`;
     throw usageError(

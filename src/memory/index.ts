@@ -1,17 +1,15 @@
 /**
- * eventwire in memory: the same transport contract as `eventwire/redis`,
+ * `eventwire/memory`: eventwire in memory: the same transport contract as `eventwire/redis`,
  * on plain data structures, for unit tests of services and for running
  * without Redis. Nothing here imports a Redis client.
  */
-import type { Event } from "../event.js";
-import type { EventRegistry } from "../registry.js";
-import type { TransportOptions } from "../transport/options.js";
-import { StreamTransport } from "../transport/transport.js";
+import type { Event, EventRegistry } from "../index.js";
+import { StreamTransport, type TransportOptions } from "../transport/index.js";
 import { MemoryStore } from "./memory-store.js";
 
 export * from "../transport/index.js";
-export { EventwireError, TransportError, isEventwireError } from "../errors.js";
 export { MemoryStore } from "./memory-store.js";
+export type { ConsumerInfo, MemoryStoreOptions, PendingInfo } from "./memory-store.js";
 
 /** How to make an in-memory transport. */
 export interface MemoryTransportOptions<E extends Event> extends Partial<TransportOptions> {

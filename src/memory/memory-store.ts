@@ -29,11 +29,9 @@
  * `Date.now`), so tests can age entries without sleeping; how long
  * {@link MemoryStore.readNew} waits is real time.
  */
-import { TransportError } from "../errors.js";
-import type { StreamEntry } from "../transport/entry.js";
-import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
-import { formatPyFloat } from "../transport/python-json.js";
-import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
+import { formatPythonFloat } from "../index.js";
+import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import { TransportError, type ClaimOne, type ClaimResult, type DeliveredEntry, type EntryStore, type OutgoingEntry, type QueueInfo, type RouteEntry, type StreamEntry } from "../transport/index.js";
 
 export interface MemoryStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
@@ -435,7 +433,7 @@ export class MemoryStore implements EntryStore {
     this.checkType(keys.registry, "set");
     this.checkType(keys.streamMetadata, "hash");
     this.checkType(keys.dlqMetadata, "hash");
-    const now = formatPyFloat(this.now() / 1000);
+    const now = formatPythonFloat(this.now() / 1000);
     for (const [key, group] of [
       [keys.stream, keys.group],
       [keys.dlq, keys.dlqGroup],
@@ -621,6 +619,15 @@ export class MemoryStore implements EntryStore {
     this.xdel(dlq, key);
     this.zrem(keys.dlqExpiry, [id]);
     return newId;
+  }
+
+  async rangeReverse(stream: string, end: string, start: string, count: number): Promise<StreamEntry[]> {
+    const all = await this.range(stream, start, end, Number.MAX_SAFE_INTEGER);
+    return all.reverse().slice(0, Math.max(0, count));
+  }
+
+  async readAfter(stream: string, after: string, count: number, _blockMs: number): Promise<StreamEntry[]> {
+    return this.range(stream, "(" + after, "+", count);
   }
 
   async lastId(stream: string): Promise<string | undefined> {

@@ -1,5 +1,6 @@
+/** Connecting to Redis: URLs, the first connection and its failure, reconnection. */
 import { Redis, type RedisOptions } from "ioredis";
-import { TransportError } from "../errors.js";
+import { TransportError } from "../index.js";
 
 /** Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with user, password and db number) or ioredis options. */
 export type RedisConnection = string | RedisOptions;

@@ -1,18 +1,15 @@
 /**
- * eventwire over Redis Streams, in LeanMQ's layout: `connectRedis` gives a
+ * `eventwire/redis`: eventwire over Redis Streams, in LeanMQ's layout: `connectRedis` gives a
  * {@link StreamTransport} to publish, consume and operate queues, and an
  * {@link EventBus} on top of it.
  */
 import type { RedisOptions } from "ioredis";
-import type { Event } from "../event.js";
-import type { EventRegistry } from "../registry.js";
-import type { TransportOptions } from "../transport/options.js";
-import { StreamTransport } from "../transport/transport.js";
+import type { Event, EventRegistry } from "../index.js";
+import { StreamTransport, type TransportOptions } from "../transport/index.js";
 import { defaultRedisUrl, openRedis, type RedisConnection } from "./connection.js";
 import { RedisStore } from "./redis-store.js";
 
 export * from "../transport/index.js";
-export { EventwireError, TransportError, isEventwireError } from "../errors.js";
 export { RedisStore } from "./redis-store.js";
 export { RedisUnavailableError, defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
 export type { RedisConnection } from "./connection.js";

@@ -1,47 +1,15 @@
+/**
+ * The entry store on Redis, through ioredis: each operation one command or
+ * one Lua script (see scripts.ts), in LeanMQ's key layout.
+ */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { StreamEntry } from "../transport/entry.js";
-import { EntryField, queueNames, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/keys.js";
-import { formatPyFloat } from "../transport/python-json.js";
-import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "../transport/store.js";
-import { ACK, APPEND, APPEND_PACKED, CLAIM_IDLE, CLAIM_ONE, DEAD_LETTER, LEAVE, PRUNE, REQUEUE, ROUTE, TOUCH } from "./scripts.js";
+import { formatPythonFloat } from "../index.js";
+import { EntryField, queueNames, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry, StreamEntry } from "../transport/index.js";
+import { defineScripts, runScript, Scripts, type ScriptArg } from "./scripts.js";
 
-type Arg = string | Buffer | number;
-
-/** The scripts, as ioredis commands (each also as a `…Buffer` variant replying with buffers). */
-interface ScriptCommands {
-  ewAppend(numKeys: number, ...args: Arg[]): Promise<string[]>;
-  ewAppendPacked(numKeys: number, ...args: Arg[]): Promise<string[]>;
-  ewAck(numKeys: number, ...args: Arg[]): Promise<number>;
-  ewDeadLetter(numKeys: number, ...args: Arg[]): Promise<string | null>;
-  ewRequeue(numKeys: number, ...args: Arg[]): Promise<string | null>;
-  ewClaimIdleBuffer(numKeys: number, ...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>;
-  ewClaimOneBuffer(numKeys: number, ...args: Arg[]): Promise<[number, [Buffer, Buffer[]]?, number?]>;
-  ewTouch(numKeys: number, ...args: Arg[]): Promise<number>;
-  ewLeave(numKeys: number, ...args: Arg[]): Promise<number>;
-  ewRoute(numKeys: number, ...args: Arg[]): Promise<number[]>;
-  ewPrune(numKeys: number, ...args: Arg[]): Promise<number>;
-}
-
-type ScriptedRedis = Redis & ScriptCommands;
-
-function withScripts(client: Redis): ScriptedRedis {
-  const scripted = client as ScriptedRedis;
-  if (typeof scripted.ewAppend !== "function") {
-    client.defineCommand("ewAppend", { lua: APPEND });
-    client.defineCommand("ewAppendPacked", { lua: APPEND_PACKED });
-    client.defineCommand("ewAck", { lua: ACK });
-    client.defineCommand("ewDeadLetter", { lua: DEAD_LETTER });
-    client.defineCommand("ewRequeue", { lua: REQUEUE });
-    client.defineCommand("ewClaimIdle", { lua: CLAIM_IDLE });
-    client.defineCommand("ewClaimOne", { lua: CLAIM_ONE });
-    client.defineCommand("ewTouch", { lua: TOUCH });
-    client.defineCommand("ewLeave", { lua: LEAVE });
-    client.defineCommand("ewRoute", { lua: ROUTE });
-    client.defineCommand("ewPrune", { lua: PRUNE });
-  }
-  return scripted;
-}
+type Arg = ScriptArg;
 
 /** Field/value buffers as a map (field names as UTF-8 text). */
 export function fieldMap(raw: readonly Buffer[] | null | undefined): Map<string, Buffer> {
@@ -110,14 +78,15 @@ const APPEND_CHUNK = 256;
 
 /** {@link EntryStore} on Redis, through ioredis. */
 export class RedisStore implements EntryStore {
-  private readonly client: ScriptedRedis;
+  private readonly client: Redis;
   private readonly ensured = new Set<string>();
   private readonly owned: "quit" | "disconnect" | false;
   private readonly duplicates: Redis[] = [];
 
   /** `owned`: how {@link close} closes the client (`quit` waits for replies under way), or `false` to leave it open. */
   constructor(client: Redis, owned: "quit" | "disconnect" | false) {
-    this.client = withScripts(client);
+    defineScripts(client);
+    this.client = client;
     this.owned = owned;
   }
 
@@ -128,7 +97,7 @@ export class RedisStore implements EntryStore {
 
   async ensureQueue(keys: QueueKeys): Promise<void> {
     if (this.ensured.has(keys.stream)) return;
-    const now = formatPyFloat(Date.now() / 1000);
+    const now = formatPythonFloat(Date.now() / 1000);
     for (const [stream, group] of [
       [keys.stream, keys.group],
       [keys.dlq, keys.dlqGroup],
@@ -170,14 +139,14 @@ export class RedisStore implements EntryStore {
       const args: Arg[] = [maxLength];
       for (const e of entries) {
         keys.push(e.stream, e.stream + ":expiry");
-        args.push(e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPyFloat(e.expireAt));
+        args.push(e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPythonFloat(e.expireAt));
       }
-      return this.client.ewAppend(keys.length, ...keys, ...args);
+      return runScript<string[]>(this.client, Scripts.append, keys, args);
     }
     if (entries.length === 1) {
       const [e] = entries;
       if (e!.expireAt === null) return [String(await this.client.xadd(e!.stream, "MAXLEN", "~", maxLength, "*", ...e!.fields))];
-      return this.client.ewAppend(2, e!.stream, e!.stream + ":expiry", maxLength, e!.fields.length, ...e!.fields, formatPyFloat(e!.expireAt));
+      return runScript<string[]>(this.client, Scripts.append, [e!.stream, e!.stream + ":expiry"], [maxLength, e!.fields.length, ...e!.fields, formatPythonFloat(e!.expireAt)]);
     }
     // Many entries: one script call per chunk, the chunks sent one after the
     // other without waiting, so that Redis works on one while the next is sent.
@@ -214,12 +183,12 @@ export class RedisStore implements EntryStore {
         h = lengths.writeUInt32BE(0, h);
       } else {
         const start = pos;
-        pos = writeText(blob, pos, formatPyFloat(e.expireAt));
+        pos = writeText(blob, pos, formatPythonFloat(e.expireAt));
         h = lengths.writeUInt32BE(pos - start, h);
       }
     }
     const keys = [...streams, ...streams.map((s) => s + ":expiry")];
-    return this.client.ewAppendPacked(keys.length, ...keys, maxLength, lengths, blob.subarray(0, pos));
+    return runScript<string[]>(this.client, Scripts.appendPacked, keys, [maxLength, lengths, blob.subarray(0, pos)]);
   }
 
   async readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
@@ -240,21 +209,25 @@ export class RedisStore implements EntryStore {
   }
 
   async claimIdle(keys: QueueKeys, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<ClaimResult> {
-    const [next, raw, counts, deleted] = await this.client.ewClaimIdleBuffer(
-      1,
-      keys.stream,
-      keys.group,
-      consumer,
-      Math.max(0, Math.floor(minIdleMs)),
-      cursor,
-      count,
+    const [next, raw, counts, deleted] = await runScript<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>(
+      this.client,
+      Scripts.claimIdle,
+      [keys.stream],
+      [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), cursor, count],
+      true,
     );
     const entries: DeliveredEntry[] = toEntries(raw).map((e, i) => ({ ...e, deliveries: Number(counts[i] ?? 1) }));
     return { entries, deleted: (deleted ?? []).map((d) => d.toString()), next: next.toString() };
   }
 
   async claimOne(keys: QueueKeys, consumer: string, id: string, minIdleMs: number): Promise<ClaimOne> {
-    const reply = await this.client.ewClaimOneBuffer(1, keys.stream, keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), id);
+    const reply = await runScript<[number, [Buffer, Buffer[]]?, number?]>(
+      this.client,
+      Scripts.claimOne,
+      [keys.stream],
+      [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), id],
+      true,
+    );
     const status = Number(reply[0]);
     if (status === 1) return { status: "deleted" };
     if (status !== 2 || !reply[1]) return { status: "gone" };
@@ -264,12 +237,12 @@ export class RedisStore implements EntryStore {
 
   async touch(keys: QueueKeys, consumer: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.client.ewTouch(1, keys.stream, keys.group, consumer, ...ids);
+    await runScript(this.client, Scripts.touch, [keys.stream], [keys.group, consumer, ...ids]);
   }
 
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return Number(await this.client.ewAck(2, keys.stream, keys.streamExpiry, keys.group, ...ids));
+    return Number(await runScript(this.client, Scripts.ack, [keys.stream, keys.streamExpiry], [keys.group, ...ids]));
   }
 
   async deadLetter(
@@ -279,18 +252,29 @@ export class RedisStore implements EntryStore {
     fields: readonly (string | Buffer)[],
     maxLength: number,
   ): Promise<string | undefined> {
-    const reply = await this.client.ewDeadLetter(3, keys.stream, keys.dlq, keys.streamExpiry, keys.group, consumer, id, maxLength, ...fields);
+    const reply = await runScript<string | null>(this.client, Scripts.deadLetter, [keys.stream, keys.dlq, keys.streamExpiry], [keys.group, consumer, id, maxLength, ...fields]);
     return reply ?? undefined;
   }
 
   async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined> {
-    const reply = await this.client.ewRequeue(3, keys.dlq, keys.stream, keys.dlqExpiry, id, maxLength, ...fields);
+    const reply = await runScript<string | null>(this.client, Scripts.requeue, [keys.dlq, keys.stream, keys.dlqExpiry], [id, maxLength, ...fields]);
     return reply ?? undefined;
   }
 
   async range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
     const reply = (await this.client.xrangeBuffer(stream, start, end, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
     return toEntries(reply);
+  }
+
+  async rangeReverse(stream: string, end: string, start: string, count: number): Promise<StreamEntry[]> {
+    const reply = (await this.client.xrevrangeBuffer(stream, end, start, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
+    return toEntries(reply);
+  }
+
+  async readAfter(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const reply = (await this.client.xreadBuffer("COUNT", count, "BLOCK", blockMs, "STREAMS", stream, after)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+    if (!reply || reply.length === 0) return [];
+    return toEntries(reply[0]![1]);
   }
 
   async lastId(stream: string): Promise<string | undefined> {
@@ -345,18 +329,18 @@ export class RedisStore implements EntryStore {
     if (entries.length === 0) return [];
     const args: Arg[] = [keys.group, consumer, keys.prefix, maxLength];
     for (const e of entries) {
-      args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPyFloat(e.expireAt), e.fields.length, ...e.fields);
+      args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
     }
-    const reply = await this.client.ewRoute(3, keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, ...args);
+    const reply = await runScript<number[]>(this.client, Scripts.route, [keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry], args);
     return reply.map(Number);
   }
 
   async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
-    return Number(await this.client.ewPrune(1, keys.stream, keys.group, minIdleMs, keep));
+    return Number(await runScript(this.client, Scripts.prune, [keys.stream], [keys.group, minIdleMs, keep]));
   }
 
   async leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean> {
-    return Number(await this.client.ewLeave(1, keys.stream, keys.group, consumer)) === 1;
+    return Number(await runScript(this.client, Scripts.leave, [keys.stream], [keys.group, consumer])) === 1;
   }
 
   async forBlockingReads(): Promise<EntryStore> {

@@ -1,68 +1,19 @@
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
-import { TransportError } from "../errors.js";
-import type { Event } from "../event.js";
-import type { EventNamed, EventRegistry } from "../registry.js";
-import { decodeEntry, movedFields, type DecodedEntry, type StreamEntry } from "./entry.js";
-import { EntryField, type QueueKeys } from "./keys.js";
-import {
-  defaultRetryPolicy,
-  positive,
-  retryDelay,
-  type ConsumerInit,
-  type ConsumerOptions,
-  type Logger,
-  type SkipPolicy,
-} from "./options.js";
-import { pyFloat } from "./python-json.js";
-import { recoverFromReadFailure, sleep } from "./recovery.js";
-import type { DeliveredEntry, EntryStore } from "./store.js";
-
-/** What a handler is told besides the event. */
-export interface HandlerContext {
-  /** The queue's name (without prefix). */
-  readonly queue: string;
-  /** The stream entry id. */
-  readonly streamId: string;
-  /** This delivery's number, counted by Redis: 1 the first time, 2 on the first retry, … */
-  readonly deliveries: number;
-  /** Deliveries at most, from the retry policy. */
-  readonly maxAttempts: number;
-  /** The event's headers. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The message id LeanMQ keeps in `_metadata.id` (the same across DLQ moves), when there is one. */
-  readonly messageId: string | undefined;
-  /** Aborted when the consumer stops and its shutdown deadline has passed. */
-  readonly signal: AbortSignal;
-}
-
-/** Handles one event. Resolving acknowledges it; throwing retries it, or dead-letters it after the last attempt. */
-export type Handler<Ev> = (event: Ev, context: HandlerContext) => unknown;
-
 /**
- * Handlers by event type; `"*"` handles every type that has no handler of
- * its own.
+ * The consumer: reads one queue in its consumer group (through a
+ * {@link GroupReader}), hands each event to its handler, and acknowledges,
+ * retries or dead-letters it.
  */
-export type Handlers<E extends Event> = { readonly [N in E["eventType"]]?: Handler<EventNamed<E, N>> } & {
-  readonly "*"?: Handler<E>;
-};
-
-/**
- * Thrown by a handler, sends the event to the DLQ at once, skipping the
- * retries left: for failures that a retry cannot mend (a malformed order, a
- * rule broken).
- */
-export class PermanentError extends Error {
-  override name = "PermanentError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-/** True for a {@link PermanentError}, also from another copy of the package. */
-export function isPermanentError(error: unknown): boolean {
-  return error instanceof PermanentError || (error instanceof Error && error.name === "PermanentError");
-}
+import { pythonFloat, type Event, type EventRegistry } from "../index.js";
+import { retryDelay, type ConsumerOptions, type SkipPolicy } from "./consumer-options.js";
+import { DeadLetterKind, formatReason, reasonOf, type DeadLetterReason } from "./dead-letter-reason.js";
+import { GroupReader } from "./group-reader.js";
+import { isPermanentError, type Handler, type HandlerContext, type Handlers } from "./handler.js";
+import { decodeEntry, movedFields, type DecodedEntry } from "./leanmq/entry.js";
+import { EntryField, type QueueKeys } from "./leanmq/keys.js";
+import { isExpired } from "./leanmq/metadata.js";
+import type { Logger } from "./options.js";
+import { sleep } from "./sleep.js";
+import type { DeliveredEntry, EntryStore, StreamEntry } from "./store.js";
 
 /** An entry being handled, and whether its handler still holds a slot. */
 interface Job {
@@ -92,67 +43,6 @@ export interface ConsumerStats {
   trimmed: number;
   /** Entries reclaimed from other (or earlier) consumers after they sat idle. */
   reclaimed: number;
-}
-
-/** The reason texts of DLQ moves start with one of these. */
-export const DeadLetterReason = {
-  handlerFailed: "handler-failed",
-  permanentFailure: "permanent-failure",
-  undecodable: "undecodable",
-  unknownType: "unknown-event-type",
-  noHandler: "no-handler",
-  expired: "expired",
-} as const;
-
-/** Reads the attempt count a reason text records (`… (attempt 3 of 3): …`). */
-export function attemptsOf(reason: string): number | undefined {
-  const m = /\(attempt (\d+)/.exec(reason);
-  return m ? Number(m[1]) : undefined;
-}
-
-export function defaultConsumerName(): string {
-  return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-}
-
-export const defaultConsumerOptions = (): ConsumerOptions => ({
-  consumer: defaultConsumerName(),
-  concurrency: 10,
-  batchSize: 10,
-  blockMs: 1000,
-  retry: defaultRetryPolicy,
-  claimIdleMs: 30_000,
-  claimIntervalMs: 5_000,
-  unknownType: "dead-letter",
-  unhandledType: "dead-letter",
-  expired: "acknowledge",
-  shutdownTimeoutMs: 10_000,
-  pruneIdleMs: 3_600_000,
-});
-
-/** Fills in and checks consumer options. */
-export function consumerOptions(given: ConsumerInit = {}): ConsumerOptions {
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as ConsumerInit;
-  const options: ConsumerOptions = {
-    ...defaultConsumerOptions(),
-    ...defined,
-    retry: { ...defaultRetryPolicy, ...(defined.retry ?? {}) },
-  };
-  positive("concurrency", options.concurrency);
-  positive("batchSize", options.batchSize);
-  positive("blockMs", options.blockMs);
-  positive("claimIdleMs", options.claimIdleMs);
-  positive("claimIntervalMs", options.claimIntervalMs);
-  positive("shutdownTimeoutMs", options.shutdownTimeoutMs, true);
-  positive("pruneIdleMs", options.pruneIdleMs);
-  positive("retry.maxAttempts", options.retry.maxAttempts);
-  positive("retry.initialDelayMs", options.retry.initialDelayMs, true);
-  positive("retry.multiplier", options.retry.multiplier);
-  positive("retry.maxDelayMs", options.retry.maxDelayMs, true);
-  if (!Number.isInteger(options.concurrency) || !Number.isInteger(options.batchSize) || !Number.isInteger(options.retry.maxAttempts)) {
-    throw new TransportError("invalid-option", "concurrency, batchSize and retry.maxAttempts must be whole numbers");
-  }
-  if (options.consumer === "") throw new TransportError("invalid-option", "the consumer name must not be empty");
-  return options;
 }
 
 function describeError(error: unknown): string {
@@ -203,10 +93,9 @@ export class Consumer<E extends Event = Event> {
   private readonly handlers: Handlers<E>;
   private readonly logger: Logger;
   private readonly maxLength: number;
-  private reader: EntryStore | undefined;
+  private readonly reader: GroupReader;
   private running = false;
   private started: Promise<void> | undefined;
-  private readonly stopping = new AbortController();
   private readonly hardStop = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Entries in flight whose handler has not settled yet. */
@@ -215,7 +104,6 @@ export class Consumer<E extends Event = Event> {
   private acks: { ids: string[]; jobs: Job[]; done: Promise<void>; quiet?: Promise<void> } | undefined;
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private slotWaiters: (() => void)[] = [];
-  private loops: Promise<void>[] = [];
   private keepAlive: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -236,6 +124,20 @@ export class Consumer<E extends Event = Event> {
     this.options = options;
     this.logger = logger;
     this.maxLength = maxLength;
+    this.reader = new GroupReader(store, keys, options, {
+      room: () => this.freeSlots(),
+      waitForRoom: () => this.waitForSlot(),
+      take: (entries, reclaimed) => {
+        if (reclaimed) this.stats.reclaimed += entries.length;
+        for (const entry of entries) this.dispatch(entry);
+      },
+      holds: (id) => this.inFlight.has(id) || this.retryTimers.has(id),
+      trimmed: (ids) => {
+        this.stats.trimmed += ids.length;
+        this.logger.warn?.(`${ids.length} pending entr${ids.length === 1 ? "y was" : "ies were"} trimmed from ${this.keys.stream} before being handled`, { ids });
+      },
+      warn: (message) => this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}`),
+    });
   }
 
   /** The consumer's name in the group. */
@@ -253,9 +155,8 @@ export class Consumer<E extends Event = Event> {
     if (this.started) return this.started;
     this.started = (async () => {
       await this.store.ensureQueue(this.keys);
-      this.reader = await this.store.forBlockingReads();
+      await this.reader.start();
       this.running = true;
-      this.loops = [this.readLoop(), this.reclaimLoop()];
       const every = Math.max(10, Math.min(this.options.claimIdleMs / 3, 10_000));
       this.keepAlive = setInterval(() => void this.touchOwn(), every);
       this.keepAlive.unref();
@@ -272,14 +173,13 @@ export class Consumer<E extends Event = Event> {
   async stop(): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => {});
-    if (!this.running && this.loops.length === 0) return;
+    if (!this.running) return;
     this.running = false;
-    this.stopping.abort();
-    void this.reader?.wake?.(this.name);
+    this.reader.halt();
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
-    const drained = Promise.all([...this.loops, ...this.inFlight.values()]).then(() => "drained" as const);
+    const drained = Promise.all([this.reader.finished, ...this.inFlight.values()]).then(() => "drained" as const);
     const cancel = new AbortController();
     const deadline = sleep(this.options.shutdownTimeoutMs, cancel.signal).then(() => "timeout" as const);
     const outcome = await Promise.race([drained, deadline]);
@@ -289,10 +189,7 @@ export class Consumer<E extends Event = Event> {
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
     }
     clearInterval(this.keepAlive);
-    this.loops = [];
-    if (this.reader && this.reader !== this.store) await this.reader.close();
-    // With nothing left pending, the name leaves the group (else it stays, for its entries to be reclaimed).
-    await this.store.leaveGroup(this.keys, this.name).catch(() => false);
+    await this.reader.release();
   }
 
   /**
@@ -342,71 +239,6 @@ export class Consumer<E extends Event = Event> {
     }
   }
 
-  private async readLoop(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      await this.waitForSlot();
-      if (!this.running) break;
-      try {
-        const count = Math.min(this.options.batchSize, this.freeSlots());
-        const entries = await this.reader!.readNew(this.keys, this.name, count, this.options.blockMs);
-        failures = 0;
-        for (const entry of entries) this.dispatch({ ...entry, deliveries: 1 });
-      } catch (error) {
-        await this.recover(error, ++failures);
-      }
-    }
-  }
-
-  private async reclaimLoop(): Promise<void> {
-    let failures = 0;
-    let lastPrune = 0;
-    while (this.running) {
-      try {
-        await this.reclaim();
-        if (Date.now() - lastPrune > this.options.pruneIdleMs / 4) {
-          lastPrune = Date.now();
-          await this.store.pruneConsumers(this.keys, this.options.pruneIdleMs, this.name);
-        }
-        failures = 0;
-      } catch (error) {
-        await this.recover(error, ++failures);
-        continue;
-      }
-      await sleep(this.options.claimIntervalMs, this.stopping.signal);
-    }
-  }
-
-  /** One pass over the pending list, claiming what has sat idle too long. */
-  private async reclaim(): Promise<void> {
-    let cursor = "0-0";
-    do {
-      const room = this.freeSlots();
-      if (room <= 0 || !this.running) return;
-      const result = await this.store.claimIdle(this.keys, this.name, this.options.claimIdleMs, cursor, Math.min(room, this.options.batchSize));
-      if (result.deleted.length > 0) {
-        this.stats.trimmed += result.deleted.length;
-        this.logger.warn?.(`${result.deleted.length} pending entr${result.deleted.length === 1 ? "y was" : "ies were"} trimmed from ${this.keys.stream} before being handled`, {
-          ids: result.deleted,
-        });
-      }
-      for (const entry of result.entries) {
-        if (this.inFlight.has(entry.id) || this.retryTimers.has(entry.id)) continue; // ours already
-        this.stats.reclaimed++;
-        this.dispatch(entry);
-      }
-      cursor = result.next;
-    } while (cursor !== "0-0");
-  }
-
-  private async recover(error: unknown, failures: number): Promise<void> {
-    if (!this.running) return;
-    await recoverFromReadFailure(this.store, this.keys, error, failures, this.stopping.signal, (message) =>
-      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}`),
-    );
-  }
-
-
   private async touchOwn(): Promise<void> {
     const ids = [...this.inFlight.keys(), ...this.retryTimers.keys()];
     if (ids.length === 0) return;
@@ -452,9 +284,7 @@ export class Consumer<E extends Event = Event> {
 
   /** The handler of a decoded entry that is ready to be handled (decoded, not expired), if it has one. */
   private readyHandler(decoded: DecodedEntry<E>): Handler<E> | undefined {
-    if (decoded.problem !== undefined) return undefined;
-    const meta = decoded.metadata;
-    if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) return undefined;
+    if (decoded.problem !== undefined || isExpired(decoded.metadata)) return undefined;
     return (this.handlers as Record<string, Handler<E> | undefined>)[decoded.event!.eventType] ?? this.handlers["*"];
   }
 
@@ -511,20 +341,22 @@ export class Consumer<E extends Event = Event> {
     const entry = job.entry;
     if (handled === undefined) {
       const meta = decoded.metadata;
-      if (meta && meta.ttl !== null && Date.now() / 1000 > meta.timestamp + meta.ttl) {
-        await this.skip(entry, this.options.expired, `${DeadLetterReason.expired}: the message's TTL of ${meta.ttl} s ran out before it was handled`, "expired");
+      if (isExpired(meta)) {
+        const reason = reasonOf(DeadLetterKind.expired, `the message's TTL of ${meta!.ttl} s ran out before it was handled`);
+        await this.skip(entry, this.options.expired, reason, "expired");
         return;
       }
       if (decoded.problem) {
         if (decoded.problem.kind === "unknown-type") {
-          await this.skip(entry, this.options.unknownType, `${DeadLetterReason.unknownType}: ${decoded.problem.message}`, "skipped");
+          await this.skip(entry, this.options.unknownType, reasonOf(DeadLetterKind.unknownType, decoded.problem.message), "skipped");
         } else {
-          await this.deadLetter(entry, `${DeadLetterReason.undecodable}: ${decoded.problem.message}`);
+          await this.deadLetter(entry, reasonOf(DeadLetterKind.undecodable, decoded.problem.message));
         }
         return;
       }
       const event = decoded.event!;
-      await this.skip(entry, this.options.unhandledType, `${DeadLetterReason.noHandler}: consumer ${this.name} has no handler for ${event.eventType}`, "skipped");
+      const reason = reasonOf(DeadLetterKind.noHandler, `consumer ${this.name} has no handler for ${event.eventType}`);
+      await this.skip(entry, this.options.unhandledType, reason, "skipped");
       return;
     }
     if ("error" in handled) {
@@ -588,19 +420,19 @@ export class Consumer<E extends Event = Event> {
 
   private async failed(entry: DeliveredEntry, decoded: DecodedEntry<E>, error: unknown): Promise<void> {
     const max = this.options.retry.maxAttempts;
-    const attempt = `(attempt ${entry.deliveries} of ${max})`;
+    const failure = (kind: DeadLetterKind): DeadLetterReason => ({ kind, attempt: entry.deliveries, maxAttempts: max, detail: describeError(error) });
     if (isPermanentError(error)) {
-      await this.deadLetter(entry, `${DeadLetterReason.permanentFailure} ${attempt}: ${describeError(error)}`);
+      await this.deadLetter(entry, failure(DeadLetterKind.permanentFailure));
       return;
     }
     if (entry.deliveries >= max) {
-      await this.deadLetter(entry, `${DeadLetterReason.handlerFailed} ${attempt}: ${describeError(error)}`);
+      await this.deadLetter(entry, failure(DeadLetterKind.handlerFailed));
       return;
     }
     if (!this.running) return; // stays pending; reclaimed by another consumer
     const delay = retryDelay(this.options.retry, entry.deliveries);
     this.stats.retried++;
-    this.logger.debug?.(`handler for ${decoded.eventType} failed ${attempt}; retrying in ${delay} ms`, { id: entry.id });
+    this.logger.debug?.(`handler for ${decoded.eventType} failed (attempt ${entry.deliveries} of ${max}); retrying in ${delay} ms`, { id: entry.id });
     const timer = setTimeout(() => {
       this.retryTimers.delete(entry.id);
       void this.retry(entry.id);
@@ -620,7 +452,7 @@ export class Consumer<E extends Event = Event> {
     this.checkIdle();
   }
 
-  private async skip(entry: StreamEntry, policy: SkipPolicy, reason: string, counter: "expired" | "skipped"): Promise<void> {
+  private async skip(entry: StreamEntry, policy: SkipPolicy, reason: DeadLetterReason, counter: "expired" | "skipped"): Promise<void> {
     if (policy === "dead-letter") {
       if (await this.moveToDlq(entry, reason)) {
         if (counter === "expired") this.stats.expired++;
@@ -629,16 +461,17 @@ export class Consumer<E extends Event = Event> {
       return;
     }
     if ((await this.store.ack(this.keys, [entry.id])) > 0) this.stats[counter]++;
-    this.logger.debug?.(`acknowledged entry ${entry.id} of ${this.queue} without handling: ${reason}`);
+    this.logger.debug?.(`acknowledged entry ${entry.id} of ${this.queue} without handling: ${formatReason(reason)}`);
   }
 
-  private async deadLetter(entry: StreamEntry, reason: string): Promise<void> {
+  private async deadLetter(entry: StreamEntry, reason: DeadLetterReason): Promise<void> {
     if (await this.moveToDlq(entry, reason)) this.stats.deadLettered++;
   }
 
-  private async moveToDlq(entry: StreamEntry, reason: string): Promise<boolean> {
+  private async moveToDlq(entry: StreamEntry, why: DeadLetterReason): Promise<boolean> {
     const now = Date.now() / 1000;
-    const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pyFloat(now), reason }, now);
+    const reason = formatReason(why);
+    const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pythonFloat(now), reason }, now);
     const id = await this.store.deadLetter(this.keys, this.name, entry.id, fields, this.maxLength);
     if (id === undefined) {
       this.logger.debug?.(`entry ${entry.id} of ${this.queue} is no longer this consumer's; not moved`);

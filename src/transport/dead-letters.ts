@@ -1,10 +1,9 @@
-import type { Event } from "../event.js";
-import type { EventRegistry } from "../registry.js";
-import { attemptsOf } from "./consumer.js";
-import { decodeEntry, movedFields, type EntryFormat, type StreamEntry } from "./entry.js";
-import { EntryField, type QueueKeys } from "./keys.js";
-import { pyFloat } from "./python-json.js";
-import type { EntryStore } from "./store.js";
+/** A queue's dead-letter queue: listing its entries with their history, requeueing and deleting them. */
+import { pythonFloat, type Event, type EventRegistry } from "../index.js";
+import { parseReason, type DeadLetterKind } from "./dead-letter-reason.js";
+import { decodeEntry, movedFields, type EntryFormat } from "./leanmq/entry.js";
+import { EntryField, type QueueKeys } from "./leanmq/keys.js";
+import type { EntryStore, StreamEntry } from "./store.js";
 
 /** One move to the DLQ, as recorded in the entry's `_failures`. */
 export interface Failure {
@@ -28,8 +27,10 @@ export interface DeadLetter<E extends Event = Event> {
   readonly messageId: string | undefined;
   /** Every move to a DLQ, oldest first. */
   readonly failures: readonly Failure[];
-  /** The reason of the latest move. */
+  /** The reason of the latest move, as stored. */
   readonly reason: string;
+  /** What the latest move was for, when eventwire made it (see {@link DeadLetterKind}). */
+  readonly kind: DeadLetterKind | undefined;
   /** Deliveries made before the latest move, when recorded. */
   readonly attempts: number | undefined;
   /** Requeues from a DLQ so far. */
@@ -72,6 +73,12 @@ export class DeadLetterQueue<E extends Event = Event> {
     return entries.map((e) => this.describe(e));
   }
 
+  /** The entry of DLQ id `id`, or undefined when it is not in the DLQ. */
+  async get(id: string): Promise<DeadLetter<E> | undefined> {
+    const [entry] = await this.store.range(this.keys.dlq, id, id, 1);
+    return entry === undefined ? undefined : this.describe(entry);
+  }
+
   /** Entries in the DLQ. */
   async count(): Promise<number> {
     return (await this.store.info(this.keys)).dlqLength;
@@ -84,6 +91,7 @@ export class DeadLetterQueue<E extends Event = Event> {
       return { timestamp: typeof o["timestamp"] === "number" ? o["timestamp"] : undefined, reason: String(o["reason"] ?? "") };
     });
     const reason = failures.at(-1)?.reason ?? "";
+    const parsed = parseReason(reason);
     return {
       id: entry.id,
       format: d.format,
@@ -93,7 +101,8 @@ export class DeadLetterQueue<E extends Event = Event> {
       messageId: d.metadata?.id,
       failures,
       reason,
-      attempts: attemptsOf(reason),
+      kind: parsed.kind,
+      attempts: parsed.attempt,
       requeues: d.requeues.length,
       fields: entry.fields,
     };
@@ -110,7 +119,7 @@ export class DeadLetterQueue<E extends Event = Event> {
       const fields = movedFields(
         entry.fields,
         EntryField.requeues,
-        { timestamp: pyFloat(now), from_dlq: this.keys.dlq, to_queue: this.keys.stream },
+        { timestamp: pythonFloat(now), from_dlq: this.keys.dlq, to_queue: this.keys.stream },
         now,
       );
       return (await this.store.requeue(this.keys, entry.id, fields, this.maxLength)) !== undefined;

@@ -1,25 +1,30 @@
+/**
+ * `eventwire/transport`: the store-agnostic transport — publishing,
+ * consumers, the event bus, dead-letter queues — and the contract a store
+ * implements. `eventwire/redis` and `eventwire/memory` give it a store.
+ */
 export { StreamTransport } from "./transport.js";
 export type { Outgoing, PublishOptions, Published } from "./transport.js";
-export { Consumer, DeadLetterReason, PermanentError, isPermanentError, attemptsOf } from "./consumer.js";
-export type { ConsumerStats, Handler, HandlerContext, Handlers } from "./consumer.js";
+export { Consumer } from "./consumer.js";
+export type { ConsumerStats } from "./consumer.js";
+export { PermanentError, isPermanentError } from "./handler.js";
+export type { Handler, HandlerContext, Handlers } from "./handler.js";
+export { DeadLetterKind, formatReason, parseReason } from "./dead-letter-reason.js";
+export type { DeadLetterReason } from "./dead-letter-reason.js";
 export { DeadLetterQueue } from "./dead-letters.js";
 export type { BulkOptions, DeadLetter, Failure, Selection } from "./dead-letters.js";
+export { QueueBrowser } from "./queue-browser.js";
+export type { StoredEntry } from "./queue-browser.js";
 export { EventBus } from "./bus.js";
-export type { EventBusOptions, RouterOptions, RouterStats, Subscription } from "./bus.js";
-export { consoleLogger, defaultRetryPolicy, defaultTransportOptions, silentLogger } from "./options.js";
-export type { ConsumerInit, ConsumerOptions, Logger, RetryPolicy, SkipPolicy, TransportOptions } from "./options.js";
-export { decodeEntry, encodeEntry } from "./entry.js";
-export type { DecodedEntry, EntryFormat, EntryMetadata, StreamEntry } from "./entry.js";
-export {
-  BUS_PREFIX,
-  BUS_QUEUE,
-  DEFAULT_MAX_LENGTH,
-  DEFAULT_PREFIX,
-  EntryField,
-  LEANMQ_DEFAULT_CONSUMER,
-  queueKeys,
-  subscriptionQueue,
-  subscriptionsKey,
-} from "./keys.js";
-export type { QueueKeys } from "./keys.js";
-export type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry } from "./store.js";
+export type { EventBusOptions, Subscription } from "./bus.js";
+export type { RouterOptions, RouterStats } from "./router.js";
+export { consoleLogger, defaultTransportOptions, silentLogger } from "./options.js";
+export type { Logger, TransportOptions } from "./options.js";
+export { defaultConsumerOptions, defaultRetryPolicy } from "./consumer-options.js";
+export type { ConsumerInit, ConsumerOptions, RetryPolicy, SkipPolicy } from "./consumer-options.js";
+export type { EntryFormat } from "./leanmq/entry.js";
+export type { EntryMetadata } from "./leanmq/metadata.js";
+export { BUS_PREFIX, BUS_QUEUE, DEFAULT_MAX_LENGTH, DEFAULT_PREFIX, LEANMQ_DEFAULT_CONSUMER } from "./leanmq/keys.js";
+export type { QueueKeys } from "./leanmq/keys.js";
+export type { ClaimOne, ClaimResult, DeliveredEntry, EntryFields, EntryStore, OutgoingEntry, QueueInfo, RouteEntry, StreamEntry } from "./store.js";
+export { EventwireError, TransportError, isEventwireError } from "../index.js";

@@ -1,5 +1,19 @@
-import type { StreamEntry } from "./entry.js";
-import type { QueueKeys } from "./keys.js";
+/**
+ * The store contract: the stream operations the transport is built on,
+ * which the Redis store and the in-memory store both implement, with the
+ * same semantics.
+ */
+import type { QueueKeys } from "./leanmq/keys.js";
+
+/** A stream entry's fields, as Redis returns them (names as text, values as bytes). */
+export type EntryFields = ReadonlyMap<string, Buffer>;
+
+/** An entry as read from a stream. */
+export interface StreamEntry {
+  /** The stream entry id, e.g. `1732700000123-0`. */
+  readonly id: string;
+  readonly fields: EntryFields;
+}
 
 /** An entry to append to a stream. */
 export interface OutgoingEntry {
@@ -105,8 +119,16 @@ export interface EntryStore {
    * stream and deletes the DLQ entry. Returns the new id, or undefined.
    */
   requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined>;
-  /** Entries of a stream from `start` to `end` (inclusive ids, or `-` and `+`), at most `count`. */
+  /** Entries of a stream from `start` to `end` (inclusive ids, `(id` for an exclusive bound, or `-` and `+`), oldest first, at most `count`. */
   range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]>;
+  /** The newest entries of a stream from `end` down to `start` (bounds as {@link range}), newest first, at most `count`. */
+  rangeReverse(stream: string, end: string, start: string, count: number): Promise<StreamEntry[]>;
+  /**
+   * Entries of a stream after id `after`, outside any consumer group (nothing
+   * is delivered or acknowledged); waits up to `blockMs` for some when there
+   * are none. On a store from {@link forBlockingReads}, as it blocks.
+   */
+  readAfter(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]>;
   /** The id of a stream's newest entry, or undefined when it has none. */
   lastId(stream: string): Promise<string | undefined>;
   /** Deletes entries from a stream and its `:expiry` set (acknowledging them first in `group` when given). Returns how many were deleted. */

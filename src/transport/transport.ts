@@ -1,11 +1,18 @@
-import { TransportError } from "../errors.js";
-import type { Event } from "../event.js";
-import type { EventRegistry } from "../registry.js";
-import { Consumer, consumerOptions, type Handlers } from "./consumer.js";
+/**
+ * The transport: publishing, consuming and operating queues over one entry
+ * store, whichever it is.
+ */
+import { v4 as uuidv4 } from "uuid";
+import { TransportError, type Event, type EventRegistry } from "../index.js";
+import { Consumer } from "./consumer.js";
+import { consumerOptions, type ConsumerInit } from "./consumer-options.js";
 import { DeadLetterQueue } from "./dead-letters.js";
-import { encodeEntry, newMetadata, type EntryFormat } from "./entry.js";
-import { queueKeys, type QueueKeys } from "./keys.js";
-import { defaultTransportOptions, positive, type ConsumerInit, type TransportOptions } from "./options.js";
+import type { Handlers } from "./handler.js";
+import { encodeEntry, type EntryFormat } from "./leanmq/entry.js";
+import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
+import { newMetadata } from "./leanmq/metadata.js";
+import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
+import { QueueBrowser } from "./queue-browser.js";
 import type { EntryStore, OutgoingEntry, QueueInfo } from "./store.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
@@ -110,7 +117,7 @@ export class StreamTransport<E extends Event = Event> {
       if (format !== "json" && format !== "binary") {
         throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(format)}`);
       }
-      const meta = newMetadata(ttl, options?.messageId);
+      const meta = newMetadata(ttl, options?.messageId ?? uuidv4());
       entries.push({
         stream: this.keys(queue).stream,
         fields: encodeEntry(this.registry, event, format, meta),
@@ -195,6 +202,29 @@ export class StreamTransport<E extends Event = Event> {
   deadLetters(queue: string): DeadLetterQueue<E> {
     this.check();
     return new DeadLetterQueue<E>(this.store, this.keys(queue), this.registry, this.options.maxLength);
+  }
+
+  /**
+   * Reads `queue` (or, with `dlq`, its dead-letter queue) as it is stored,
+   * outside any consumer group: nothing is delivered or acknowledged, so
+   * browsing never takes an event from a consumer.
+   */
+  browse(queue: string, options: { readonly dlq?: boolean } = {}): QueueBrowser<E> {
+    this.check();
+    const keys = this.keys(queue);
+    return new QueueBrowser<E>(this.store, this.registry, options.dlq ? keys.dlq : keys.stream);
+  }
+
+  /** Whether the prefix's registry lists `queue` (publishing or consuming creates it). */
+  async hasQueue(queue: string): Promise<boolean> {
+    this.check();
+    return this.store.hasQueue(this.keys(queue));
+  }
+
+  /** The names of every queue in the registry of this prefix, sorted. */
+  async queueNames(): Promise<string[]> {
+    this.check();
+    return this.store.listQueues(this.options.prefix);
   }
 
   /** Counts and ages of `queue`; throws `unknown-queue` when the registry does not list it. */

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { connectRedis, PermanentError, silentLogger, type StreamTransport } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { cli, startCli } from "../support/cli.js";
 import { RedisServer } from "../support/redis.js";
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { cli, jsonLines } from "../support/cli.js";
 import { RedisServer } from "../support/redis.js";
@@ -69,7 +70,7 @@ describe("--proto DIR", { concurrency: true }, () => {
     assert.match(text.stdout, /^ {2}referrer\s+optional string$/m);
     const parsed = JSON.parse(json.stdout) as { event_types: { name: string; source: string; fields: Record<string, unknown>[] }[]; messages: Record<string, unknown> };
     assert.deepEqual(parsed.event_types.map((t) => t.name), ["OrderCreatedEvent", "PaymentProcessedEvent", "OrderShippedEvent", "UserSignedUp"]);
-    assert.equal(parsed.event_types[0]!.source, "eventwire/shop");
+    assert.equal(parsed.event_types[0]!.source, "proto/eventwire/shop/v1/events.proto");
     const plan = parsed.event_types[3]!.fields.find((f) => f["name"] === "plan");
     assert.deepEqual(plan, { name: "plan", json_name: "plan", number: 5, type: "enum", repeated: false, optional: false, enum_type: "acme.v1.Plan", enum_values: ["PLAN_UNSPECIFIED", "PLAN_PRO"] });
     assert.deepEqual(Object.keys(parsed.messages), ["acme.v1.Money", "eventwire.shop.v1.OrderItem"]);
@@ -107,6 +108,27 @@ describe("--proto DIR", { concurrency: true }, () => {
     const bad = await cli(["encode", "UserSignedUp", "--base64", "--proto", dir], { input: '{"plan": "PLAN_GOLD"}' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /plan: the string "PLAN_GOLD" is not a value of the enum/);
+  });
+
+  test("the event types come from $EVENTWIRE_PROTO, else ./proto, plus --proto; with none, types says how to add some", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "eventwire-cli-cwd-"));
+    try {
+      const names = (r: { stdout: string }): string[] => (JSON.parse(r.stdout) as { event_types: { name: string }[] }).event_types.map((t) => t.name);
+      const [none, fromEnv, envAndFlag, fromCwd] = await Promise.all([
+        cli(["types", "--json"], { cwd: elsewhere }),
+        cli(["types", "--json"], { cwd: elsewhere, env: { EVENTWIRE_PROTO: dir } }),
+        cli(["types", "--json", "--proto", fileURLToPath(new URL("../../proto", import.meta.url))], { cwd: elsewhere, env: { EVENTWIRE_PROTO: dir } }),
+        cli(["types", "--json"], { env: { EVENTWIRE_PROTO: undefined } }),
+      ]);
+      assert.equal(none.status, 0, none.stderr);
+      assert.deepEqual(names(none), []);
+      assert.match(none.stderr, /no event types: .*--proto.*EVENTWIRE_PROTO/);
+      assert.deepEqual(names(fromEnv), ["UserSignedUp"]);
+      assert.deepEqual(names(envAndFlag), ["UserSignedUp", "OrderCreatedEvent", "PaymentProcessedEvent", "OrderShippedEvent"]);
+      assert.deepEqual(names(fromCwd), ["OrderCreatedEvent", "PaymentProcessedEvent", "OrderShippedEvent"]);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test("a .proto that does not parse: status 2, naming the file", async () => {

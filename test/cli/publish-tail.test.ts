@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { validate as isUuid } from "uuid";
 import { connectRedis, silentLogger, type StreamTransport } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { cli, jsonLines, startCli } from "../support/cli.js";
 import { RedisServer } from "../support/redis.js";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connectRedis, PermanentError, silentLogger, type StreamTransport } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { cli } from "../support/cli.js";
 import { RedisServer } from "../support/redis.js";
 

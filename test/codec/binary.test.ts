@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { createRegistry, DecodeError, isDecodeError, isEventwireError, type EventwireErrorCode } from "eventwire";
-import { OrderCreatedEvent, OrderShippedEvent, PaymentProcessedEvent, shopRegistry, type ShopEvent } from "eventwire/shop";
+import { OrderCreatedEvent, OrderShippedEvent, PaymentProcessedEvent, shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { EventEnvelope } from "../../gen/eventwire/envelope/v1/envelope.js";
 import { protoMetadata as shopFile } from "../../gen/eventwire/shop/v1/events.js";
 import { protoMetadata as miscFile, TaggedEvent } from "../fixtures/gen/fixtures/misc/v1/misc.js";

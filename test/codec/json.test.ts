@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DecodeError, HEADERS_KEY, isEventwireError } from "eventwire";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { EVENT_ID, isError, sampleEvents, TIMESTAMP } from "../support/codec.js";
 
 const [order, payment, shipped] = sampleEvents() as [ShopEvent, ShopEvent, ShopEvent];

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { isDecodeError } from "eventwire";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { EventEnvelope } from "../../gen/eventwire/envelope/v1/envelope.js";
 import { bigOrder, double, int32, shopEvent, text } from "../support/arbitraries.js";
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import type { RegisteredType } from "eventwire";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { bigOrder, shopEvent } from "../support/arbitraries.js";
 import { sampleEvents } from "../support/codec.js";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { vectorEvents } from "../vectors/inputs.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createRegistry, DecodeError, RegistryError } from "eventwire";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { EventEnvelope } from "../../gen/eventwire/envelope/v1/envelope.js";
 import * as shop from "../../gen/eventwire/shop/v1/events.js";
 import * as billing from "../fixtures/gen/fixtures/billing/v1/events.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { EVENT_ID, sampleEvents, TIMESTAMP } from "../support/codec.js";
 
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;

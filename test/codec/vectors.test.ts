@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { vectorEvents, vectorFiles } from "../vectors/inputs.js";
 
 const dir = fileURLToPath(new URL("../vectors/", import.meta.url));

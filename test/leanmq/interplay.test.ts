@@ -17,7 +17,7 @@ import {
   type Handlers,
   type StreamTransport,
 } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { RedisServer } from "../support/redis.js";
 import { PythonLeanMQ, dataOf, paymentProcessed, seedEvents, waitFor, type PyFloatArg, type SeedEvent } from "../support/leanmq-model.js";
 

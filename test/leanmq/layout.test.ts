@@ -12,12 +12,13 @@ import {
   LEANMQ_DEFAULT_CONSUMER,
   PermanentError,
   connectRedis,
-  encodeEntry,
   silentLogger,
   type StreamTransport,
 } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
-import { formatPyFloat, pyString } from "../../src/transport/python-json.js";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
+import { formatPythonFloat as formatPyFloat } from "eventwire";
+import { pythonJsonString as pyString } from "../../src/python/dumps.js";
+import { encodeEntry } from "../../src/transport/leanmq/entry.js";
 import { RedisServer } from "../support/redis.js";
 import { PythonLeanMQ, atTime, dataOf, dumpDb, groupsOf, orderShipped, paymentProcessed, seedEvents, waitFor } from "../support/leanmq-model.js";
 

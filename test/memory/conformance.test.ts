@@ -1,6 +1,6 @@
 // The transport contract on the in-memory store.
 import { createMemoryTransport, MemoryStore, type StreamTransport } from "eventwire/memory";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { describeTransportContract } from "../transport/conformance.js";
 
 describeTransportContract("memory", async () => {

@@ -1,8 +1,8 @@
 // The transport contract on a real redis-server (REDIS_URL, or a private one).
 import { after, before } from "node:test";
 import { connectRedis, type StreamTransport } from "eventwire/redis";
-import type { ShopEvent } from "eventwire/shop";
-import { shopRegistry } from "eventwire/shop";
+import type { ShopEvent } from "../../examples/shop/events.js";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { describeTransportContract } from "../transport/conformance.js";
 import { testRedis } from "../support/redis.js";
 

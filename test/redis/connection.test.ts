@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { connectRedis, isEventwireError, silentLogger } from "eventwire/redis";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { freePort, RedisServer } from "../support/redis.js";
 
 const event = () => shopRegistry.create("OrderShippedEvent", { orderId: "o-1", trackingNumber: "TRACK-00000001", carrier: "DHL" });

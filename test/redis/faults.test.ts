@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { connectRedis, PermanentError, silentLogger, type StreamTransport } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { RedisServer } from "../support/redis.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/slow-worker.ts", import.meta.url));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import { RedisStore } from "../../src/redis/redis-store.js";
-import { queueKeys } from "../../src/transport/keys.js";
+import { queueKeys } from "../../src/transport/leanmq/keys.js";
 import { RedisServer } from "../support/redis.js";
 
 let server: RedisServer;

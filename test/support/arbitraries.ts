@@ -3,7 +3,7 @@
  * and the interop tests.
  */
 import fc from "fast-check";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 
 /**
  * Text: any Unicode code point (fast-check's `binary` unit never makes a

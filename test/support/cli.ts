@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const NODE_ARGS = ["--conditions=eventwire-source", "--import", "tsx"];
+// (tsx found from here, so that a test may run the CLI in another working directory)
+const NODE_ARGS = ["--conditions=eventwire-source", "--import", import.meta.resolve("tsx")];
 
 export interface CliResult {
   readonly status: number | null;
@@ -25,6 +26,8 @@ export interface CliOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Kill it after this long, in ms. @defaultValue 20000 */
   readonly timeoutMs?: number;
+  /** The working directory. @defaultValue the repository's root (whose `proto/` holds the shop's event types) */
+  readonly cwd?: string;
 }
 
 function environment(extra: Readonly<Record<string, string | undefined>> = {}): NodeJS.ProcessEnv {
@@ -53,7 +56,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
 
 /** Starts a TypeScript program of the repository (`eventwire`, the demo) as its own process. */
 export function startScript(script: string, args: readonly string[], options: CliOptions = {}): RunningCli {
-  const child = spawn(process.execPath, [...NODE_ARGS, script, ...args], { cwd: root, env: environment(options.env), stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NODE_ARGS, script, ...args], { cwd: options.cwd ?? root, env: environment(options.env), stdio: ["pipe", "pipe", "pipe"] });
   child.stdin!.end(options.input ?? "");
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   const waiters = new Set<() => void>();

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { type EventwireError, type EventwireErrorCode, isEventwireError } from "eventwire";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 
 export const EVENT_ID = "3f2c8a1e-9b7d-4e6f-a5c4-1d2e3f4a5b6c";
 export const TIMESTAMP = 1732700000.125;

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 
 const PYTHON = process.env["LEANMQ_MODEL_PYTHON"] ?? "/usr/bin/python3";
 const MODEL = fileURLToPath(new URL("../python/leanmq_model.py", import.meta.url));

@@ -13,7 +13,7 @@ import {
   type StreamTransport,
   type TransportOptions,
 } from "eventwire/redis";
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 
 /** Transports over one set of data (one Redis server, one memory store), as separate processes would have. */
 export interface TransportFixture {

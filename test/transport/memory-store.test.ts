@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { MemoryStore } from "../../src/memory/memory-store.js";
 import { RedisStore } from "../../src/redis/redis-store.js";
-import type { StreamEntry } from "../../src/transport/entry.js";
-import { queueKeys, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../../src/transport/keys.js";
+import type { StreamEntry } from "../../src/transport/store.js";
+import { queueKeys, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../../src/transport/leanmq/keys.js";
 import type { EntryStore, OutgoingEntry, RouteEntry } from "../../src/transport/store.js";
 import { RedisServer } from "../support/redis.js";
 

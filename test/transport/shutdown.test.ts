@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connectRedis, silentLogger } from "eventwire/redis";
-import { shopRegistry } from "eventwire/shop";
+import { shopRegistry } from "../../examples/shop/events.js";
 import { RedisServer } from "../support/redis.js";
 
 let server: RedisServer;

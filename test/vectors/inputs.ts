@@ -5,7 +5,7 @@
  * still makes exactly those bytes, and the cross-language test has Python
  * read them. Changing an input means regenerating and committing the files.
  */
-import { shopRegistry, type ShopEvent } from "eventwire/shop";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 
 /** A UUID v4 and a timestamp with a fraction no double holds exactly. */
 export const VECTOR_EVENT_ID = "5d1e3c7a-2b4f-4a8e-9c6d-0f1e2d3c4b5a";

@@ -1,4 +1,5 @@
-import { isDecodeError } from "../../errors.js";
+/** `eventwire decode` and `eventwire encode`: between an event's JSON and its binary envelope. */
+import { isDecodeError } from "../../index.js";
 import { protoOption, readStdin, type Command, type OptionSpecs } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { eventFromJson } from "../event-input.js";

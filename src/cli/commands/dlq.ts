@@ -1,6 +1,6 @@
-import type { Event } from "../../event.js";
-import type { EventRegistry } from "../../registry.js";
-import type { DeadLetter } from "../../transport/dead-letters.js";
+/** `eventwire dlq list|requeue|delete`: a queue's dead letters, and moving them back or deleting them. */
+import type { Event, EventRegistry } from "../../index.js";
+import type { DeadLetter } from "../../redis/index.js";
 import { countOption, jsonOption, protoOption, redisOptions, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { interruptible } from "../interrupt.js";
@@ -128,7 +128,7 @@ Examples:
       } else {
         const present: string[] = [];
         for (const id of new Set(ids)) {
-          if ((await transport.store.range(dlq.keys.dlq, id, id, 1)).length > 0) present.push(id);
+          if ((await dlq.get(id)) !== undefined) present.push(id);
           else missing.push(id);
         }
         selection = present;

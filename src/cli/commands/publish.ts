@@ -1,4 +1,5 @@
-import type { EntryFormat } from "../../transport/entry.js";
+/** `eventwire publish`: one event, typed on the command line or piped in, to a queue. */
+import type { EntryFormat } from "../../redis/index.js";
 import { jsonOption, protoOption, readStdin, redisOptions, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { eventFromJson } from "../event-input.js";
@@ -59,7 +60,7 @@ Example:
     const text = payloadArg === "-" ? (await readStdin(io)).toString("utf8") : payloadArg;
     const event = eventFromJson(session.registry, text, eventType, "the payload", headers);
     const transport = await session.transport();
-    const existed = await transport.store.hasQueue(transport.keys(queue));
+    const existed = await transport.hasQueue(queue);
     const published = await transport.publish(queue, event, {
       ...(format ? { format } : {}),
       ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),

@@ -1,3 +1,4 @@
+/** `eventwire queues`: every queue under the prefix, with its counts. */
 import { jsonOption, redisOptions, type Command } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { age, json, table } from "../output.js";

@@ -1,19 +1,11 @@
-import type { Event } from "../../event.js";
-import type { EventRegistry } from "../../registry.js";
-import { decodeEntry } from "../../transport/entry.js";
+/** `eventwire tail`: a queue's entries as JSON lines, read without a consumer group; `--follow` for new ones. */
+import type { Event, EventRegistry } from "../../index.js";
+import type { StoredEntry } from "../../redis/index.js";
 import { countOption, protoOption, redisOptions, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { interruptible } from "../interrupt.js";
 
-type RawEntry = [Buffer, Buffer[]];
-
 const STREAM_ID = /^\d+(-\d+)?$/;
-
-function fields(raw: readonly Buffer[]): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < raw.length; i += 2) out.set(raw[i]!.toString("utf8"), raw[i + 1]!);
-  return out;
-}
 
 /**
  * One entry as a JSON line: the codec's JSON of its event, with the stream
@@ -21,16 +13,15 @@ function fields(raw: readonly Buffer[]): Map<string, Buffer> {
  * fields), the DLQ moves and requeues it records, and `_error` instead of the
  * event when it cannot be decoded.
  */
-export function entryLine(registry: EventRegistry<Event>, [id, raw]: RawEntry): string {
-  const decoded = decodeEntry(registry, fields(raw));
-  const out: Record<string, unknown> = { _stream_id: id.toString() };
-  if (decoded.event) Object.assign(out, registry.toJsonObject(decoded.event));
+export function entryLine(registry: EventRegistry<Event>, entry: StoredEntry<Event>): string {
+  const out: Record<string, unknown> = { _stream_id: entry.id };
+  if (entry.event) Object.assign(out, registry.toJsonObject(entry.event));
   else {
-    if (decoded.eventType !== undefined) out["event_type"] = decoded.eventType;
-    out["_error"] = decoded.problem?.message ?? "unreadable entry";
+    if (entry.eventType !== undefined) out["event_type"] = entry.eventType;
+    out["_error"] = entry.problem ?? "unreadable entry";
   }
-  if (decoded.failures.length > 0) out["_failures"] = decoded.failures;
-  if (decoded.requeues.length > 0) out["_requeues"] = decoded.requeues;
+  if (entry.failures.length > 0) out["_failures"] = entry.failures;
+  if (entry.requeues.length > 0) out["_requeues"] = entry.requeues;
   return JSON.stringify(out) + "\n";
 }
 
@@ -74,54 +65,42 @@ Examples:
     }
     await session.requireQueue(queue);
     const transport = await session.transport();
-    const keys = transport.keys(queue);
-    const key = values["dlq"] ? keys.dlq : keys.stream;
-    const redis = await session.redis();
+    const browser = transport.browse(queue, { dlq: values["dlq"] === true });
     const registry = session.registry;
-    const write = (entry: RawEntry): void => void io.stdout.write(entryLine(registry, entry));
+    const write = (entry: StoredEntry<Event>): void => void io.stdout.write(entryLine(registry, entry));
 
-    // Everything up to the last id generated now is history; what comes after, --follow prints.
-    let last = "0-0";
     try {
-      const info = (await redis.xinfo("STREAM", key)) as unknown[];
-      const at = info.indexOf("last-generated-id");
-      if (at >= 0) last = String(info[at + 1]);
-    } catch (error) {
-      // no stream yet: nothing to print, follow from the start
-      if (!(error instanceof Error && error.message.includes("no such key"))) throw error;
-    }
-    if (from === undefined) {
-      const n = count ?? 10;
-      if (n > 0) {
-        const latest = (await redis.xrevrangeBuffer(key, last, "-", "COUNT", n)) as unknown as RawEntry[];
-        for (const entry of latest.reverse()) write(entry);
-      }
-    } else {
-      let start = from;
-      let left = count ?? Infinity;
-      while (left > 0) {
-        const page = (await redis.xrangeBuffer(key, start, last, "COUNT", Math.min(left, 1000))) as unknown as RawEntry[];
-        for (const entry of page) write(entry);
-        left -= page.length;
-        if (page.length === 0) break;
-        start = "(" + page.at(-1)![0].toString();
-      }
-    }
-    if (!values["follow"]) return ExitCode.ok;
-
-    const interrupt = interruptible(() => process.exit(ExitCode.ok));
-    try {
-      while (!interrupt.signal.aborted) {
-        const reply = (await redis.xreadBuffer("COUNT", 100, "BLOCK", 250, "STREAMS", key, last)) as [Buffer, RawEntry[]][] | null;
-        for (const [, entries] of reply ?? []) {
-          for (const entry of entries) {
-            write(entry);
-            last = entry[0].toString();
-          }
+      // Everything up to the newest entry now is history; what comes after, --follow prints.
+      let last = (await browser.newestId()) ?? "0-0";
+      if (from === undefined) {
+        const n = count ?? 10;
+        if (n > 0 && last !== "0-0") for (const entry of await browser.latest(n, last)) write(entry);
+      } else if (last !== "0-0") {
+        let start = from;
+        let left = count ?? Infinity;
+        while (left > 0) {
+          const page = await browser.range(start, last, Math.min(left, 1000));
+          for (const entry of page) write(entry);
+          left -= page.length;
+          if (page.length === 0) break;
+          start = "(" + page.at(-1)!.id;
         }
       }
+      if (!values["follow"]) return ExitCode.ok;
+
+      const interrupt = interruptible(() => process.exit(ExitCode.ok));
+      try {
+        while (!interrupt.signal.aborted) {
+          for (const entry of await browser.after(last, 100, 250)) {
+            write(entry);
+            last = entry.id;
+          }
+        }
+      } finally {
+        interrupt.dispose();
+      }
     } finally {
-      interrupt.dispose();
+      await browser.close();
     }
     return ExitCode.ok;
   },

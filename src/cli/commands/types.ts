@@ -1,7 +1,9 @@
-import { FieldType, type FieldSchema, type MessageSchema, type ValueSchema } from "../../schema.js";
+/** `eventwire types`: the event types the CLI knows, with their fields. */
+import { FieldType, type FieldSchema, type MessageSchema, type ValueSchema } from "../../index.js";
 import { jsonOption, protoOption, type Command } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { json } from "../output.js";
+import { PROTO_ENV } from "../session.js";
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(FieldType).map(([name, n]) => [n, name.toLowerCase()]));
 
@@ -63,8 +65,9 @@ export const types: Command = {
   summary: "List the event types and their fields.",
   args: "",
   details: `
-The event types this CLI knows: the shop's (eventwire/shop), and those read
-from --proto. Each field is shown with its .proto name (the key in the JSON
+The event types this CLI knows, read from .proto files: those under
+$EVENTWIRE_PROTO (folders or files, separated by ":"), else under ./proto
+when the working directory has one, and those given with --proto. Each field is shown with its .proto name (the key in the JSON
 form) and type; the fields of nested messages are indented below.
 
 --json prints {"event_types": [...], "messages": {...}}: each event type's
@@ -77,6 +80,9 @@ Examples:
   positionals: { min: 0, max: 0 },
   async run({ values, session, io }) {
     const registry = session.registry;
+    if (registry.types.length === 0) {
+      io.stderr.write(`eventwire: no event types: give --proto DIR, set ${PROTO_ENV} to folders of .proto files, or run where ./proto holds them\n`);
+    }
     if (values["json"]) {
       const messages = new Map<string, MessageSchema>();
       for (const t of registry.types) reachable(t.schema, messages);

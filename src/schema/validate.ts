@@ -1,9 +1,11 @@
-import { EventValidationError } from "./errors.js";
-import { FieldType, type MessageSchema, type ValueSchema } from "./schema.js";
-
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
-const UINT32_MAX = 0xffffffff;
+/**
+ * Checking values against a schema: whether a value fits a field's type, and
+ * whether a message holds values of the declared types throughout.
+ */
+import { describeValue, EventValidationError, joinPath } from "../errors.js";
+import { isInt32, isUint32 } from "../wire/limits.js";
+import { FieldType } from "./descriptors.js";
+import type { MessageSchema, ValueSchema } from "./schema.js";
 
 /**
  * Why `value` does not fit a field of this type, or `undefined` when it fits.
@@ -13,61 +15,34 @@ export function scalarProblem(type: number, value: unknown): string | undefined 
   switch (type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT:
-      return typeof value === "number" ? undefined : `expected a number, got ${describe(value)}`;
+      return typeof value === "number" ? undefined : `expected a number, got ${describeValue(value)}`;
     case FieldType.INT32:
     case FieldType.SINT32:
     case FieldType.SFIXED32:
     case FieldType.ENUM:
-      return Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX
-        ? undefined
-        : `expected a 32-bit signed integer, got ${describe(value)}`;
+      return isInt32(value) ? undefined : `expected a 32-bit signed integer, got ${describeValue(value)}`;
     case FieldType.UINT32:
     case FieldType.FIXED32:
-      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT32_MAX
-        ? undefined
-        : `expected a 32-bit unsigned integer, got ${describe(value)}`;
+      return isUint32(value) ? undefined : `expected a 32-bit unsigned integer, got ${describeValue(value)}`;
     case FieldType.INT64:
     case FieldType.SINT64:
     case FieldType.SFIXED64:
-      return Number.isSafeInteger(value) ? undefined : `expected a safe integer, got ${describe(value)}`;
+      return Number.isSafeInteger(value) ? undefined : `expected a safe integer, got ${describeValue(value)}`;
     case FieldType.UINT64:
     case FieldType.FIXED64:
       return Number.isSafeInteger(value) && (value as number) >= 0
         ? undefined
-        : `expected a non-negative safe integer, got ${describe(value)}`;
+        : `expected a non-negative safe integer, got ${describeValue(value)}`;
     case FieldType.BOOL:
-      return typeof value === "boolean" ? undefined : `expected a boolean, got ${describe(value)}`;
+      return typeof value === "boolean" ? undefined : `expected a boolean, got ${describeValue(value)}`;
     case FieldType.STRING:
-      if (typeof value !== "string") return `expected a string, got ${describe(value)}`;
+      if (typeof value !== "string") return `expected a string, got ${describeValue(value)}`;
       return value.isWellFormed() ? undefined : "the string has a lone surrogate and cannot be encoded as UTF-8";
     case FieldType.BYTES:
-      return value instanceof Uint8Array ? undefined : `expected a Uint8Array, got ${describe(value)}`;
+      return value instanceof Uint8Array ? undefined : `expected a Uint8Array, got ${describeValue(value)}`;
     default:
       return `unsupported field type ${type}`;
   }
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  switch (typeof value) {
-    case "string":
-      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
-    case "number":
-    case "boolean":
-    case "bigint":
-      return `${typeof value} ${String(value)}`;
-    case "undefined":
-      return "undefined";
-    default:
-      return value instanceof Uint8Array ? "a Uint8Array" : `a${typeof value === "object" ? "n" : ""} ${typeof value}`;
-  }
-}
-
-/** Joins a field path: `items[2]` and `quantity` give `items[2].quantity`. */
-export function child(path: string, name: string): string {
-  return path ? `${path}.${name}` : name;
 }
 
 /**
@@ -79,7 +54,7 @@ export function child(path: string, name: string): string {
  */
 export function validateMessage(schema: MessageSchema, message: unknown, path: string, partial = false): void {
   if (typeof message !== "object" || message === null || Array.isArray(message)) {
-    throw new EventValidationError("invalid-value", `expected a ${schema.fullName} object, got ${describe(message)}`, {
+    throw new EventValidationError("invalid-value", `expected a ${schema.fullName} object, got ${describeValue(message)}`, {
       path,
     });
   }
@@ -88,18 +63,18 @@ export function validateMessage(schema: MessageSchema, message: unknown, path: s
     for (const key of Object.keys(record)) {
       if (!schema.byLocalName.has(key)) {
         throw new EventValidationError("invalid-value", `${schema.fullName} has no field ${JSON.stringify(key)}`, {
-          path: child(path, key),
+          path: joinPath(path, key),
         });
       }
     }
   }
   for (const field of schema.fields) {
     const value = record[field.localName];
-    const at = child(path, field.name);
+    const at = joinPath(path, field.name);
     if (value === undefined && (partial || field.presence)) continue;
     if (field.mapValue) {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new EventValidationError("invalid-value", `expected a map object, got ${describe(value)}`, { path: at });
+        throw new EventValidationError("invalid-value", `expected a map object, got ${describeValue(value)}`, { path: at });
       }
       for (const key of Object.keys(value)) {
         if (key === "__proto__") {
@@ -115,7 +90,7 @@ export function validateMessage(schema: MessageSchema, message: unknown, path: s
       }
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
-        throw new EventValidationError("invalid-value", `expected an array, got ${describe(value)}`, { path: at });
+        throw new EventValidationError("invalid-value", `expected an array, got ${describeValue(value)}`, { path: at });
       }
       value.forEach((item, i) => validateValue(field, item, `${at}[${i}]`, partial));
     } else {

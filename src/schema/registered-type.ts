@@ -1,4 +1,6 @@
-import type { MessageSchema, MessageType } from "./schema.js";
+/** An event type as a registry holds it, and how registered types are looked up. */
+import type { MessageType } from "./descriptors.js";
+import type { MessageSchema } from "./schema.js";
 
 /** An event type as a registry holds it. */
 export interface RegisteredType {

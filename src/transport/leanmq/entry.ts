@@ -1,12 +1,14 @@
+/**
+ * The two entry formats, LeanMQ's JSON and eventwire's binary: writing an
+ * event into a stream entry, reading one back as far as it goes, and the
+ * fields of an entry moved to or from a dead-letter queue.
+ */
 import { v4 as uuidv4 } from "uuid";
-import { isDecodeError, type DecodeError } from "../errors.js";
-import type { Event } from "../event.js";
-import { parseJson } from "../from-json.js";
-import type { EventRegistry } from "../registry.js";
-import { jsonTree } from "../to-json.js";
+import { isDecodeError, pythonJsonDumps, pythonJsonLoads, type DecodeError, type Event, type EventRegistry } from "../../index.js";
+import type { EntryFields, StreamEntry } from "../store.js";
+import { recordMove } from "./json-edit.js";
 import { EntryField } from "./keys.js";
-import { recordMove } from "./leanmq-json.js";
-import { formatPyFloat, pyDumps, pyFloat } from "./python-json.js";
+import { metadataJson, newMetadata, readMetadata, type EntryMetadata } from "./metadata.js";
 
 /**
  * How an event is written into a stream entry.
@@ -17,26 +19,6 @@ import { formatPyFloat, pyDumps, pyFloat } from "./python-json.js";
  *   payload), and `_metadata` as JSON in a field of its own.
  */
 export type EntryFormat = "json" | "binary";
-
-/** The metadata LeanMQ keeps with every message. */
-export interface EntryMetadata {
-  /** A UUID kept across moves to and from the DLQ. */
-  readonly id: string;
-  /** When the entry was written, in float seconds. */
-  readonly timestamp: number;
-  /** Time to live in seconds, or null. */
-  readonly ttl: number | null;
-}
-
-/** A stream entry's fields, as Redis returns them. */
-export type EntryFields = ReadonlyMap<string, Buffer>;
-
-/** An entry as read from a stream. */
-export interface StreamEntry {
-  /** The stream entry id, e.g. `1732700000123-0`. */
-  readonly id: string;
-  readonly fields: EntryFields;
-}
 
 /** Why an entry could not be turned into an event. */
 export type EntryProblem =
@@ -55,21 +37,6 @@ export interface DecodedEntry<E extends Event = Event> {
   readonly requeues: readonly unknown[];
   readonly event: E | undefined;
   readonly problem: EntryProblem | undefined;
-}
-
-/** Fresh metadata for an entry being written. */
-export function newMetadata(ttl: number | null, id: string = uuidv4(), now: number = Date.now() / 1000): EntryMetadata {
-  return { id, timestamp: now, ttl };
-}
-
-/** Characters a message id may have to be written as it is (as `json.dumps` writes a UUID). */
-const PLAIN_ID = /^[\w.:-]*$/;
-
-function metadataJson(meta: EntryMetadata): string {
-  if (meta.ttl === null && PLAIN_ID.test(meta.id)) {
-    return `{"id": "${meta.id}", "timestamp": ${formatPyFloat(meta.timestamp)}, "ttl": null}`;
-  }
-  return pyDumps({ id: meta.id, timestamp: pyFloat(meta.timestamp), ttl: meta.ttl });
 }
 
 /**
@@ -94,22 +61,14 @@ export function encodeEntry<E extends Event>(
       metadataJson(meta),
     ];
   }
-  const tree = jsonTree(registry.require(event.eventType), event, pyFloat);
-  tree[EntryField.metadata] = { id: meta.id, timestamp: pyFloat(meta.timestamp), ttl: meta.ttl };
-  return [EntryField.data, pyDumps(tree)];
+  // Python's json.dumps of the event's dict with `_metadata` added last: the
+  // event's text (an object with at least its base fields) with one more member.
+  const text = registry.toJson(event, { style: "python" });
+  return [EntryField.data, `${text.slice(0, -1)}, "${EntryField.metadata}": ${metadataJson(meta)}}`];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function readMetadata(value: unknown): EntryMetadata | undefined {
-  if (!isObject(value)) return undefined;
-  const id = typeof value["id"] === "string" ? value["id"] : undefined;
-  const timestamp = typeof value["timestamp"] === "number" ? value["timestamp"] : undefined;
-  const ttl = typeof value["ttl"] === "number" && Number.isFinite(value["ttl"]) ? value["ttl"] : null;
-  if (id === undefined || timestamp === undefined) return undefined;
-  return { id, timestamp, ttl };
 }
 
 function list(value: unknown): readonly unknown[] {
@@ -135,7 +94,7 @@ export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields:
     }
     let value: unknown;
     try {
-      value = parseJson(data.toString("utf8"));
+      value = pythonJsonLoads(data.toString("utf8"));
     } catch (error) {
       return unreadable(fields, `data is not JSON: ${String(error)}`);
     }
@@ -230,7 +189,7 @@ export function movedFields(
   item: Record<string, unknown>,
   now: number,
 ): (string | Buffer)[] {
-  const itemJson = pyDumps(item);
+  const itemJson = pythonJsonDumps(item);
   const data = fields.get(EntryField.data);
   const oldMeta = data !== undefined ? metadataFromData(data) : readMetadata(jsonField(fields, EntryField.metadata));
   const meta = metadataJson(newMetadata(null, oldMeta?.id ?? uuidv4(), now));
@@ -244,7 +203,7 @@ export function movedFields(
     out.push(name, value);
   }
   const previous = list(jsonField(fields, listKey));
-  out.push(EntryField.metadata, meta, listKey, "[" + [...previous.map((p) => pyDumps(p)), itemJson].join(", ") + "]");
+  out.push(EntryField.metadata, meta, listKey, "[" + [...previous.map((p) => pythonJsonDumps(p)), itemJson].join(", ") + "]");
   return out;
 }
 
@@ -256,7 +215,7 @@ function otherFields(fields: EntryFields, skip: readonly string[]): (string | Bu
 
 function metadataFromData(data: Buffer): EntryMetadata | undefined {
   try {
-    const value = parseJson(data.toString("utf8"));
+    const value = pythonJsonLoads(data.toString("utf8"));
     return isObject(value) ? readMetadata(value[EntryField.metadata]) : undefined;
   } catch {
     return undefined;

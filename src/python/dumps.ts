@@ -6,13 +6,13 @@
  */
 
 /** A number Python holds as a `float`: printed with a decimal point or an exponent (`2.0`, `1e+16`). */
-export class PyFloat {
+export class PythonFloat {
   constructor(readonly value: number) {}
 }
 
 /** Marks a number to be printed as a Python float. */
-export function pyFloat(value: number): PyFloat {
-  return new PyFloat(value);
+export function pythonFloat(value: number): PythonFloat {
+  return new PythonFloat(value);
 }
 
 /**
@@ -21,7 +21,7 @@ export function pyFloat(value: number): PyFloat {
  * exponent is from -4 to 15, else in scientific notation with a signed
  * exponent of at least two digits.
  */
-export function formatPyFloat(value: number): string {
+export function formatPythonFloat(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "Infinity";
   if (value === -Infinity) return "-Infinity";
@@ -51,7 +51,7 @@ export function formatPyFloat(value: number): string {
 }
 
 /** A string as Python's `json.dumps` writes it with `ensure_ascii=True`. */
-export function pyString(text: string): string {
+export function pythonJsonString(text: string): string {
   let out = '"';
   let last = 0;
   for (let i = 0; i < text.length; i++) {
@@ -94,7 +94,7 @@ const keyCache = new Map<string, string>();
 function pyKey(key: string): string {
   let quoted = keyCache.get(key);
   if (quoted === undefined) {
-    quoted = pyString(key);
+    quoted = pythonJsonString(key);
     if (keyCache.size >= 1000) keyCache.clear();
     keyCache.set(key, quoted);
   }
@@ -103,24 +103,24 @@ function pyKey(key: string): string {
 
 /**
  * `json.dumps(value)` for a JSON value built of objects, arrays, strings,
- * booleans, null, integers (plain numbers) and floats ({@link PyFloat}).
+ * booleans, null, integers (plain numbers) and floats ({@link PythonFloat}).
  * A plain number that is not an integer is printed as a float.
  */
-export function pyDumps(value: unknown): string {
+export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return "null";
-  if (value instanceof PyFloat) return formatPyFloat(value.value);
+  if (value instanceof PythonFloat) return formatPythonFloat(value.value);
   switch (typeof value) {
     case "string":
-      return pyString(value);
+      return pythonJsonString(value);
     case "boolean":
       return value ? "true" : "false";
     case "number":
-      return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : formatPyFloat(value);
+      return Number.isInteger(value) && !Object.is(value, -0) ? String(value) : formatPythonFloat(value);
     case "object": {
       if (Array.isArray(value)) {
         if (value.length === 0) return "[]";
-        let out = "[" + pyDumps(value[0]);
-        for (let i = 1; i < value.length; i++) out += ", " + pyDumps(value[i]);
+        let out = "[" + pythonJsonDumps(value[0]);
+        for (let i = 1; i < value.length; i++) out += ", " + pythonJsonDumps(value[i]);
         return out + "]";
       }
       const keys = Object.keys(value);
@@ -128,7 +128,7 @@ export function pyDumps(value: unknown): string {
       let out = "{";
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
-        out += (i === 0 ? "" : ", ") + pyKey(key) + ": " + pyDumps((value as Record<string, unknown>)[key]);
+        out += (i === 0 ? "" : ", ") + pyKey(key) + ": " + pythonJsonDumps((value as Record<string, unknown>)[key]);
       }
       return out + "}";
     }

@@ -1,15 +1,16 @@
 /**
- * The events of the order, payment and shipping example system
- * (`proto/eventwire/shop/v1/events.proto`), registered and ready to use.
+ * The events of the example shop (`proto/eventwire/shop/v1/events.proto`):
+ * the seed's order, payment and shipping events, registered and ready to
+ * use — what a service's own registry file looks like.
  */
+import { createRegistry } from "eventwire";
 import {
   OrderCreatedEvent,
   OrderItem,
   OrderShippedEvent,
   PaymentProcessedEvent,
   protoMetadata,
-} from "../gen/eventwire/shop/v1/events.js";
-import { createRegistry } from "./registry.js";
+} from "../../gen/eventwire/shop/v1/events.js";
 
 export { OrderCreatedEvent, OrderItem, OrderShippedEvent, PaymentProcessedEvent };
 

@@ -1,7 +1,6 @@
-import { EventwireError } from "./errors.js";
-
-/** The deepest nesting a decoder accepts, whatever the options say. */
-export const MAX_DEPTH = 100;
+/** The decoding limits, their defaults, and how a caller's options are checked and filled in. */
+import { EventwireError } from "../errors.js";
+import { MAX_DEPTH } from "../wire/limits.js";
 
 /** Limits that protect a decoder from hostile or broken input. */
 export interface DecodeOptions {

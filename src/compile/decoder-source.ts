@@ -1,0 +1,128 @@
+/**
+ * The source of a message's compiled decoder: it reads each byte once and
+ * checks as it goes — every tag, varint and length against the bounds, every
+ * known field against the wire types its declaration allows, strings as
+ * strict UTF-8, nesting against the depth limit, map keys against
+ * `__proto__` — and builds a frozen object of exactly the shape ts-proto's
+ * generated decoder makes (the same properties, in the same order, with the
+ * same defaults). Unknown fields are skipped.
+ */
+import { FieldType } from "../schema/descriptors.js";
+import { wireTypeOf, type FieldSchema, type MessageSchema, type ValueSchema } from "../schema/schema.js";
+import { WireType } from "../wire/wire-type.js";
+import { key, lit, scalar, tagOf } from "./source.js";
+
+/**
+ * Statements that read one value at `p` and hand it to `assign`. A message
+ * is decoded one level deeper, with its field name recorded for error
+ * paths (unless `name` is undefined: the caller has recorded it).
+ */
+function readInto(value: ValueSchema, assign: (expr: string) => string, depth: string, name: string | undefined, index: Map<MessageSchema, number>): string {
+  if (value.message) {
+    return (
+      `{ const n = rlen(b, p, end); p = R.pos; ${name === undefined ? "" : `PN[${depth}] = ${lit(name)}; `}` +
+      `${assign(`d${index.get(value.message)}(b, p, p + n, ${depth} + 1)`)}; p += n; }`
+    );
+  }
+  const s = scalar(value.type);
+  if (s.size > 0) return `need(p, end, ${s.size}); ${assign(`${s.read}(b, p)`)}; p += ${s.size};`;
+  return `${assign(`${s.read}(b, p, end)`)}; p = R.pos;`;
+}
+
+export function decoderOf(schema: MessageSchema, i: number, index: Map<MessageSchema, number>): string {
+  const extra: string[] = [];
+  const locals: string[] = [];
+  const cases: string[] = [];
+  const result: string[] = [];
+  schema.fields.forEach((field, f) => {
+    const local = `f${f}`;
+    const name = field.name;
+    if (field.mapKey !== undefined && field.mapValue !== undefined) {
+      const fn = `m${i}_${field.number}`;
+      extra.push(mapDecoderOf(fn, field.mapKey, field.mapValue, index));
+      const empty = field.mapKey === FieldType.BOOL ? "new Map()" : "{}";
+      locals.push(`${local} = null`);
+      cases.push(
+        `      case ${tagOf(field.number, WireType.LEN)}: { const n = rlen(b, p, end); p = R.pos; ` +
+          `if (${local} === null) ${local} = ${empty}; PN[depth] = ${lit(name)}; ${fn}(b, p, p + n, depth, ${local}); p += n; continue; }`,
+      );
+      result.push(`${key(field.localName)}: ${local} === null ? ${field.mapKey === FieldType.BOOL ? "new Map()" : "EMPTY_OBJECT"} : Object.freeze(${local})`);
+      return;
+    }
+    if (field.repeated) {
+      locals.push(`${local} = null`);
+      const push = (expr: string) => `(${local} === null ? (${local} = []) : ${local}).push(${expr})`;
+      if (field.message || field.type === FieldType.STRING || field.type === FieldType.BYTES) {
+        cases.push(`      case ${tagOf(field.number, WireType.LEN)}: ${readInto(field, push, "depth", name, index)} continue;`);
+      } else {
+        const s = scalar(field.type);
+        cases.push(`      case ${tagOf(field.number, wireTypeOf(field.type))}: ${readInto(field, push, "depth", name, index)} continue;`);
+        const loop =
+          s.size > 0
+            ? `if (n % ${s.size} !== 0) ragged(${s.size}); for (; p < e; p += ${s.size}) ${local}.push(${s.read}(b, p));`
+            : `while (p < e) { ${local}.push(${s.read}(b, p, e)); p = R.pos; }`;
+        cases.push(
+          `      case ${tagOf(field.number, WireType.LEN)}: { const n = rlen(b, p, end); p = R.pos; const e = p + n; ` +
+            `if (${local} === null) ${local} = []; ${loop} continue; }`,
+        );
+      }
+      result.push(`${key(field.localName)}: ${local} === null ? EMPTY_ARRAY : Object.freeze(${local})`);
+      return;
+    }
+    const wireType = field.message ? WireType.LEN : wireTypeOf(field.type);
+    const zero = field.presence || field.message ? "undefined" : scalar(field.type).zero;
+    locals.push(`${local} = ${zero}`);
+    cases.push(`      case ${tagOf(field.number, wireType)}: ${readInto(field, (e) => `${local} = ${e}`, "depth", name, index)} continue;`);
+    result.push(`${key(field.localName)}: ${local}`);
+  });
+  const lines = [
+    ...extra,
+    `function d${i}(b, p, end, depth) {`,
+    `  if (depth > R.maxDepth) tooDeep("payload", depth);`,
+    ...(locals.length > 0 ? [`  let ${locals.join(", ")};`] : []),
+    `  try {`,
+    `    while (p < end) {`,
+    `      let t = b[p];`,
+    `      if (t < 0x80) p++; else { t = rtag(b, p, end); p = R.pos; }`,
+    `      switch (t) {`,
+    ...cases,
+    `      }`,
+    `      p = other(b, p, end, t, SC[${i}], depth);`,
+    `    }`,
+    `  } catch (error) {`,
+    `    throw placeFault(error, "payload", depth);`,
+    `  }`,
+    `  return Object.freeze({ ${result.join(", ")} });`,
+    `}`,
+  ];
+  return lines.join("\n");
+}
+
+function mapDecoderOf(fn: string, keyType: number, value: ValueSchema, index: Map<MessageSchema, number>): string {
+  const keyWire = wireTypeOf(keyType);
+  const valueWire = value.message ? WireType.LEN : wireTypeOf(value.type);
+  const keyZero = scalar(keyType).zero;
+  const valueZero = value.message ? "undefined" : scalar(value.type).zero;
+  const protoCheck = keyType === FieldType.STRING ? ` if (k === "__proto__") forbiddenKey(depth + 1);` : "";
+  const store = keyType === FieldType.BOOL ? `out.set(k, v)` : `out[k] = v`;
+  // The entry's fields are read at depth + 1 (the map field's path); a message value is one deeper.
+  return [
+    `function ${fn}(b, p, end, depth, out) {`,
+    `  let k = ${keyZero}, v = ${valueZero};`,
+    `  try {`,
+    `    while (p < end) {`,
+    `      let t = b[p];`,
+    `      if (t < 0x80) p++; else { t = rtag(b, p, end); p = R.pos; }`,
+    `      switch (t) {`,
+    `      case ${tagOf(1, keyWire)}: ${readInto({ type: keyType, message: undefined, enumType: undefined }, (e) => `k = ${e}`, "depth", undefined, index)}${protoCheck} continue;`,
+    `      case ${tagOf(2, valueWire)}: ${readInto(value, (e) => `v = ${e}`, "depth", undefined, index)} continue;`,
+    `      }`,
+    `      p = otherInEntry(b, p, end, t, ${keyWire}, ${valueWire}, depth + 1);`,
+    `    }`,
+    `  } catch (error) {`,
+    `    throw placeFault(error, "payload", depth + 1);`,
+    `  }`,
+    value.message ? `  if (v !== undefined) ${store};` : `  ${store};`,
+    `}`,
+  ].join("\n");
+}
