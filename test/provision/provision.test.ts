@@ -102,6 +102,7 @@ function provision(needs: readonly Need[] | string, env: Record<string, string> 
       ...base,
       PATH: `${bin}:${process.env["PATH"] ?? ""}`,
       PYTHONPATH: pythonPath,
+      DEBIAN_FRONTEND: "readline", // apt-get must be run with noninteractive whatever is set
       EVENTWIRE_SYSTEM_NEEDS: needsPath,
       EVENTWIRE_APT_GET: join(dir, "apt-get"),
       EVENTWIRE_SUDO: join(dir, "sudo"),
