@@ -1,0 +1,22 @@
+// The Debian packages that eventwire's tests, benchmarks and tools use beyond
+// Node and npm: one line per package. `scripts/provision.mjs` checks each one
+// and installs what is missing (it runs before `npm test` and in `.ci/run`).
+//
+// Each need has:
+//   package  the Debian package that provides it;
+//   one check:
+//     command  a program on PATH (or an absolute path) that must be executable,
+//     python   a module that Debian's /usr/bin/python3 must import,
+//     file     a file that must exist (an absolute path);
+//   serves   what it is for, in a short phrase.
+
+/** @type {readonly import("./provision.mjs").Need[]} */
+export default [
+  { package: "redis-server", command: "redis-server", serves: "the Redis tests, which start their own servers on free loopback ports" },
+  { package: "redis-tools", command: "redis-benchmark", serves: "`npm run bench` (the redis-benchmark XADD ceiling), and redis-cli" },
+  { package: "protobuf-compiler", command: "protoc", serves: "the cross-language tests: protoc generates the Python code from proto/" },
+  { package: "openssl", command: "openssl", serves: "the TLS test, which makes its certificate" },
+  { package: "python3", command: "/usr/bin/python3", serves: "the cross-language and LeanMQ tests, which run Debian's Python" },
+  { package: "python3-protobuf", python: "google.protobuf", serves: "the cross-language tests: Python re-encodes the golden vectors" },
+  { package: "python3-redis", python: "redis", serves: "the LeanMQ tests: a Python model of LeanMQ shares queues with eventwire" },
+];
