@@ -1,3 +1,4 @@
+/** What a CLI command is — its options, arguments and help — and how its command line is parsed. */
 import { parseArgs } from "node:util";
 import type { Session } from "./session.js";
 import { usageError } from "./errors.js";

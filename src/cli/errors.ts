@@ -1,3 +1,4 @@
+/** The CLI's exit statuses, its own errors, and how every error becomes a message and a status. */
 import { isEventwireError } from "../index.js";
 
 /**

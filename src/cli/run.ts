@@ -1,3 +1,4 @@
+/** Running one `eventwire …` command line: global options, help, the command, errors and the exit status. */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -1,5 +1,5 @@
 /**
- * Event types read from `.proto` files at run time, through protobufjs,
+ * `eventwire/dynamic`: event types read from `.proto` files at run time, through protobufjs,
  * for tools that meet event types they were not built with (the CLI's
  * `--proto`). The result is what ts-proto generates — `ProtoFile`
  * descriptors and message types — so the same registry and the same codec

@@ -3,17 +3,10 @@
  * which the Redis store and the in-memory store both implement, with the
  * same semantics.
  */
+import type { EntryFields, StreamEntry } from "./leanmq/entry.js";
 import type { QueueKeys } from "./leanmq/keys.js";
 
-/** A stream entry's fields, as Redis returns them (names as text, values as bytes). */
-export type EntryFields = ReadonlyMap<string, Buffer>;
-
-/** An entry as read from a stream. */
-export interface StreamEntry {
-  /** The stream entry id, e.g. `1732700000123-0`. */
-  readonly id: string;
-  readonly fields: EntryFields;
-}
+export type { EntryFields, StreamEntry };
 
 /** An entry to append to a stream. */
 export interface OutgoingEntry {

@@ -460,6 +460,50 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
           assert.ok((await t.queues()).some((q) => q.name === queue));
           await assert.rejects(t.info(queueName()), (e: Error & { code?: string }) => e.code === "unknown-queue");
         }));
+
+      test("hasQueue and queueNames follow the prefix's registry", () =>
+        withTransport(async (t) => {
+          const queue = queueName();
+          assert.equal(await t.hasQueue(queue), false);
+          await t.publish(queue, order(1));
+          assert.equal(await t.hasQueue(queue), true);
+          assert.ok((await t.queueNames()).includes(queue));
+          assert.ok(!(await t.queueNames()).includes(`${queue}:dlq`), "a DLQ is not a queue of its own");
+        }));
+
+      test("browsing reads entries as stored, decoded, without a consumer group: the newest, a range, and what comes after an id", () =>
+        withTransport(async (t) => {
+          const queue = queueName();
+          const events = [order(1), payment(2), order(3)];
+          const published = [];
+          for (const [i, event] of events.entries()) published.push(await t.publish(queue, event, { format: i === 1 ? "binary" : "json" }));
+          const browser = t.browse(queue);
+          try {
+            assert.equal(await browser.newestId(), published[2]!.streamId);
+            const latest = await browser.latest(2);
+            assert.deepEqual(latest.map((e) => e.id), [published[1]!.streamId, published[2]!.streamId]);
+            assert.deepEqual(latest.map((e) => e.event), [events[1], events[2]]);
+            assert.deepEqual(latest.map((e) => e.format), ["binary", "json"]);
+            assert.equal(latest[1]!.metadata?.id, published[2]!.messageId);
+            const range = await browser.range(`(${published[0]!.streamId}`, "+", 10);
+            assert.deepEqual(range.map((e) => e.event?.eventId), [events[1]!.eventId, events[2]!.eventId]);
+            assert.deepEqual((await browser.after(published[0]!.streamId, 10, 50)).map((e) => e.id), [published[1]!.streamId, published[2]!.streamId]);
+            // with nothing after the newest, it waits for what comes next
+            const waiting = browser.after(published[2]!.streamId, 10, 5000);
+            await new Promise((r) => setTimeout(r, 50));
+            const started = Date.now();
+            const next = await t.publish(queue, order(4));
+            const got = await waiting;
+            assert.deepEqual(got.map((e) => e.id), [next.streamId]);
+            assert.ok(Date.now() - started < 2000, "after() returned only when its wait ran out");
+            const info = await t.info(queue);
+            assert.equal(info.consumers, 0, "browsing joined the consumer group");
+            assert.equal(info.lag, 4, "browsing delivered entries");
+            assert.deepEqual(await t.browse(queue, { dlq: true }).latest(5), []);
+          } finally {
+            await browser.close();
+          }
+        }));
     });
 
     describe("the event bus", () => {

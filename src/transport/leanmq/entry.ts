@@ -5,7 +5,6 @@
  */
 import { v4 as uuidv4 } from "uuid";
 import { isDecodeError, pythonJsonDumps, pythonJsonLoads, type DecodeError, type Event, type EventRegistry } from "../../index.js";
-import type { EntryFields, StreamEntry } from "../store.js";
 import { recordMove } from "./json-edit.js";
 import { EntryField } from "./keys.js";
 import { metadataJson, newMetadata, readMetadata, type EntryMetadata } from "./metadata.js";
@@ -19,6 +18,16 @@ import { metadataJson, newMetadata, readMetadata, type EntryMetadata } from "./m
  *   payload), and `_metadata` as JSON in a field of its own.
  */
 export type EntryFormat = "json" | "binary";
+
+/** A stream entry's fields, as Redis returns them (names as text, values as bytes). */
+export type EntryFields = ReadonlyMap<string, Buffer>;
+
+/** An entry as read from a stream. */
+export interface StreamEntry {
+  /** The stream entry id, e.g. `1732700000123-0`. */
+  readonly id: string;
+  readonly fields: EntryFields;
+}
 
 /** Why an entry could not be turned into an event. */
 export type EntryProblem =
