@@ -722,6 +722,190 @@ const behaviours: [string, Behaviour][] = [
     },
   ],
   [
+    "rangeReverse reads intervals newest first, from `+` or an id down to `-` or an id, at most count entries",
+    async (b) => {
+      const s = b.store;
+      const stream = b.prefix + "r";
+      const put = await fill(b, stream, 5);
+      const newestFirst = [...put].reverse();
+      assert.deepEqual(ids(await s.rangeReverse(stream, "+", "-", 10)), newestFirst);
+      assert.deepEqual(ns(await s.rangeReverse(stream, "+", "-", 10)), ["4", "3", "2", "1", "0"]);
+      // count keeps the newest
+      assert.deepEqual(ids(await s.rangeReverse(stream, "+", "-", 2)), [put[4], put[3]]);
+      assert.deepEqual(ids(await s.rangeReverse(stream, put[3]!, "-", 2)), [put[3], put[2]]);
+      // inclusive bounds, and exclusive ones
+      assert.deepEqual(ids(await s.rangeReverse(stream, put[3]!, put[1]!, 10)), [put[3], put[2], put[1]]);
+      assert.deepEqual(ids(await s.rangeReverse(stream, "(" + put[3]!, "(" + put[0]!, 10)), [put[2], put[1]]);
+      assert.deepEqual(ids(await s.rangeReverse(stream, "+", "(" + put[3]!, 10)), [put[4]]);
+      assert.deepEqual(ids(await s.rangeReverse(stream, "(" + put[1]!, "-", 10)), [put[0]]);
+      assert.deepEqual(await s.rangeReverse(stream, "(" + put[1]!, "(" + put[0]!, 10), []);
+      // bounds the wrong way round: nothing
+      assert.deepEqual(await s.rangeReverse(stream, put[1]!, put[3]!, 10), []);
+      // an id without sequence: down from its last, or to its first
+      const lastMs = String(parseId(put[4]!)[0]);
+      const firstMs = String(parseId(put[0]!)[0]);
+      assert.deepEqual(ids(await s.rangeReverse(stream, lastMs, firstMs, 10)), newestFirst);
+      assert.deepEqual(await s.rangeReverse(stream, "+", String(BigInt(lastMs) + 1n), 10), []);
+      assert.deepEqual(await s.rangeReverse(stream, String(BigInt(firstMs) - 1n), "-", 10), []);
+      // no count, no stream: nothing
+      assert.deepEqual(await s.rangeReverse(stream, "+", "-", 0), []);
+      assert.deepEqual(await s.rangeReverse(stream, "+", "-", -1), []);
+      assert.deepEqual(await s.rangeReverse(b.prefix + "missing", "+", "-", 10), []);
+      // arguments refused as XREVRANGE refuses them
+      await assert.rejects(s.rangeReverse(stream, "nope", "-", 10), /Invalid stream ID/);
+      await assert.rejects(s.rangeReverse(stream, "+", "-", 1.5), /not an integer/);
+      await assert.rejects(s.rangeReverse(stream, "(0-0", "-", 10), /invalid end ID/);
+      await assert.rejects(s.rangeReverse(stream, "+", "(18446744073709551615-18446744073709551615", 10), /invalid start ID/);
+      const k = b.keys("q");
+      await s.ensureQueue(k);
+      await assert.rejects(s.rangeReverse(k.streamMetadata, "+", "-", 10), /WRONGTYPE/);
+    },
+  ],
+  [
+    "readAfter reads the entries after an id, oldest first, at most count, delivering nothing to any group",
+    async (b) => {
+      const s = b.store;
+      const k = b.keys("q");
+      await s.ensureQueue(k);
+      const put = await fill(b, k.stream, 5);
+      const reader = await s.forBlockingReads();
+      try {
+        assert.deepEqual(ids(await reader.readAfter(k.stream, put[1]!, 10, 1000)), put.slice(2));
+        assert.deepEqual(ns(await reader.readAfter(k.stream, put[1]!, 10, 1000)), ["2", "3", "4"]);
+        assert.deepEqual(ids(await reader.readAfter(k.stream, put[1]!, 2, 1000)), put.slice(2, 4));
+        // COUNT 0: all of them
+        assert.deepEqual(ids(await reader.readAfter(k.stream, put[0]!, 0, 1000)), put.slice(1));
+        assert.deepEqual(ids(await reader.readAfter(k.stream, "0", 10, 1000)), put);
+        assert.deepEqual(ids(await reader.readAfter(k.stream, "0-0", 10, 1000)), put);
+        // an id without sequence is <ms>-0 (the first entry of a new stream has sequence 0)
+        assert.match(put[0]!, /-0$/);
+        assert.deepEqual(ids(await reader.readAfter(k.stream, String(parseId(put[0]!)[0]), 10, 1000)), put.slice(1));
+        // the group has seen nothing of it: nothing delivered, nobody pending, no consumer
+        const info = await s.info(k);
+        assert.deepEqual([info.pending, info.consumers, info.lag], [0, 0, 5]);
+        assert.deepEqual(await b.pending(k), []);
+        assert.deepEqual(await b.consumers(k), []);
+        assert.deepEqual(ids(await s.readNew(k, "A", 2, 1)), put.slice(0, 2));
+        assert.deepEqual(ids(await reader.readAfter(k.stream, "0", 10, 1000)), put);
+        assert.deepEqual(
+          await b.pending(k),
+          put.slice(0, 2).map((id) => ({ id, consumer: "A", deliveries: 1 })),
+        );
+        assert.equal((await s.info(k)).lag, 3);
+        // a stream without groups keeps none
+        const plain = b.keys("plain");
+        const plainPut = await fill(b, plain.stream, 2);
+        assert.deepEqual(ids(await reader.readAfter(plain.stream, "0", 10, 1000)), plainPut);
+        assert.deepEqual(
+          { ...(await s.info(plain)), oldestAgeMs: 0 },
+          { name: "plain", stream: plain.stream, length: 2, pending: 0, consumers: 0, lag: null, dlqLength: 0, oldestAgeMs: 0 },
+        );
+        await assert.rejects(s.readNew(plain, "A", 10, 1), /NOGROUP/);
+        // arguments refused as XREAD refuses them
+        for (const bad of ["nope", "-", "+", "(" + put[0]!, "1-x"]) await assert.rejects(reader.readAfter(k.stream, bad, 10, 1000), /Invalid stream ID/, bad);
+        await assert.rejects(reader.readAfter(k.stream, "0", 1.5, 1000), /not an integer/);
+        await assert.rejects(reader.readAfter(k.stream, "0", 10, -1), /timeout is negative/);
+        await assert.rejects(reader.readAfter(k.streamMetadata, "0", 10, 1000), /WRONGTYPE/);
+      } finally {
+        if (reader !== s) await reader.close();
+      }
+    },
+  ],
+  [
+    "readAfter with nothing after the id waits up to blockMs, returning as soon as entries are appended",
+    async (b) => {
+      const s = b.store;
+      const k = b.keys("q");
+      await s.ensureQueue(k);
+      const put = await fill(b, k.stream, 2);
+      const reader = await s.forBlockingReads();
+      const other = await s.forBlockingReads();
+      const group = await s.forBlockingReads();
+      try {
+        let t = Date.now();
+        const waiting = reader.readAfter(k.stream, put[1]!, 10, 5000);
+        await sleep(50);
+        // both entries of one append, served once the append has finished
+        const more = await s.append([entry(k.stream, 2), entry(k.stream, 3)], true, BIG);
+        assert.deepEqual(ids(await waiting), more);
+        assert.ok(Date.now() - t < 2500, `waited ${Date.now() - t} ms`);
+        // served after waiting, still at most count
+        const counted = reader.readAfter(k.stream, more[1]!, 1, 5000);
+        await sleep(50);
+        const pair = await s.append([entry(k.stream, "a"), entry(k.stream, "b")], true, BIG);
+        assert.deepEqual(ids(await counted), pair.slice(0, 1));
+
+        // nothing comes: no entries, after blockMs
+        t = Date.now();
+        assert.deepEqual(await reader.readAfter(k.stream, pair[1]!, 10, 150), []);
+        assert.ok(Date.now() - t >= 140, `returned after ${Date.now() - t} ms`);
+
+        // a stream that does not exist yet is waited on until it is made
+        const later = b.prefix + "later";
+        t = Date.now();
+        const made = reader.readAfter(later, "0-0", 10, 5000);
+        await sleep(50);
+        const first = await s.append([entry(later, 1)], true, BIG);
+        assert.deepEqual(ids(await made), first);
+        assert.ok(Date.now() - t < 2500, `waited ${Date.now() - t} ms`);
+
+        // only entries after the id serve the reader: with an id ahead of the stream, it waits on
+        const ahead = `${Date.now() + 3_600_000}-0`;
+        t = Date.now();
+        const early = reader.readAfter(k.stream, ahead, 10, 300);
+        await sleep(50);
+        const unseen = await s.append([entry(k.stream, 4)], true, BIG);
+        assert.deepEqual(await early, []);
+        assert.ok(Date.now() - t >= 280, `returned after ${Date.now() - t} ms`);
+
+        // plain readers and a group reader waiting together all get the new entry; only the group's delivery counts
+        assert.deepEqual((await s.info(k)).pending, 0);
+        const a = reader.readAfter(k.stream, unseen[0]!, 10, 5000);
+        const c = other.readAfter(k.stream, unseen[0]!, 10, 5000);
+        assert.equal((await group.readNew(k, "G", 10, 1)).length, 7);
+        const g = group.readNew(k, "G", 10, 5000);
+        await sleep(50);
+        t = Date.now();
+        const last = await s.append([entry(k.stream, 5)], true, BIG);
+        assert.deepEqual([ids(await a), ids(await c), ids(await g)], [last, last, last]);
+        assert.ok(Date.now() - t < 2500, `waited ${Date.now() - t} ms`);
+        assert.deepEqual(
+          await b.pending(k),
+          [...put, ...more, ...pair, ...unseen, ...last].map((id) => ({ id, consumer: "G", deliveries: 1 })),
+        );
+        assert.equal((await s.info(k)).lag, 0);
+      } finally {
+        for (const r of [reader, other, group]) if (r !== s) await r.close();
+      }
+    },
+  ],
+  [
+    "wake releases a waiting readAfter at once, with no entries",
+    async (b) => {
+      const s = b.store;
+      const stream = b.prefix + "woken";
+      const put = await fill(b, stream, 1);
+      const reader = await s.forBlockingReads();
+      try {
+        for (const blockMs of [5000, 0]) {
+          const t = Date.now();
+          let done = false;
+          const waiting = reader.readAfter(stream, put[0]!, 10, blockMs).finally(() => (done = true));
+          await sleep(50);
+          assert.equal(done, false, "the read did not wait");
+          await reader.wake?.("anyone");
+          assert.deepEqual(await waiting, []);
+          assert.ok(Date.now() - t < 2500, `released after ${Date.now() - t} ms`);
+        }
+        // nothing lost: the entries appended later are still there to read
+        const more = await s.append([entry(stream, 1)], true, BIG);
+        assert.deepEqual(ids(await reader.readAfter(stream, put[0]!, 10, 1000)), more);
+      } finally {
+        if (reader !== s) await reader.close();
+      }
+    },
+  ],
+  [
     "deleteEntries deletes entries and their expiries, acknowledging them first when given the group",
     async (b) => {
       const s = b.store;
@@ -966,10 +1150,43 @@ describe("memory store only", () => {
     await store.ensureQueue(k);
     const before = timers();
     const waiting = store.readNew(k, "A", 10, 60_000);
-    assert.equal(timers(), before + 1);
+    const following = store.readAfter(k.stream, "0", 10, 60_000);
+    assert.equal(timers(), before + 2);
     await store.append([entry(k.stream, 1)], true, BIG);
     assert.equal((await waiting).length, 1);
+    assert.equal((await following).length, 1);
     assert.equal(timers(), before);
+    await store.close();
+  });
+
+  test("close releases waiting readAfters at once with no entries; later ones fail as closed, and the data stays", { timeout: 5000 }, async () => {
+    const store = new MemoryStore();
+    const put = await store.append([entry("s", 1)], true, BIG);
+    const t = Date.now();
+    const waiting = [store.readAfter("s", put[0]!, 10, 60_000), store.readAfter("none", "0", 10, 0)];
+    await sleep(20);
+    await store.close();
+    assert.deepEqual(await Promise.all(waiting), [[], []]);
+    assert.ok(Date.now() - t < 1000, `took ${Date.now() - t} ms`);
+    // a follower looping on a closed store is told so, instead of spinning on empty reads
+    await assert.rejects(store.readAfter("s", "0", 10, 60_000), (e: unknown) => isEventwireError(e, "closed"));
+    assert.deepEqual(ids(await store.rangeReverse("s", "+", "-", 10)), put);
+  });
+
+  test("wake releases waiting readAfters, which belong to no consumer, and leaves other consumers' reads waiting", { timeout: 5000 }, async () => {
+    const store = new MemoryStore();
+    const k = queueKeys("m:", "q");
+    await store.ensureQueue(k);
+    let plainDone = false;
+    let bDone = false;
+    const plain = store.readAfter(k.stream, "0", 10, 0).finally(() => (plainDone = true));
+    const b = store.readNew(k, "B", 10, 300).then((r) => ((bDone = true), r));
+    await sleep(10);
+    assert.equal(plainDone, false, "the read did not wait");
+    await store.wake("A");
+    assert.deepEqual(await plain, []);
+    assert.equal(bDone, false, "wake released another consumer's read");
+    await b;
     await store.close();
   });
 
