@@ -7,7 +7,7 @@
  * them, so that a reader never sees half of an operation). What a read gets
  * is up to the keyspace; this only keeps the readers and their timers.
  */
-import type { StreamEntry } from "../transport/store.js";
+import type { StreamEntry } from "../transport/index.js";
 
 interface Waiter<R> {
   readonly stream: string;

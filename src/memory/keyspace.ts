@@ -22,7 +22,7 @@
  * Time: ids, idle times and ages come from the clock it is given; how long a
  * blocked reader waits is real time.
  */
-import type { StreamEntry } from "../transport/store.js";
+import type { StreamEntry } from "../transport/index.js";
 import { BlockedReads } from "./blocked-reads.js";
 import { noGroup, wrongType } from "./redis-errors.js";
 import { nextId, type StreamId } from "./stream-id.js";

@@ -6,7 +6,7 @@
  * XREADGROUP `>`, XGROUP CREATE). Where this simplifies Redis is listed in
  * keyspace.ts.
  */
-import type { StreamEntry } from "../transport/store.js";
+import type { StreamEntry } from "../transport/index.js";
 import { compareIds, formatId, ZERO_ID, type StreamId } from "./stream-id.js";
 
 /** An entry as stored. */

@@ -184,6 +184,12 @@ function readVarint64(buf: Uint8Array, pos: number, end: number): void {
   reader.pos = pos;
 }
 
+/** Skips a varint of up to 64 bits at `pos`, checked as every varint is; returns where it ends. */
+export function skipVarint(buf: Uint8Array, pos: number, end: number): number {
+  readVarint64(buf, pos, end);
+  return reader.pos;
+}
+
 /** An int32 or enum varint at `pos` (the low 32 bits, signed); `reader.pos` is left after it. */
 export function rvi32(buf: Uint8Array, pos: number, end: number): number {
   if (pos < end) {

@@ -4,7 +4,7 @@
  * framing it does not interpret.
  */
 import { WireFault } from "./faults.js";
-import { reader, rlen, rtag } from "./reader.js";
+import { reader, rlen, rtag, skipVarint } from "./reader.js";
 import { WireType } from "./wire-type.js";
 
 /**
@@ -14,14 +14,8 @@ import { WireType } from "./wire-type.js";
  */
 export function skipField(buf: Uint8Array, pos: number, end: number, wireType: number, fieldNo: number, depth: number): number {
   switch (wireType) {
-    case WireType.VARINT: {
-      const at = pos;
-      for (let i = 0; ; i++) {
-        if (pos >= end) throw new WireFault("malformed-binary", "the input ends inside a varint (truncated?)");
-        if (i === 9 && buf[pos]! > 1) throw new WireFault("malformed-binary", `a varint at byte ${at} is longer than 64 bits`);
-        if (buf[pos++]! < 0x80) return pos;
-      }
-    }
+    case WireType.VARINT:
+      return skipVarint(buf, pos, end);
     case WireType.I64:
     case WireType.I32: {
       const size = wireType === WireType.I64 ? 8 : 4;

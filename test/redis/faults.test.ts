@@ -66,6 +66,10 @@ describe("a consumer killed with SIGKILL in the middle of a batch", () => {
         { consumer: "survivor", claimIdleMs: 300, claimIntervalMs: 100, blockMs: 100 },
       );
       await until("every event to be handled", async () => (await redis.hlen(record)) === events.length);
+      // Entries the worker handled but had not acknowledged count as handled
+      // already; the survivor reclaims them once they have sat idle for
+      // claimIdleMs, which may be after it has read everything else.
+      await until("nothing to be left pending", async () => (await transport.info(queue)).pending === 0, 10_000).catch(() => {});
       await survivor.whenIdle();
       const handled = await redis.hgetall(record);
       for (const e of events) assert.ok(Number(handled[e.eventId]) >= 1, `event ${e.eventId} was never handled`);
