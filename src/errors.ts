@@ -35,6 +35,8 @@ export type EventwireErrorCode =
   | "invalid-event-type"
   /** Redis cannot be reached, or stopped answering. */
   | "redis-unavailable"
+  /** Redis refused a command (out of memory, no permission, a key of the wrong type, a read-only replica…); the message is Redis's. */
+  | "redis-refused"
   /** A queue that does not exist was named. */
   | "unknown-queue"
   /** The component was closed or stopped and cannot do that any more. */

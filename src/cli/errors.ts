@@ -58,6 +58,7 @@ export function explain(error: unknown, context: { redis: string; command: strin
         return new CliError(error.message, ExitCode.usage, "Check the .proto files given with --proto.", { cause: error });
       case "invalid-option":
         return new CliError(error.message, ExitCode.usage, `Run "eventwire ${context.command} --help".`, { cause: error });
+      case "redis-refused":
       case "closed":
         return new CliError(error.message, ExitCode.failure, undefined, { cause: error });
       default:

@@ -113,6 +113,11 @@ export class Keyspace {
     return value as ValueOf<K>;
   }
 
+  /** The type of the value at `key` (as TYPE names it), or undefined when there is none. */
+  kindOf(key: string): Kind | undefined {
+    return this.data.get(key)?.kind;
+  }
+
   /** Throws WRONGTYPE when `key` holds a value of another kind. */
   checkType(key: string, kind: Kind): void {
     this.get(key, kind);
@@ -143,17 +148,42 @@ export class Keyspace {
     return this.get(stream, "stream")?.groups.get(group);
   }
 
-  /** XGROUP CREATE stream group `$` MKSTREAM, keeping a group that exists. */
-  createGroup(stream: string, group: string): void {
-    this.getOrCreate(stream, "stream").createGroup(group);
+  /** XGROUP CREATE stream group `0` MKSTREAM, keeping a group that exists; returns whether it made one. */
+  createGroup(stream: string, group: string): boolean {
+    return this.getOrCreate(stream, "stream").createGroup(group);
   }
 
-  /** XADD key MAXLEN ~ maxLength * fields… (arguments already checked); wakes the readers blocked on `key`. */
-  xadd(key: string, fields: readonly (string | Buffer)[], maxLength: number): string {
+  /**
+   * As the scripts' `ew_revive`: a stream that does not exist is made, with
+   * its group at the start, and the reset counted in `metadata` (field
+   * `resets`). Returns whether it had to.
+   */
+  revive(stream: string, group: string, metadata: string): boolean {
+    if (this.data.has(stream)) return false;
+    this.createGroup(stream, group);
+    this.hincrby(metadata, "resets", 1);
+    return true;
+  }
+
+  /** XADD key * fields… (arguments already checked); wakes the readers blocked on `key`. */
+  xadd(key: string, fields: readonly (string | Buffer)[]): string {
     const s = this.getOrCreate(key, "stream");
-    const entry = s.add(nextId(s.lastId, BigInt(Math.max(0, this.now()))), fields, maxLength);
+    const entry = s.add(nextId(s.lastId, BigInt(Math.max(0, this.now()))), fields);
     this.blocked.appended(key);
     return entry.id;
+  }
+
+  /**
+   * As the scripts' `ew_trim`: trims a stream to `maxLength` as `mode` says
+   * (see `Stream.trim`), counting in `metadata` (field `trimmed_unread`) the
+   * entries trimmed before a group read them. Returns that count.
+   */
+  trim(key: string, maxLength: number, mode: "acknowledged" | "length", metadata: string): number {
+    const s = this.get(key, "stream");
+    if (!s) return 0;
+    const { unread } = s.trim(maxLength, mode);
+    if (unread > 0) this.hincrby(metadata, "trimmed_unread", unread);
+    return unread;
   }
 
   // ---- sorted sets, hashes, sets ----
@@ -172,6 +202,12 @@ export class Keyspace {
 
   hset(key: string, field: string, value: string): void {
     this.getOrCreate(key, "hash").fields.set(field, value);
+  }
+
+  /** HINCRBY. */
+  hincrby(key: string, field: string, by: number): void {
+    const fields = this.getOrCreate(key, "hash").fields;
+    fields.set(field, String(Number(fields.get(field) ?? "0") + by));
   }
 
   hsetnx(key: string, field: string, value: string): void {

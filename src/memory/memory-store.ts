@@ -23,9 +23,24 @@
  */
 import { formatPythonFloat } from "../index.js";
 import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
-import { TransportError, type ClaimOne, type ClaimResult, type DeliveredEntry, type EntryStore, type OutgoingEntry, type QueueInfo, type RouteEntry, type StreamEntry } from "../transport/index.js";
+import {
+  TransportError,
+  type AppendResult,
+  type ClaimOne,
+  type ClaimResult,
+  type DeliveredEntry,
+  type EntryStore,
+  type OutgoingEntry,
+  type QueueInfo,
+  type QueueKeys as Keys,
+  type RouteEntry,
+  type RouteResult,
+  type Routed,
+  type StreamEntry,
+  type StreamLimits,
+} from "../transport/index.js";
 import { Keyspace, type ConsumerInfo, type PendingInfo } from "./keyspace.js";
-import { checkExpiry, checkFields, checkInteger, checkMaxLength, checkTimeout, invalidId } from "./redis-errors.js";
+import { checkExpiry, checkFields, checkInteger, checkMaxLength, checkTimeout, invalidId, refused } from "./redis-errors.js";
 import { compareIds, formatId, intervalId, strictId } from "./stream-id.js";
 import { toStreamEntry } from "./stream.js";
 
@@ -36,7 +51,12 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
-/** The event types a subscription's JSON names, as the ROUTE script reads it: strings of a JSON array; undefined when it is not one. */
+/** A short name, as the route script matches event types: the part after the last dot. */
+function short(name: string): string {
+  return name.slice(name.lastIndexOf(".") + 1);
+}
+
+/** The event types a subscription's JSON names, as the route script reads it: the short names of the strings of a JSON array; undefined when it is not one. */
 function subscribedTypes(json: string): Set<string> | undefined {
   let parsed: unknown;
   try {
@@ -46,7 +66,32 @@ function subscribedTypes(json: string): Set<string> | undefined {
   }
   if (typeof parsed !== "object" || parsed === null) return undefined;
   // the script keeps any JSON object, but only the strings of an array can match an event type
-  return new Set(Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string") : []);
+  return new Set(Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string").map(short) : []);
+}
+
+/** The entry's fields with a move to a DLQ recorded in its own `_failures` field, as the route script parks a copy. */
+function parkedFields(fields: readonly (string | Buffer)[], timestamp: number, reason: string): (string | Buffer)[] {
+  const out: (string | Buffer)[] = [];
+  let failures: unknown[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (String(fields[i]) === "_failures") {
+      try {
+        const list: unknown = JSON.parse(String(fields[i + 1]));
+        if (Array.isArray(list)) failures = list;
+      } catch {
+        // an unreadable list starts again
+      }
+    } else out.push(fields[i]!, fields[i + 1]!);
+  }
+  failures.push({ timestamp, reason });
+  out.push("_failures", JSON.stringify(failures));
+  return out;
+}
+
+/** Why a key cannot take a write of type `kind`, as the scripts' `ew_type_error` words it, or undefined. */
+function typeProblem(data: Keyspace, key: string, kind: "stream" | "zset" | "hash"): string | undefined {
+  const value = data.kindOf(key);
+  return value === undefined || value === kind ? undefined : `WRONGTYPE ${key} holds a ${value}, not a ${kind}`;
 }
 
 /** {@link EntryStore} in memory, with the semantics of the Redis store. See the module comment. */
@@ -58,19 +103,15 @@ export class MemoryStore implements EntryStore {
     this.data = new Keyspace(options.now ?? Date.now);
   }
 
-  /** The queue pair as LeanMQ makes it: both streams with their groups from `$`, the registry, the metadata hashes. */
-  async ensureQueue(keys: QueueKeys): Promise<void> {
+  /** The queue pair as LeanMQ makes it: both streams with their groups (at the start), the registry, the metadata hashes. */
+  async ensureQueue(keys: QueueKeys, options: { readonly reset?: boolean } = {}): Promise<boolean> {
     for (const key of [keys.stream, keys.dlq]) this.data.checkType(key, "stream");
     this.data.checkType(keys.registry, "set");
     this.data.checkType(keys.streamMetadata, "hash");
     this.data.checkType(keys.dlqMetadata, "hash");
     const now = formatPythonFloat(this.data.now() / 1000);
-    for (const [stream, group] of [
-      [keys.stream, keys.group],
-      [keys.dlq, keys.dlqGroup],
-    ] as const) {
-      this.data.createGroup(stream, group);
-    }
+    const made = this.data.createGroup(keys.stream, keys.group);
+    this.data.createGroup(keys.dlq, keys.dlqGroup);
     this.data.sadd(keys.registry, keys.stream, keys.dlq);
     this.data.hsetnx(keys.streamMetadata, "created_at", now);
     this.data.hset(keys.streamMetadata, "dlq", keys.dlq);
@@ -79,6 +120,8 @@ export class MemoryStore implements EntryStore {
     this.data.hset(keys.dlqMetadata, "main_queue", keys.stream);
     this.data.hset(keys.dlqMetadata, "consumer_group", keys.dlqGroup);
     this.data.hset(keys.dlqMetadata, "is_dlq", "true");
+    if (options.reset) this.data.hincrby(keys.streamMetadata, "resets", 1);
+    return made;
   }
 
   async hasQueue(keys: QueueKeys): Promise<boolean> {
@@ -89,21 +132,34 @@ export class MemoryStore implements EntryStore {
     return queueNames(this.data.get(prefix + "registry", "set")?.members ?? [], prefix);
   }
 
-  /** XADD per entry, and ZADD of its expiry; always all or none, as the append script. */
-  async append(entries: readonly OutgoingEntry[], _atomic: boolean, maxLength: number): Promise<string[]> {
-    if (entries.length === 0) return [];
-    checkMaxLength(maxLength);
+  /**
+   * As the append scripts: every key checked first; a stream that is gone
+   * comes back with its group at the start; XADD per entry, and ZADD of its
+   * expiry; then each stream trimmed. Always all or none.
+   */
+  async append(entries: readonly OutgoingEntry[], _atomic: boolean, limits: StreamLimits): Promise<AppendResult> {
+    if (entries.length === 0) return { ids: [], revived: [], trimmedUnread: 0 };
+    checkMaxLength(limits.maxLength);
     for (const e of entries) {
       checkFields(e.fields);
       checkExpiry(e.expireAt);
-      this.data.checkType(e.stream, "stream");
-      if (e.expireAt !== null) this.data.checkType(e.stream + ":expiry", "zset");
+      const problem = typeProblem(this.data, e.keys.stream, "stream") ?? typeProblem(this.data, e.keys.streamMetadata, "hash") ?? (e.expireAt === null ? undefined : typeProblem(this.data, e.keys.streamExpiry, "zset"));
+      if (problem) throw refused(problem);
     }
-    return entries.map((e) => {
-      const id = this.data.xadd(e.stream, e.fields, maxLength);
-      if (e.expireAt !== null) this.data.zadd(e.stream + ":expiry", id, e.expireAt);
+    const streams = new Map<string, Keys>();
+    const revived: Keys[] = [];
+    const ids = entries.map((e) => {
+      if (!streams.has(e.keys.stream)) {
+        streams.set(e.keys.stream, e.keys);
+        if (this.data.revive(e.keys.stream, e.keys.group, e.keys.streamMetadata)) revived.push(e.keys);
+      }
+      const id = this.data.xadd(e.keys.stream, e.fields);
+      if (e.expireAt !== null) this.data.zadd(e.keys.streamExpiry, id, e.expireAt);
       return id;
     });
+    let trimmedUnread = 0;
+    for (const keys of streams.values()) trimmedUnread += this.data.trim(keys.stream, limits.maxLength, limits.trim, keys.streamMetadata);
+    return { ids, revived, trimmedUnread };
   }
 
   /**
@@ -210,36 +266,39 @@ export class MemoryStore implements EntryStore {
     consumer: string,
     id: string,
     fields: readonly (string | Buffer)[],
-    maxLength: number,
+    limits: StreamLimits,
   ): Promise<string | undefined> {
     const sid = intervalId(id, false);
     const { g } = this.data.group(keys.stream, keys.group);
     const nack = g.pel.get(formatId(sid));
     if (!nack || nack.consumer !== consumer) return undefined;
-    checkMaxLength(maxLength);
+    checkMaxLength(limits.maxLength);
     checkFields(fields);
-    this.data.checkType(keys.dlq, "stream");
-    this.data.checkType(keys.streamExpiry, "zset");
-    const dlqId = this.data.xadd(keys.dlq, fields, maxLength);
+    const problem = typeProblem(this.data, keys.dlq, "stream") ?? typeProblem(this.data, keys.streamExpiry, "zset") ?? typeProblem(this.data, keys.dlqMetadata, "hash");
+    if (problem) throw refused(problem);
+    const dlqId = this.data.xadd(keys.dlq, fields);
     g.pel.delete(nack.id);
     this.data.zrem(keys.streamExpiry, [id]);
+    this.data.trim(keys.dlq, limits.maxLength, limits.trim, keys.dlqMetadata);
     return dlqId;
   }
 
-  /** As the requeue script: XADD to the main stream and XDEL from the DLQ, if the DLQ entry exists. */
-  async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined> {
+  /** As the requeue script: every key checked first; XADD to the main stream (made again when gone) and XDEL from the DLQ, if the DLQ entry exists. */
+  async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], limits: StreamLimits): Promise<{ id: string; revived: boolean } | undefined> {
     const sid = intervalId(id, false);
     const dlq = this.data.get(keys.dlq, "stream");
     const key = formatId(sid);
     if (!dlq?.entry(key)) return undefined;
-    checkMaxLength(maxLength);
+    checkMaxLength(limits.maxLength);
     checkFields(fields);
-    this.data.checkType(keys.stream, "stream");
-    this.data.checkType(keys.dlqExpiry, "zset");
-    const newId = this.data.xadd(keys.stream, fields, maxLength);
+    const problem = typeProblem(this.data, keys.stream, "stream") ?? typeProblem(this.data, keys.dlqExpiry, "zset") ?? typeProblem(this.data, keys.streamMetadata, "hash");
+    if (problem) throw refused(problem);
+    const revived = this.data.revive(keys.stream, keys.group, keys.streamMetadata);
+    const newId = this.data.xadd(keys.stream, fields);
     dlq.delete(key);
     this.data.zrem(keys.dlqExpiry, [id]);
-    return newId;
+    this.data.trim(keys.stream, limits.maxLength, limits.trim, keys.streamMetadata);
+    return { id: newId, revived };
   }
 
   /** XRANGE stream start end COUNT count. */
@@ -315,6 +374,8 @@ export class MemoryStore implements EntryStore {
       lag: s && g ? s.lag(g) : null,
       dlqLength: dlq?.length ?? 0,
       oldestAgeMs: first ? Math.max(0, this.data.now() - Number(first.sid.ms)) : null,
+      resets: Number(this.data.get(keys.streamMetadata, "hash")?.fields.get("resets") ?? 0),
+      trimmedUnread: Number(this.data.get(keys.streamMetadata, "hash")?.fields.get("trimmed_unread") ?? 0),
     };
   }
 
@@ -328,44 +389,66 @@ export class MemoryStore implements EntryStore {
     return readSubscriptions(this.data.get(subscriptionsKey(prefix), "hash")?.fields ?? []);
   }
 
-  /** As the route script: per entry pending to `consumer`, XADD to each subscribed queue (with ZADD of the expiry), then XACK and ZREM. */
-  async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]> {
-    if (entries.length === 0) return [];
+  /**
+   * As the route script: per entry pending to `consumer`, a copy to each
+   * subscribed queue (its stream made again when gone; with ZADD of the
+   * expiry), a copy parked in its DLQ for a queue that cannot take it; then
+   * XACK and ZREM; then the queues written trimmed.
+   */
+  async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
+    if (entries.length === 0) return { entries: [], revived: [] };
+    const problem = typeProblem(this.data, keys.streamExpiry, "zset") ?? typeProblem(this.data, keys.dlq, "stream");
+    if (problem) throw refused(problem);
     const wants: [string, Set<string>][] = [];
     for (const [service, json] of this.data.get(subscriptionsKey(keys.prefix), "hash")?.fields ?? []) {
       const types = subscribedTypes(json);
-      if (types) wants.push([keys.prefix + subscriptionQueue(service), types]);
+      if (types) wants.push([subscriptionQueue(service), types]);
     }
     const { g } = this.data.group(keys.stream, keys.group);
-    this.data.checkType(keys.streamExpiry, "zset");
-    // First what the script would do, checking what it would be given on the way; then do it.
-    const taken = new Set<string>();
-    const steps = entries.map((e) => {
-      const nack = g.pel.get(formatId(intervalId(e.id, false)));
-      if (!nack || nack.consumer !== consumer || taken.has(nack.id)) return undefined;
-      taken.add(nack.id);
-      const queues = wants.filter(([, types]) => types.has("*") || types.has(e.eventType)).map(([queue]) => queue);
-      if (queues.length > 0) {
-        checkMaxLength(maxLength);
-        checkFields(e.fields);
-        checkExpiry(e.expireAt);
-        for (const queue of queues) {
-          this.data.checkType(queue, "stream");
-          if (e.expireAt !== null) this.data.checkType(queue + ":expiry", "zset");
-        }
-      }
-      return { entry: e, nack, queues };
-    });
-    for (const step of steps) {
-      if (!step) continue;
-      for (const queue of step.queues) {
-        const id = this.data.xadd(queue, step.entry.fields, maxLength);
-        if (step.entry.expireAt !== null) this.data.zadd(queue + ":expiry", id, step.entry.expireAt);
-      }
-      g.pel.delete(step.nack.id);
-      this.data.zrem(keys.streamExpiry, [step.entry.id]);
+    checkMaxLength(limits.maxLength);
+    for (const e of entries) {
+      checkFields(e.fields);
+      checkExpiry(e.expireAt);
     }
-    return steps.map((step) => (step ? step.queues.length : -1));
+    const now = this.data.now() / 1000;
+    const written = new Set<string>();
+    const revived: string[] = [];
+    const out: Routed[] = [];
+    for (const e of entries) {
+      const nack = g.pel.get(formatId(intervalId(e.id, false)));
+      if (!nack || nack.consumer !== consumer) {
+        out.push(-1);
+        continue;
+      }
+      let copies = 0;
+      let parked = 0;
+      const type = short(e.eventType);
+      for (const [queue, types] of wants) {
+        if (!types.has("*") && !types.has(type)) continue;
+        const key = keys.prefix + queue;
+        const bad =
+          typeProblem(this.data, key, "stream") ??
+          typeProblem(this.data, key + ":metadata", "hash") ??
+          (e.expireAt === null ? undefined : typeProblem(this.data, key + ":expiry", "zset"));
+        if (bad) {
+          const reason = `undeliverable: the copy for ${queue} cannot be written (${bad})`;
+          const dlq = typeProblem(this.data, key + ":dlq", "stream") ? keys.dlq : key + ":dlq";
+          this.data.xadd(dlq, parkedFields(e.fields, now, reason));
+          parked++;
+          continue;
+        }
+        if (this.data.revive(key, queue + "-group", key + ":metadata")) revived.push(key);
+        const id = this.data.xadd(key, e.fields);
+        if (e.expireAt !== null) this.data.zadd(key + ":expiry", id, e.expireAt);
+        written.add(key);
+        copies++;
+      }
+      g.pel.delete(nack.id);
+      this.data.zrem(keys.streamExpiry, [e.id]);
+      out.push({ copies, parked });
+    }
+    for (const key of written) this.data.trim(key, limits.maxLength, limits.trim, key + ":metadata");
+    return { entries: out, revived };
   }
 
   /** As the prune script: XGROUP DELCONSUMER of the idle consumers with nothing pending, but `keep`. */

@@ -7,7 +7,8 @@
 import { invalidId } from "./redis-errors.js";
 
 /** The largest value of either part. */
-const MAX_PART = (1n << 64n) - 1n;
+/** The largest part of a stream id. */
+export const MAX_PART = (1n << 64n) - 1n;
 
 export interface StreamId {
   readonly ms: bigint;

@@ -7,7 +7,7 @@
  * keyspace.ts.
  */
 import type { StreamEntry } from "../transport/index.js";
-import { compareIds, formatId, ZERO_ID, type StreamId } from "./stream-id.js";
+import { compareIds, formatId, MAX_PART, ZERO_ID, type StreamId } from "./stream-id.js";
 
 /** An entry as stored. */
 export interface StoredEntry {
@@ -126,16 +126,46 @@ export class Stream {
     return this.byId.get(id);
   }
 
-  /** XADD `MAXLEN ~ maxLength` with id `sid` (above {@link lastId}), trimming exactly to `maxLength` entries. */
-  add(sid: StreamId, fields: readonly (string | Buffer)[], maxLength: number): StoredEntry {
+  /** XADD with id `sid` (above {@link lastId}). */
+  add(sid: StreamId, fields: readonly (string | Buffer)[]): StoredEntry {
     const entry: StoredEntry = { id: formatId(sid), sid, pairs: fields.map(bytes) };
     this.entries.push(entry);
     this.byId.set(entry.id, entry);
     this.lastId = sid;
-    if (this.entries.length > maxLength) {
-      for (const gone of this.entries.splice(0, this.entries.length - maxLength)) this.byId.delete(gone.id);
-    }
     return entry;
+  }
+
+  /**
+   * Trims the oldest entries down to `maxLength`, as the scripts' `ew_trim`
+   * does: in `acknowledged` mode only entries every group has delivered and
+   * acknowledged (none while there is no group), in `length` mode all the
+   * excess. Returns how many were trimmed, and how many of those no group
+   * had read.
+   */
+  trim(maxLength: number, mode: "acknowledged" | "length"): { trimmed: number; unread: number } {
+    const excess = this.entries.length - maxLength;
+    if (excess <= 0) return { trimmed: 0, unread: 0 };
+    let floor: StreamId | undefined;
+    let lowestDelivered: StreamId | undefined;
+    for (const g of this.groups.values()) {
+      const delivered = g.lastDelivered;
+      let above: StreamId = delivered.seq < MAX_PART ? { ms: delivered.ms, seq: delivered.seq + 1n } : { ms: delivered.ms + 1n, seq: 0n };
+      const firstPending = g.pel.values().next().value;
+      if (firstPending !== undefined && compareIds(firstPending.sid, above) < 0) above = firstPending.sid;
+      if (floor === undefined || compareIds(above, floor) < 0) floor = above;
+      if (lowestDelivered === undefined || compareIds(delivered, lowestDelivered) < 0) lowestDelivered = delivered;
+    }
+    let trimmed = excess;
+    let unread = 0;
+    if (mode === "acknowledged") {
+      if (floor === undefined) return { trimmed: 0, unread: 0 };
+      trimmed = 0;
+      while (trimmed < excess && compareIds(this.entries[trimmed]!.sid, floor) < 0) trimmed++;
+    } else {
+      for (let i = 0; i < excess; i++) if (lowestDelivered === undefined || compareIds(lowestDelivered, this.entries[i]!.sid) < 0) unread++;
+    }
+    for (const gone of this.entries.splice(0, trimmed)) this.byId.delete(gone.id);
+    return { trimmed, unread };
   }
 
   /** XDEL of one id (formatted); whether the entry was there. Pending lists keep the id. */
@@ -147,9 +177,11 @@ export class Stream {
     return true;
   }
 
-  /** XGROUP CREATE … `$`: a group that starts after the last id, unless the group exists. */
-  createGroup(name: string): void {
-    if (!this.groups.has(name)) this.groups.set(name, new ConsumerGroup(this.lastId));
+  /** XGROUP CREATE … `0`: a group that starts at the beginning of the stream, unless the group exists. Returns whether it made one. */
+  createGroup(name: string): boolean {
+    if (this.groups.has(name)) return false;
+    this.groups.set(name, new ConsumerGroup(ZERO_ID));
+    return true;
   }
 
   /** XRANGE: entries from `from` to `to` (inclusive), oldest first, at most `count` (none when `count` ≤ 0). */

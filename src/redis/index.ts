@@ -6,13 +6,15 @@
 import type { RedisOptions } from "ioredis";
 import type { Event, EventRegistry } from "../index.js";
 import { StreamTransport, type TransportOptions } from "../transport/index.js";
-import { defaultRedisUrl, openRedis, type RedisConnection } from "./connection.js";
+import { defaultRedisUrl, describeConnection, openRedis, type RedisConnection } from "./connection.js";
 import { RedisStore } from "./redis-store.js";
 
 export * from "../transport/index.js";
 export { RedisStore } from "./redis-store.js";
-export { RedisUnavailableError, defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
-export type { RedisConnection } from "./connection.js";
+export type { RedisStoreOptions } from "./redis-store.js";
+export { defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
+export type { OpenOptions, RedisConnection } from "./connection.js";
+export { RedisUnavailableError } from "./errors.js";
 
 /** How to connect a transport to Redis. */
 export interface RedisTransportOptions<E extends Event> extends Partial<TransportOptions> {
@@ -30,7 +32,16 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
    * @defaultValue 5000
    */
   readonly connectTimeoutMs?: number;
-  /** More ioredis options, merged over those the URL gives: TLS certificates (`tls: { ca }`), timeouts, a name. */
+  /**
+   * How long an operation may take, in ms — waiting through a reconnection,
+   * or for a server that does not answer — before it fails with
+   * {@link RedisUnavailableError} (`redis-unavailable`). A publish during an
+   * outage fails after this long; a publish that timed out after it was sent
+   * may still have been written.
+   * @defaultValue 10000
+   */
+  readonly commandTimeoutMs?: number;
+  /** More ioredis options, merged over those the URL gives: TLS certificates (`tls: { ca }`), a name. */
   readonly redisOptions?: RedisOptions;
 }
 
@@ -40,10 +51,13 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
  * connected, the transport reconnects by itself after Redis restarts.
  */
 export async function connectRedis<E extends Event>(options: RedisTransportOptions<E>): Promise<StreamTransport<E>> {
-  const { registry, connection, connectTimeoutMs, redisOptions, ...transportOptions } = options;
-  const client = await openRedis(connection ?? defaultRedisUrl(), {
+  const { registry, connection, connectTimeoutMs, commandTimeoutMs, redisOptions, ...transportOptions } = options;
+  const target = connection ?? defaultRedisUrl();
+  const client = await openRedis(target, {
     ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
+    ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
     ...(redisOptions === undefined ? {} : { redisOptions }),
   });
-  return new StreamTransport<E>(new RedisStore(client, "quit"), registry, transportOptions);
+  const store = new RedisStore(client, "quit", { where: describeConnection(target), ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }) });
+  return new StreamTransport<E>(store, registry, transportOptions);
 }

@@ -6,7 +6,21 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { formatPythonFloat } from "../index.js";
 import { EntryField, queueNames, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
-import type { ClaimOne, ClaimResult, DeliveredEntry, EntryStore, OutgoingEntry, QueueInfo, RouteEntry, StreamEntry } from "../transport/index.js";
+import type {
+  AppendResult,
+  ClaimOne,
+  ClaimResult,
+  DeliveredEntry,
+  EntryStore,
+  OutgoingEntry,
+  QueueInfo,
+  RouteEntry,
+  RouteResult,
+  StreamEntry,
+  StreamLimits,
+} from "../transport/index.js";
+import { DEFAULT_COMMAND_TIMEOUT_MS } from "./connection.js";
+import { isReplyError, redisFailure, wasNotSent } from "./errors.js";
 import { defineScripts, runScript, Scripts, type ScriptArg } from "./scripts.js";
 
 type Arg = ScriptArg;
@@ -76,18 +90,46 @@ function writeText(buf: Buffer, pos: number, text: string): number {
 /** Entries per script call when appending many. */
 const APPEND_CHUNK = 256;
 
-/** {@link EntryStore} on Redis, through ioredis. */
+/** Waits `ms`. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How a store talks to its client. */
+export interface RedisStoreOptions {
+  /**
+   * How long an operation may try, in ms — through a reconnection, or a
+   * server that does not answer — before it fails with `redis-unavailable`.
+   * @defaultValue 10000
+   */
+  readonly commandTimeoutMs?: number;
+  /** Where the client is connected, for messages (never with a password). @defaultValue "Redis" */
+  readonly where?: string;
+}
+
+/**
+ * {@link EntryStore} on Redis, through ioredis. Every failure is an
+ * `EventwireError`: `redis-refused` with Redis's message when Redis refuses
+ * a command, `redis-unavailable` when it cannot be reached within
+ * `commandTimeoutMs`.
+ */
 export class RedisStore implements EntryStore {
   private readonly client: Redis;
   private readonly ensured = new Set<string>();
   private readonly owned: "quit" | "disconnect" | false;
   private readonly duplicates: Redis[] = [];
+  private readonly timeoutMs: number;
+  private readonly where: string;
 
   /** `owned`: how {@link close} closes the client (`quit` waits for replies under way), or `false` to leave it open. */
-  constructor(client: Redis, owned: "quit" | "disconnect" | false) {
+  constructor(client: Redis, owned: "quit" | "disconnect" | false, options: RedisStoreOptions = {}) {
     defineScripts(client);
     this.client = client;
     this.owned = owned;
+    this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.where = options.where ?? "Redis";
+    // After a reconnection nothing known about the server holds: it may have restarted empty.
+    client.on("reconnecting", () => this.ensured.clear());
   }
 
   /** The ioredis client, for operations eventwire does not wrap. */
@@ -95,28 +137,59 @@ export class RedisStore implements EntryStore {
     return this.client;
   }
 
-  async ensureQueue(keys: QueueKeys): Promise<void> {
-    if (this.ensured.has(keys.stream)) return;
-    const now = formatPythonFloat(Date.now() / 1000);
-    for (const [stream, group] of [
-      [keys.stream, keys.group],
-      [keys.dlq, keys.dlqGroup],
-    ] as const) {
+  /**
+   * Runs `op`, trying again while the connection is down (a command that was
+   * never sent cannot run twice) until `commandTimeoutMs` has passed, and
+   * turns every failure into a typed error.
+   */
+  private async run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.xgroup("CREATE", stream, group, "$", "MKSTREAM");
+        return await op();
       } catch (error) {
-        if (!isError(error, "BUSYGROUP")) throw error;
+        if (!isReplyError(error)) this.ensured.clear();
+        const wait = Math.min(25 * 2 ** attempt, 500);
+        if (wasNotSent(error) && Date.now() + wait < deadline) {
+          await pause(wait);
+          continue;
+        }
+        throw redisFailure(error, what, this.where);
       }
     }
-    await this.client
-      .multi()
-      .sadd(keys.registry, keys.stream, keys.dlq)
-      .hsetnx(keys.streamMetadata, "created_at", now)
-      .hset(keys.streamMetadata, "dlq", keys.dlq, "consumer_group", keys.group)
-      .hsetnx(keys.dlqMetadata, "created_at", now)
-      .hset(keys.dlqMetadata, "main_queue", keys.stream, "consumer_group", keys.dlqGroup, "is_dlq", "true")
-      .exec();
-    this.ensured.add(keys.stream);
+  }
+
+  async ensureQueue(keys: QueueKeys, options: { readonly reset?: boolean } = {}): Promise<boolean> {
+    if (this.ensured.has(keys.stream) && !options.reset) return false;
+    return this.run(`creating the queue ${keys.stream}`, async () => {
+      const now = formatPythonFloat(Date.now() / 1000);
+      let made = false;
+      for (const [stream, group] of [
+        [keys.stream, keys.group],
+        [keys.dlq, keys.dlqGroup],
+      ] as const) {
+        try {
+          // At the start of the stream: a group made again for a stream that
+          // holds entries (after the group was lost) misses none of them.
+          await this.client.xgroup("CREATE", stream, group, "0", "MKSTREAM");
+          if (stream === keys.stream) made = true;
+        } catch (error) {
+          if (!isError(error, "BUSYGROUP")) throw error;
+        }
+      }
+      const tx = this.client
+        .multi()
+        .sadd(keys.registry, keys.stream, keys.dlq)
+        .hsetnx(keys.streamMetadata, "created_at", now)
+        .hset(keys.streamMetadata, "dlq", keys.dlq, "consumer_group", keys.group)
+        .hsetnx(keys.dlqMetadata, "created_at", now)
+        .hset(keys.dlqMetadata, "main_queue", keys.stream, "consumer_group", keys.dlqGroup, "is_dlq", "true");
+      if (options.reset) tx.hincrby(keys.streamMetadata, "resets", 1);
+      const results = (await tx.exec()) ?? [];
+      for (const [error] of results) if (error) throw error;
+      this.ensured.add(keys.stream);
+      return made;
+    });
   }
 
   /** Forgets which queues were created (after Redis lost its data, say), so they are created again. */
@@ -125,39 +198,52 @@ export class RedisStore implements EntryStore {
   }
 
   async hasQueue(keys: QueueKeys): Promise<boolean> {
-    return (await this.client.sismember(keys.registry, keys.stream)) === 1;
+    return this.run(`reading the registry ${keys.registry}`, async () => (await this.client.sismember(keys.registry, keys.stream)) === 1);
   }
 
   async listQueues(prefix: string): Promise<string[]> {
-    return queueNames(await this.client.smembers(prefix + "registry"), prefix);
+    return this.run(`reading the registry ${prefix}registry`, async () => queueNames(await this.client.smembers(prefix + "registry"), prefix));
   }
 
-  async append(entries: readonly OutgoingEntry[], atomic: boolean, maxLength: number): Promise<string[]> {
-    if (entries.length === 0) return [];
-    if (atomic) {
-      const keys: string[] = [];
-      const args: Arg[] = [maxLength];
-      for (const e of entries) {
-        keys.push(e.stream, e.stream + ":expiry");
-        args.push(e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPythonFloat(e.expireAt));
-      }
-      return runScript<string[]>(this.client, Scripts.append, keys, args);
-    }
-    if (entries.length === 1) {
-      const [e] = entries;
-      if (e!.expireAt === null) return [String(await this.client.xadd(e!.stream, "MAXLEN", "~", maxLength, "*", ...e!.fields))];
-      return runScript<string[]>(this.client, Scripts.append, [e!.stream, e!.stream + ":expiry"], [maxLength, e!.fields.length, ...e!.fields, formatPythonFloat(e!.expireAt)]);
+  async append(entries: readonly OutgoingEntry[], atomic: boolean, limits: StreamLimits): Promise<AppendResult> {
+    if (entries.length === 0) return { ids: [], revived: [], trimmedUnread: 0 };
+    const what = `publishing to ${entries[0]!.keys.stream}${entries.length > 1 ? " and others" : ""}`;
+    if (atomic || entries.length === 1) {
+      return this.run(what, async () => {
+        const keys: string[] = [];
+        const args: Arg[] = [limits.maxLength, limits.trim];
+        for (const e of entries) {
+          keys.push(e.keys.stream, e.keys.streamExpiry, e.keys.streamMetadata);
+          args.push(e.keys.group, e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPythonFloat(e.expireAt));
+        }
+        return this.appended(entries, await runScript<[string[], string[], number]>(this.client, Scripts.append, keys, args));
+      });
     }
     // Many entries: one script call per chunk, the chunks sent one after the
     // other without waiting, so that Redis works on one while the next is sent.
-    const calls: Promise<string[]>[] = [];
-    for (let i = 0; i < entries.length; i += APPEND_CHUNK) calls.push(this.appendMany(entries.slice(i, i + APPEND_CHUNK), maxLength));
+    const calls: Promise<AppendResult>[] = [];
+    for (let i = 0; i < entries.length; i += APPEND_CHUNK) {
+      const chunk = entries.slice(i, i + APPEND_CHUNK);
+      calls.push(this.run(what, () => this.appendMany(chunk, limits)));
+    }
     const results = await Promise.all(calls);
-    return results.length === 1 ? results[0]! : results.flat();
+    if (results.length === 1) return results[0]!;
+    return {
+      ids: results.flatMap((r) => r.ids),
+      revived: [...new Set(results.flatMap((r) => r.revived))],
+      trimmedUnread: results.reduce((n, r) => n + r.trimmedUnread, 0),
+    };
   }
 
-  private appendMany(entries: readonly OutgoingEntry[], maxLength: number): Promise<string[]> {
-    const streams: string[] = [];
+  /** The result of an append script: its ids, and the queues of the streams that came back. */
+  private appended(entries: readonly OutgoingEntry[], [ids, revived, unread]: [string[], string[], number]): AppendResult {
+    const byStream = new Map(entries.map((e) => [e.keys.stream, e.keys]));
+    return { ids, revived: revived.map((stream) => byStream.get(String(stream))!), trimmedUnread: Number(unread) };
+  }
+
+  private async appendMany(entries: readonly OutgoingEntry[], limits: StreamLimits): Promise<AppendResult> {
+    const streams: QueueKeys[] = [];
+    const index = new Map<string, number>();
     let count = 0;
     let size = 0;
     for (const e of entries) {
@@ -170,8 +256,11 @@ export class RedisStore implements EntryStore {
     let h = 0;
     let pos = 0;
     for (const e of entries) {
-      let k = streams.indexOf(e.stream);
-      if (k < 0) k = streams.push(e.stream) - 1;
+      let k = index.get(e.keys.stream);
+      if (k === undefined) {
+        k = streams.push(e.keys) - 1;
+        index.set(e.keys.stream, k);
+      }
       h = lengths.writeUInt32BE(k + 1, h);
       h = lengths.writeUInt32BE(e.fields.length, h);
       for (const f of e.fields) {
@@ -187,62 +276,80 @@ export class RedisStore implements EntryStore {
         h = lengths.writeUInt32BE(pos - start, h);
       }
     }
-    const keys = [...streams, ...streams.map((s) => s + ":expiry")];
-    return runScript<string[]>(this.client, Scripts.appendPacked, keys, [maxLength, lengths, blob.subarray(0, pos)]);
+    const keys = [...streams.map((s) => s.stream), ...streams.map((s) => s.streamExpiry), ...streams.map((s) => s.streamMetadata)];
+    const reply = await runScript<[string[], string[], number]>(this.client, Scripts.appendPacked, keys, [
+      limits.maxLength,
+      limits.trim,
+      lengths,
+      blob.subarray(0, pos),
+      ...streams.map((s) => s.group),
+    ]);
+    return this.appended(entries, reply);
   }
 
   async readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.client.xreadgroupBuffer(
-      "GROUP",
-      keys.group,
-      consumer,
-      "COUNT",
-      count,
-      "BLOCK",
-      blockMs,
-      "STREAMS",
-      keys.stream,
-      ">",
-    )) as [Buffer, [Buffer, Buffer[]][]][] | null;
-    if (!reply || reply.length === 0) return [];
-    return toEntries(reply[0]![1]);
+    try {
+      const reply = (await this.client.xreadgroupBuffer(
+        "GROUP",
+        keys.group,
+        consumer,
+        "COUNT",
+        count,
+        "BLOCK",
+        blockMs,
+        "STREAMS",
+        keys.stream,
+        ">",
+      )) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      if (!reply || reply.length === 0) return [];
+      return toEntries(reply[0]![1]);
+    } catch (error) {
+      // (no second try: the reading loop waits and reads again)
+      throw redisFailure(error, `reading ${keys.stream}`, this.where);
+    }
   }
 
   async claimIdle(keys: QueueKeys, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<ClaimResult> {
-    const [next, raw, counts, deleted] = await runScript<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>(
-      this.client,
-      Scripts.claimIdle,
-      [keys.stream],
-      [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), cursor, count],
-      true,
-    );
-    const entries: DeliveredEntry[] = toEntries(raw).map((e, i) => ({ ...e, deliveries: Number(counts[i] ?? 1) }));
-    return { entries, deleted: (deleted ?? []).map((d) => d.toString()), next: next.toString() };
+    return this.run(`reclaiming entries of ${keys.stream}`, async () => {
+      const [next, raw, counts, deleted] = await runScript<[Buffer, [Buffer, Buffer[]][], number[], Buffer[]]>(
+        this.client,
+        Scripts.claimIdle,
+        [keys.stream],
+        [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), cursor, count],
+        true,
+      );
+      const entries: DeliveredEntry[] = toEntries(raw).map((e, i) => ({ ...e, deliveries: Number(counts[i] ?? 1) }));
+      return { entries, deleted: (deleted ?? []).map((d) => d.toString()), next: next.toString() };
+    });
   }
 
   async claimOne(keys: QueueKeys, consumer: string, id: string, minIdleMs: number): Promise<ClaimOne> {
-    const reply = await runScript<[number, [Buffer, Buffer[]]?, number?]>(
-      this.client,
-      Scripts.claimOne,
-      [keys.stream],
-      [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), id],
-      true,
-    );
-    const status = Number(reply[0]);
-    if (status === 1) return { status: "deleted" };
-    if (status !== 2 || !reply[1]) return { status: "gone" };
-    const [entry] = toEntries([reply[1]]);
-    return { status: "claimed", entry: { ...entry!, deliveries: Number(reply[2]) } };
+    return this.run(`claiming entry ${id} of ${keys.stream}`, async () => {
+      const reply = await runScript<[number, [Buffer, Buffer[]]?, number?]>(
+        this.client,
+        Scripts.claimOne,
+        [keys.stream],
+        [keys.group, consumer, Math.max(0, Math.floor(minIdleMs)), id],
+        true,
+      );
+      const status = Number(reply[0]);
+      if (status === 1) return { status: "deleted" } as const;
+      if (status !== 2 || !reply[1]) return { status: "gone" } as const;
+      const [entry] = toEntries([reply[1]]);
+      return { status: "claimed", entry: { ...entry!, deliveries: Number(reply[2]) } } as const;
+    });
   }
 
   async touch(keys: QueueKeys, consumer: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await runScript(this.client, Scripts.touch, [keys.stream], [keys.group, consumer, ...ids]);
+    await this.run(`keeping entries of ${keys.stream}`, () => runScript(this.client, Scripts.touch, [keys.stream], [keys.group, consumer, ...ids]));
   }
 
   async ack(keys: QueueKeys, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return Number(await runScript(this.client, Scripts.ack, [keys.stream, keys.streamExpiry], [keys.group, ...ids]));
+    return this.run(`acknowledging entries of ${keys.stream}`, async () =>
+      Number(await runScript(this.client, Scripts.ack, [keys.stream, keys.streamExpiry], [keys.group, ...ids])),
+    );
   }
 
   async deadLetter(
@@ -250,107 +357,150 @@ export class RedisStore implements EntryStore {
     consumer: string,
     id: string,
     fields: readonly (string | Buffer)[],
-    maxLength: number,
+    limits: StreamLimits,
   ): Promise<string | undefined> {
-    const reply = await runScript<string | null>(this.client, Scripts.deadLetter, [keys.stream, keys.dlq, keys.streamExpiry], [keys.group, consumer, id, maxLength, ...fields]);
-    return reply ?? undefined;
+    return this.run(`moving entry ${id} of ${keys.stream} to ${keys.dlq}`, async () => {
+      const reply = await runScript<string | null>(
+        this.client,
+        Scripts.deadLetter,
+        [keys.stream, keys.dlq, keys.streamExpiry, keys.dlqMetadata],
+        [keys.group, consumer, id, limits.maxLength, limits.trim, ...fields],
+      );
+      return reply ?? undefined;
+    });
   }
 
-  async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined> {
-    const reply = await runScript<string | null>(this.client, Scripts.requeue, [keys.dlq, keys.stream, keys.dlqExpiry], [id, maxLength, ...fields]);
-    return reply ?? undefined;
+  async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], limits: StreamLimits): Promise<{ id: string; revived: boolean } | undefined> {
+    return this.run(`requeueing entry ${id} of ${keys.dlq}`, async () => {
+      const reply = await runScript<[string, number] | null>(
+        this.client,
+        Scripts.requeue,
+        [keys.dlq, keys.stream, keys.dlqExpiry, keys.streamMetadata],
+        [id, limits.maxLength, limits.trim, keys.group, ...fields],
+      );
+      return reply ? { id: String(reply[0]), revived: Number(reply[1]) === 1 } : undefined;
+    });
   }
 
   async range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
-    const reply = (await this.client.xrangeBuffer(stream, start, end, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
-    return toEntries(reply);
+    return this.run(`reading ${stream}`, async () => toEntries((await this.client.xrangeBuffer(stream, start, end, "COUNT", count)) as unknown as [Buffer, Buffer[]][]));
   }
 
   async rangeReverse(stream: string, end: string, start: string, count: number): Promise<StreamEntry[]> {
-    const reply = (await this.client.xrevrangeBuffer(stream, end, start, "COUNT", count)) as unknown as [Buffer, Buffer[]][];
-    return toEntries(reply);
+    return this.run(`reading ${stream}`, async () => toEntries((await this.client.xrevrangeBuffer(stream, end, start, "COUNT", count)) as unknown as [Buffer, Buffer[]][]));
   }
 
   async readAfter(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.client.xreadBuffer("COUNT", count, "BLOCK", blockMs, "STREAMS", stream, after)) as [Buffer, [Buffer, Buffer[]][]][] | null;
-    if (!reply || reply.length === 0) return [];
-    return toEntries(reply[0]![1]);
+    try {
+      const reply = (await this.client.xreadBuffer("COUNT", count, "BLOCK", blockMs, "STREAMS", stream, after)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      if (!reply || reply.length === 0) return [];
+      return toEntries(reply[0]![1]);
+    } catch (error) {
+      throw redisFailure(error, `reading ${stream}`, this.where);
+    }
   }
 
   async lastId(stream: string): Promise<string | undefined> {
-    const [newest] = (await this.client.xrevrange(stream, "+", "-", "COUNT", 1)) as [string, string[]][];
-    return newest?.[0];
+    return this.run(`reading ${stream}`, async () => {
+      const [newest] = (await this.client.xrevrange(stream, "+", "-", "COUNT", 1)) as [string, string[]][];
+      return newest?.[0];
+    });
   }
 
   async deleteEntries(stream: string, ids: readonly string[], group?: string): Promise<number> {
     if (ids.length === 0) return 0;
-    const tx = this.client.multi();
-    if (group !== undefined) tx.xack(stream, group, ...ids);
-    tx.xdel(stream, ...ids).zrem(stream + ":expiry", ...ids);
-    const results = (await tx.exec()) ?? [];
-    const [error, deleted] = results[group !== undefined ? 1 : 0] ?? [new Error("the deletion was not executed"), 0];
-    if (error) throw error;
-    return Number(deleted);
+    return this.run(`deleting entries of ${stream}`, async () => {
+      const tx = this.client.multi();
+      if (group !== undefined) tx.xack(stream, group, ...ids);
+      tx.xdel(stream, ...ids).zrem(stream + ":expiry", ...ids);
+      const results = (await tx.exec()) ?? [];
+      const [error, deleted] = results[group !== undefined ? 1 : 0] ?? [new Error("the deletion was not executed"), 0];
+      if (error) throw error;
+      return Number(deleted);
+    });
   }
 
   async info(keys: QueueKeys): Promise<QueueInfo> {
-    const [streamInfo, groups, dlqLength] = await Promise.all([
-      this.client.xinfo("STREAM", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? null : Promise.reject(e))),
-      this.client.xinfo("GROUPS", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? [] : Promise.reject(e))),
-      this.client.xlen(keys.dlq),
-    ]);
-    const stream = streamInfo ? flatToObject(streamInfo as unknown[]) : {};
-    const group = (groups as unknown[][]).map(flatToObject).find((g) => g["name"] === keys.group);
-    const first = stream["first-entry"] as [string, unknown] | null | undefined;
-    const lag = group?.["lag"];
-    return {
-      name: keys.name,
-      stream: keys.stream,
-      length: Number(stream["length"] ?? 0),
-      pending: Number(group?.["pending"] ?? 0),
-      consumers: Number(group?.["consumers"] ?? 0),
-      lag: lag === null || lag === undefined ? null : Number(lag),
-      dlqLength: Number(dlqLength),
-      oldestAgeMs: first ? Math.max(0, Date.now() - idTime(String(first[0]))) : null,
-    };
+    return this.run(`reading the counts of ${keys.stream}`, async () => {
+      const [streamInfo, groups, dlqLength, counters] = await Promise.all([
+        this.client.xinfo("STREAM", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? null : Promise.reject(e))),
+        this.client.xinfo("GROUPS", keys.stream).catch((e: unknown) => (isError(e, "no such key") ? [] : Promise.reject(e))),
+        this.client.xlen(keys.dlq),
+        this.client.hmget(keys.streamMetadata, "resets", "trimmed_unread"),
+      ]);
+      const stream = streamInfo ? flatToObject(streamInfo as unknown[]) : {};
+      const group = (groups as unknown[][]).map(flatToObject).find((g) => g["name"] === keys.group);
+      const first = stream["first-entry"] as [string, unknown] | null | undefined;
+      const lag = group?.["lag"];
+      return {
+        name: keys.name,
+        stream: keys.stream,
+        length: Number(stream["length"] ?? 0),
+        pending: Number(group?.["pending"] ?? 0),
+        consumers: Number(group?.["consumers"] ?? 0),
+        lag: lag === null || lag === undefined ? null : Number(lag),
+        dlqLength: Number(dlqLength),
+        oldestAgeMs: first ? Math.max(0, Date.now() - idTime(String(first[0]))) : null,
+        resets: Number(counters[0] ?? 0),
+        trimmedUnread: Number(counters[1] ?? 0),
+      };
+    });
   }
 
   async setSubscription(prefix: string, service: string, eventTypes: readonly string[] | null): Promise<void> {
-    if (eventTypes === null) await this.client.hdel(subscriptionsKey(prefix), service);
-    else await this.client.hset(subscriptionsKey(prefix), service, JSON.stringify(eventTypes));
+    await this.run(`recording the subscription of ${service}`, async () => {
+      if (eventTypes === null) await this.client.hdel(subscriptionsKey(prefix), service);
+      else await this.client.hset(subscriptionsKey(prefix), service, JSON.stringify(eventTypes));
+    });
   }
 
   async subscriptions(prefix: string): Promise<Map<string, string[]>> {
-    const raw = await this.client.hgetall(subscriptionsKey(prefix));
-    return readSubscriptions(Object.entries(raw));
+    return this.run(`reading the subscriptions of ${prefix}`, async () => readSubscriptions(Object.entries(await this.client.hgetall(subscriptionsKey(prefix)))));
   }
 
-  async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]> {
-    if (entries.length === 0) return [];
-    const args: Arg[] = [keys.group, consumer, keys.prefix, maxLength];
-    for (const e of entries) {
-      args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
-    }
-    const reply = await runScript<number[]>(this.client, Scripts.route, [keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry], args);
-    return reply.map(Number);
+  async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
+    if (entries.length === 0) return { entries: [], revived: [] };
+    return this.run(`routing entries of ${keys.stream}`, async () => {
+      const args: Arg[] = [keys.group, consumer, keys.prefix, limits.maxLength, limits.trim, formatPythonFloat(Date.now() / 1000)];
+      for (const e of entries) {
+        args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
+      }
+      const [out, revived] = await runScript<[(number | [number, number])[], string[]]>(
+        this.client,
+        Scripts.route,
+        [keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, keys.dlq],
+        args,
+      );
+      return {
+        entries: out.map((r) => (Array.isArray(r) ? { copies: Number(r[0]), parked: Number(r[1]) } : -1)),
+        revived: revived.map(String),
+      };
+    });
   }
 
   async pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number> {
-    return Number(await runScript(this.client, Scripts.prune, [keys.stream], [keys.group, minIdleMs, keep]));
+    return this.run(`pruning the consumers of ${keys.stream}`, async () => Number(await runScript(this.client, Scripts.prune, [keys.stream], [keys.group, minIdleMs, keep])));
   }
 
   async leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean> {
-    return Number(await runScript(this.client, Scripts.leave, [keys.stream], [keys.group, consumer])) === 1;
+    return this.run(`leaving the group of ${keys.stream}`, async () => Number(await runScript(this.client, Scripts.leave, [keys.stream], [keys.group, consumer])) === 1);
   }
 
   async forBlockingReads(): Promise<EntryStore> {
     // A name of its own, so that it can be found (and woken) from another connection.
     const name = `eventwire-reader-${randomBytes(6).toString("hex")}`;
-    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true, connectionName: name });
+    // (no command timeout: a blocking read waits as long as it asks to)
+    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true, connectionName: name, commandTimeout: undefined } as never);
     duplicate.on("error", () => {});
-    await duplicate.connect();
+    try {
+      await duplicate.connect();
+    } catch (error) {
+      duplicate.disconnect();
+      throw redisFailure(error, "opening a connection for blocking reads", this.where);
+    }
+    duplicate.options.enableOfflineQueue = false;
     this.duplicates.push(duplicate);
-    const reader = new RedisStore(duplicate, "disconnect");
+    const reader = new RedisStore(duplicate, "disconnect", { commandTimeoutMs: this.timeoutMs, where: this.where });
     reader.unblock = async () => {
       const list = String(await this.client.call("CLIENT", "LIST", "TYPE", "normal"));
       const line = list.split("\n").find((l) => l.includes(` name=${name} `));
@@ -366,15 +516,24 @@ export class RedisStore implements EntryStore {
     await this.unblock?.().catch(() => {});
   }
 
+  /** Closes the connections: at once when Redis does not answer within a second. */
   async close(): Promise<void> {
     // (a second disconnect of a closed connection would hold the process for ioredis's disconnect timeout)
     for (const d of this.duplicates.splice(0)) if (d.status !== "end") d.disconnect();
     if (this.owned === "disconnect" && this.client.status !== "end") this.client.disconnect();
-    else if (this.owned === "quit") {
+    else if (this.owned === "quit" && this.client.status !== "end") {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await this.client.quit();
+        await Promise.race([
+          this.client.quit(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error("no answer")), Math.min(1000, this.timeoutMs));
+          }),
+        ]);
       } catch {
         this.client.disconnect();
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

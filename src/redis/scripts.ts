@@ -1,10 +1,11 @@
 /**
  * The Lua scripts that make the multi-step operations atomic on the server,
  * read from the `.lua` files beside this module (`lua/`). Each file opens
- * with a header giving its name and version, its KEYS (and how many), its
- * ARGV and its reply; the key count is read from there, once, and each
- * script is registered with ioredis under a name that carries its version,
- * so that a changed script is never mistaken for an older one.
+ * with a header giving its name and version, the libraries it uses
+ * (`lua/lib/`, run in front of it), its KEYS (and how many), its ARGV and
+ * its reply; the key count is read from there, once, and each script is
+ * registered with ioredis under a name that carries its version, so that a
+ * changed script is never mistaken for an older one.
  *
  * Each script runs as one step: a crash of the client at any point leaves
  * all of an operation's effects or none.
@@ -19,7 +20,11 @@ export interface RedisScript {
   readonly version: number;
   /** The number of KEYS, or `variable` when each call says. */
   readonly keys: number | "variable";
-  /** The script's text, header included (the same bytes, the same SHA1, in every client). */
+  /** The file's text. */
+  readonly source: string;
+  /** The libraries it uses (`lib/<name>.lua`), in the order its header names them. */
+  readonly uses: readonly string[];
+  /** What Redis runs: the libraries' text, then the file's, each ending in a newline (the same bytes, the same SHA1, in every client). */
   readonly lua: string;
   /** The name it is registered under with ioredis: `eventwire_<name>_v<version>`. */
   readonly command: string;
@@ -27,21 +32,37 @@ export interface RedisScript {
 
 const HEADER = /^-- eventwire script: ([a-z-]+), version (\d+)\n/;
 const KEYS_LINE = /^-- KEYS \((\d+|variable)\): /m;
+const USES_LINE = /^-- Uses: (.+)$/m;
+const LIBRARY_HEADER = /^-- eventwire library: ([a-z-]+), version (\d+)\n/;
 
-/** Reads and checks `lua/<name>.lua`. */
+function read(path: string): string {
+  return readFileSync(new URL(`./lua/${path}.lua`, import.meta.url), "utf8");
+}
+
+/** Reads and checks `lua/<name>.lua` and the libraries it uses. */
 function load(name: string): RedisScript {
-  const lua = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
-  const header = HEADER.exec(lua);
-  const keys = KEYS_LINE.exec(lua);
+  const source = read(name);
+  const header = HEADER.exec(source);
+  const keys = KEYS_LINE.exec(source);
   if (!header || header[1] !== name || !keys) {
     throw new Error(`src/redis/lua/${name}.lua must open with "-- eventwire script: ${name}, version N" and declare "-- KEYS (n): …"`);
   }
+  const uses = USES_LINE.exec(source)?.[1]!.split(",").map((u) => u.trim()) ?? [];
+  const libraries = uses.map((lib) => {
+    const text = read(lib);
+    if (!lib.startsWith("lib/") || LIBRARY_HEADER.exec(text)?.[1] !== lib.slice(4)) {
+      throw new Error(`src/redis/lua/${name}.lua uses ${lib}, which is not a library (lib/<name>.lua opening with "-- eventwire library: <name>, version N")`);
+    }
+    return text;
+  });
   const version = Number(header[2]);
   return {
     name,
     version,
     keys: keys[1] === "variable" ? "variable" : Number(keys[1]),
-    lua,
+    source,
+    uses,
+    lua: [...libraries, source].map((t) => (t.endsWith("\n") ? t : t + "\n")).join(""),
     command: `eventwire_${name.replaceAll("-", "_")}_v${version}`,
   };
 }

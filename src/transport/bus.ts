@@ -8,6 +8,7 @@ import type { ConsumerInit } from "./consumer-options.js";
 import type { Handlers } from "./handler.js";
 import { BUS_QUEUE, subscriptionQueue, type QueueKeys } from "./leanmq/keys.js";
 import { Router, routerOptions, type RouterOptions, type RouterStats } from "./router.js";
+import { within } from "./sleep.js";
 import type { Outgoing, PublishOptions, Published, StreamTransport } from "./transport.js";
 
 /** Options of an event bus. */
@@ -62,10 +63,13 @@ export class EventBus<E extends Event = Event> {
   private router: Router | undefined;
   private readonly subscriptions = new Set<Subscription<E>>();
   private started: Promise<void> | undefined;
+  private readonly routerConfig: RouterOptions;
+  private stopping = false;
 
   constructor(transport: StreamTransport<E>, options: Partial<EventBusOptions> = {}) {
     this.transport = transport;
     this.options = { route: options.route ?? true, router: options.router ?? {} };
+    this.routerConfig = routerOptions(this.options.router);
   }
 
   /** The shared queue's keys. */
@@ -75,15 +79,18 @@ export class EventBus<E extends Event = Event> {
 
   /** What this process's router has done (zeros when it does not route). */
   get routerStats(): RouterStats {
-    return this.router?.stats ?? { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0 };
+    return this.router?.stats ?? { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0, parked: 0, resets: 0 };
   }
 
   /** Creates the shared queue and starts routing (when `route`). Called by the first publish or subscribe. */
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.transport.store.ensureQueue(this.keys);
-      if (this.options.route) {
-        this.router = new Router(this.transport.store, this.keys, routerOptions(this.options.router), this.transport.options.logger, this.transport.options.maxLength);
+      if (this.options.route && !this.stopping) {
+        this.router = new Router(this.transport.store, this.keys, this.routerConfig, this.transport.options.logger, {
+          maxLength: this.transport.options.maxLength,
+          trim: this.transport.options.trim,
+        });
         await this.router.start();
       }
     })();
@@ -141,9 +148,14 @@ export class EventBus<E extends Event = Event> {
     return subscription;
   }
 
-  /** Stops routing and the subscriptions' consumers (gracefully). Subscriptions stay in Redis. */
+  /**
+   * Stops routing and the subscriptions' consumers (gracefully), within the
+   * longest of their shutdown timeouts whatever Redis does. Subscriptions
+   * stay in Redis.
+   */
   async stop(): Promise<void> {
-    await this.started?.catch(() => {});
+    this.stopping = true;
+    if (this.started) await within(this.started, this.routerConfig.shutdownTimeoutMs);
     await Promise.all([this.router?.stop(), ...[...this.subscriptions].map((s) => s.consumer.stop())]);
   }
 }

@@ -12,8 +12,8 @@ import { decodeEntry, movedFields, type DecodedEntry } from "./leanmq/entry.js";
 import { EntryField, type QueueKeys } from "./leanmq/keys.js";
 import { isExpired } from "./leanmq/metadata.js";
 import type { Logger } from "./options.js";
-import { sleep } from "./sleep.js";
-import type { DeliveredEntry, EntryStore, StreamEntry } from "./store.js";
+import { sleep, within } from "./sleep.js";
+import type { DeliveredEntry, EntryStore, StreamEntry, StreamLimits } from "./store.js";
 
 /** An entry being handled, and whether its handler still holds a slot. */
 interface Job {
@@ -92,7 +92,9 @@ export class Consumer<E extends Event = Event> {
   private readonly registry: EventRegistry<E>;
   private readonly handlers: Handlers<E>;
   private readonly logger: Logger;
-  private readonly maxLength: number;
+  private readonly limits: StreamLimits;
+  /** Set by {@link stop}: a start still under way does not begin reading. */
+  private stopRequested = false;
   private readonly reader: GroupReader;
   private running = false;
   private started: Promise<void> | undefined;
@@ -114,7 +116,7 @@ export class Consumer<E extends Event = Event> {
     handlers: Handlers<E>,
     options: ConsumerOptions,
     logger: Logger,
-    maxLength: number,
+    limits: StreamLimits,
   ) {
     this.store = store;
     this.keys = keys;
@@ -123,7 +125,7 @@ export class Consumer<E extends Event = Event> {
     this.handlers = handlers;
     this.options = options;
     this.logger = logger;
-    this.maxLength = maxLength;
+    this.limits = limits;
     this.reader = new GroupReader(store, keys, options, {
       room: () => this.freeSlots(),
       waitForRoom: () => this.waitForSlot(),
@@ -155,7 +157,13 @@ export class Consumer<E extends Event = Event> {
     if (this.started) return this.started;
     this.started = (async () => {
       await this.store.ensureQueue(this.keys);
+      if (this.stopRequested) return;
       await this.reader.start();
+      if (this.stopRequested) {
+        this.reader.halt();
+        await this.reader.release();
+        return;
+      }
       this.running = true;
       const every = Math.max(10, Math.min(this.options.claimIdleMs / 3, 10_000));
       this.keepAlive = setInterval(() => void this.touchOwn(), every);
@@ -168,28 +176,31 @@ export class Consumer<E extends Event = Event> {
    * Stops reading, waits for running handlers up to `shutdownTimeoutMs`
    * (then aborts their signal and leaves their entries pending), cancels
    * scheduled retries (their entries stay pending, to be reclaimed), and
-   * resolves when the consumer has let go of everything.
+   * resolves when the consumer has let go of everything — within
+   * `shutdownTimeoutMs` whatever Redis does (while Redis does not answer,
+   * what is left undone stays as it is: entries pending, the consumer's name
+   * in its group).
    */
   async stop(): Promise<void> {
     if (!this.started) return;
-    await this.started.catch(() => {});
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    this.stopRequested = true;
+    if (!(await within(this.started, this.options.shutdownTimeoutMs))) {
+      this.logger.warn?.(`consumer ${this.name} on ${this.queue}: it was still starting at the shutdown deadline`);
+    }
     if (!this.running) return;
     this.running = false;
     this.reader.halt();
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
-    const drained = Promise.all([this.reader.finished, ...this.inFlight.values()]).then(() => "drained" as const);
-    const cancel = new AbortController();
-    const deadline = sleep(this.options.shutdownTimeoutMs, cancel.signal).then(() => "timeout" as const);
-    const outcome = await Promise.race([drained, deadline]);
-    cancel.abort();
-    if (outcome === "timeout") {
+    const drained = Promise.all([this.reader.finished, ...this.inFlight.values()]);
+    if (!(await within(drained, deadline - Date.now()))) {
       this.hardStop.abort();
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
     }
     clearInterval(this.keepAlive);
-    await this.reader.release();
+    await within(this.reader.release(), deadline - Date.now());
   }
 
   /**
@@ -472,7 +483,7 @@ export class Consumer<E extends Event = Event> {
     const now = Date.now() / 1000;
     const reason = formatReason(why);
     const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pythonFloat(now), reason }, now);
-    const id = await this.store.deadLetter(this.keys, this.name, entry.id, fields, this.maxLength);
+    const id = await this.store.deadLetter(this.keys, this.name, entry.id, fields, this.limits);
     if (id === undefined) {
       this.logger.debug?.(`entry ${entry.id} of ${this.queue} is no longer this consumer's; not moved`);
       return false;

@@ -3,7 +3,8 @@ import { pythonFloat, type Event, type EventRegistry } from "../index.js";
 import { parseReason, type DeadLetterKind } from "./dead-letter-reason.js";
 import { decodeEntry, movedFields, type EntryFormat } from "./leanmq/entry.js";
 import { EntryField, type QueueKeys } from "./leanmq/keys.js";
-import type { EntryStore, StreamEntry } from "./store.js";
+import type { Logger } from "./options.js";
+import type { EntryStore, StreamEntry, StreamLimits } from "./store.js";
 
 /** One move to the DLQ, as recorded in the entry's `_failures`. */
 export interface Failure {
@@ -63,7 +64,8 @@ export class DeadLetterQueue<E extends Event = Event> {
     private readonly store: EntryStore,
     readonly keys: QueueKeys,
     private readonly registry: EventRegistry<E>,
-    private readonly maxLength: number,
+    private readonly limits: StreamLimits,
+    private readonly logger: Logger,
   ) {}
 
   /** Entries from the oldest (or after `after`), at most `count` (default 100). */
@@ -122,7 +124,12 @@ export class DeadLetterQueue<E extends Event = Event> {
         { timestamp: pythonFloat(now), from_dlq: this.keys.dlq, to_queue: this.keys.stream },
         now,
       );
-      return (await this.store.requeue(this.keys, entry.id, fields, this.maxLength)) !== undefined;
+      const requeued = await this.store.requeue(this.keys, entry.id, fields, this.limits);
+      if (requeued?.revived) {
+        this.logger.warn?.(`the queue ${this.keys.stream} was gone; it was made again with its consumer group at the start`);
+        await this.store.ensureQueue(this.keys).catch(() => {});
+      }
+      return requeued !== undefined;
     });
   }
 

@@ -156,16 +156,25 @@ export class GroupReader {
 
   /**
    * After a failed read or reclaim (Redis down or restarting, the group
-   * gone): creates the queue again when the group is gone, reports the
-   * first failure and every 20th, and waits, longer after each failure in a
-   * row (50 ms doubling, at most 1 s), or until reading stops.
+   * gone): when the group is gone (Redis restarted empty, a flush, a deleted
+   * key or group), makes the queue again with its group at the start of the
+   * stream, so that nothing written since is skipped, and reports and counts
+   * the reset; reports the first failure of a run and every 20th; and waits,
+   * longer after each failure in a row (50 ms doubling, at most 1 s), or
+   * until reading stops.
    */
   private async recover(error: unknown, failures: number): Promise<void> {
     if (!this.running) return;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (message.includes("NOGROUP")) {
       this.store.forgetQueues?.();
-      await this.store.ensureQueue(this.keys).catch(() => {}); // a failure here shows on the next read
+      try {
+        await this.store.ensureQueue(this.keys, { reset: true });
+        this.target.warn(`the consumer group of ${this.keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again at the start of the stream`);
+        return;
+      } catch {
+        // a failure here shows on the next read
+      }
     }
     if (failures === 1 || failures % 20 === 0) this.target.warn(`${message}; retrying (failure ${failures} in a row)`);
     await sleep(Math.min(50 * 2 ** Math.min(failures, 5), 1000), this.stopping.signal);

@@ -25,5 +25,20 @@ export type { EntryFormat } from "./leanmq/entry.js";
 export type { EntryMetadata } from "./leanmq/metadata.js";
 export { BUS_PREFIX, BUS_QUEUE, DEFAULT_MAX_LENGTH, DEFAULT_PREFIX, LEANMQ_DEFAULT_CONSUMER } from "./leanmq/keys.js";
 export type { QueueKeys } from "./leanmq/keys.js";
-export type { ClaimOne, ClaimResult, DeliveredEntry, EntryFields, EntryStore, OutgoingEntry, QueueInfo, RouteEntry, StreamEntry } from "./store.js";
+export type {
+  AppendResult,
+  ClaimOne,
+  ClaimResult,
+  DeliveredEntry,
+  EntryFields,
+  EntryStore,
+  OutgoingEntry,
+  QueueInfo,
+  RouteEntry,
+  RouteResult,
+  Routed,
+  StreamEntry,
+  StreamLimits,
+  TrimMode,
+} from "./store.js";
 export { EventwireError, TransportError, isEventwireError } from "../index.js";

@@ -2,6 +2,7 @@
 import { TransportError } from "../index.js";
 import type { EntryFormat } from "./leanmq/entry.js";
 import { DEFAULT_MAX_LENGTH, DEFAULT_PREFIX } from "./leanmq/keys.js";
+import type { TrimMode } from "./store.js";
 
 /** Where a component reports what it does; every method is optional. */
 export interface Logger {
@@ -34,12 +35,20 @@ export interface TransportOptions {
    */
   readonly format: EntryFormat;
   /**
-   * Streams are capped at about this many entries (`XADD … MAXLEN ~`), as
-   * LeanMQ caps them. Entries trimmed while pending are dropped from the
-   * pending list when found, and counted.
-   * @defaultValue 100000
+   * Streams are kept to about this many entries, oldest trimmed first, as
+   * {@link trim} says.
+   * @defaultValue 100000 (LeanMQ's `MAXLEN`)
    */
   readonly maxLength: number;
+  /**
+   * What trimming may take (see {@link TrimMode}): by default only what
+   * every consumer group has delivered and acknowledged, so nothing unread
+   * is lost (a lagging stream grows past `maxLength` until its readers catch
+   * up); `"length"` trims to `maxLength` whatever was read, as LeanMQ does,
+   * and counts what went unread (`info().trimmedUnread`, a warning).
+   * @defaultValue `"acknowledged"`
+   */
+  readonly trim: TrimMode;
   /** @defaultValue {@link consoleLogger} */
   readonly logger: Logger;
 }
@@ -49,6 +58,7 @@ export const defaultTransportOptions: TransportOptions = Object.freeze({
   prefix: DEFAULT_PREFIX,
   format: "json",
   maxLength: DEFAULT_MAX_LENGTH,
+  trim: "acknowledged",
   logger: consoleLogger,
 });
 

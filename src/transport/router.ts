@@ -3,15 +3,16 @@
  * copies each event to the subscription queue of every service subscribed
  * to its type, in one atomic step per entry with its acknowledgement.
  */
-import { pythonFloat, pythonJsonLoads } from "../index.js";
+import { pythonFloat } from "../index.js";
 import { defaultConsumerName } from "./consumer-options.js";
 import { DeadLetterKind, formatReason, reasonOf } from "./dead-letter-reason.js";
 import { GroupReader } from "./group-reader.js";
-import { movedFields } from "./leanmq/entry.js";
-import { EntryField, type QueueKeys } from "./leanmq/keys.js";
-import { expiresAt, isExpired, readMetadata, type EntryMetadata } from "./leanmq/metadata.js";
+import { entryRouting, movedFields } from "./leanmq/entry.js";
+import { EntryField, queueKeys, type QueueKeys } from "./leanmq/keys.js";
+import { expiresAt, isExpired } from "./leanmq/metadata.js";
 import { positive, type Logger } from "./options.js";
-import type { DeliveredEntry, EntryFields, EntryStore, RouteEntry } from "./store.js";
+import { within } from "./sleep.js";
+import type { DeliveredEntry, EntryFields, EntryStore, RouteEntry, StreamLimits } from "./store.js";
 
 /** How the bus's router reads the shared queue. */
 export interface RouterOptions {
@@ -27,6 +28,8 @@ export interface RouterOptions {
   readonly claimIntervalMs: number;
   /** Routers with nothing pending that have been idle this long, in ms, are removed from the group. @defaultValue 3600000 (one hour) */
   readonly pruneIdleMs: number;
+  /** On stop, how long the routing step under way may take, in ms; the router lets go within this whatever Redis does. @defaultValue 10000 */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** What a router has done so far. */
@@ -37,8 +40,12 @@ export interface RouterStats {
   copies: number;
   /** Entries no service subscribes to, acknowledged. */
   unrouted: number;
-  /** Entries past their TTL, acknowledged unrouted. */
+  /** Entries past their TTL when routed: passed on all the same, for each service's consumer to handle as its `expired` option says. */
   expired: number;
+  /** Copies parked in a DLQ because their subscription queue could not take them (a key of the wrong type). */
+  parked: number;
+  /** Subscription queues found gone and made again. */
+  resets: number;
   /** Entries whose event type cannot be read, moved to the shared queue's DLQ. */
   deadLettered: number;
   /** Pending entries found trimmed away. */
@@ -54,40 +61,15 @@ export function routerOptions(given: Partial<RouterOptions>): RouterOptions {
     claimIdleMs: given.claimIdleMs ?? 30_000,
     claimIntervalMs: given.claimIntervalMs ?? 5_000,
     pruneIdleMs: given.pruneIdleMs ?? 3_600_000,
+    shutdownTimeoutMs: given.shutdownTimeoutMs ?? 10_000,
   };
   positive("router.batchSize", options.batchSize);
   positive("router.blockMs", options.blockMs);
   positive("router.claimIdleMs", options.claimIdleMs);
   positive("router.claimIntervalMs", options.claimIntervalMs);
   positive("router.pruneIdleMs", options.pruneIdleMs);
+  positive("router.shutdownTimeoutMs", options.shutdownTimeoutMs, true);
   return options;
-}
-
-/** The event type and metadata of an entry, read without decoding the event. */
-function routingOf(fields: EntryFields): { eventType: string; metadata: EntryMetadata | undefined } | { problem: string } {
-  let meta: unknown;
-  let eventType: unknown;
-  const data = fields.get(EntryField.data);
-  if (data !== undefined) {
-    let value: unknown;
-    try {
-      value = pythonJsonLoads(data.toString("utf8"));
-    } catch (error) {
-      return { problem: `data is not JSON: ${String(error)}` };
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return { problem: "data is not a JSON object" };
-    eventType = (value as Record<string, unknown>)["event_type"];
-    meta = (value as Record<string, unknown>)[EntryField.metadata];
-  } else {
-    eventType = fields.get(EntryField.eventType)?.toString("utf8");
-    try {
-      meta = JSON.parse(fields.get(EntryField.metadata)?.toString("utf8") ?? "null");
-    } catch {
-      meta = null;
-    }
-  }
-  if (typeof eventType !== "string" || eventType === "") return { problem: "the entry has no event type" };
-  return { eventType, metadata: readMetadata(meta) };
 }
 
 function flatten(fields: EntryFields): Buffer[] {
@@ -102,16 +84,17 @@ function flatten(fields: EntryFields): Buffer[] {
  * subscriptions are read in the same atomic step that copies an event.
  */
 export class Router {
-  readonly stats: RouterStats = { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0 };
+  readonly stats: RouterStats = { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0, parked: 0, resets: 0 };
   private readonly reader: GroupReader;
   private readonly busy = new Set<string>();
+  private stopRequested = false;
 
   constructor(
     private readonly store: EntryStore,
     private readonly keys: QueueKeys,
     private readonly options: RouterOptions,
     private readonly logger: Logger,
-    private readonly maxLength: number,
+    private readonly limits: StreamLimits,
   ) {
     this.reader = new GroupReader(store, keys, options, {
       room: () => options.batchSize,
@@ -125,47 +108,63 @@ export class Router {
     });
   }
 
-  /** Starts routing. */
-  start(): Promise<void> {
-    return this.reader.start();
+  /** Starts routing (unless {@link stop} came first). */
+  async start(): Promise<void> {
+    await this.reader.start();
+    if (this.stopRequested) {
+      this.reader.halt();
+      await this.reader.release();
+    }
   }
 
-  /** Stops routing once the step under way is done, and lets go of the group. */
+  /** Stops routing once the step under way is done, and lets go of the group: within `shutdownTimeoutMs`, whatever Redis does. */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     if (!this.reader.active) return;
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
     this.reader.halt();
-    await this.reader.finished;
-    await this.reader.release();
+    if (!(await within(this.reader.finished, this.options.shutdownTimeoutMs))) {
+      this.logger.warn?.(`bus router ${this.options.consumer}: a routing step was still under way at the shutdown deadline; its entries stay pending`);
+    }
+    await within(this.reader.release(), deadline - Date.now());
   }
 
   private async route(entries: readonly DeliveredEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const now = Date.now() / 1000;
     const batch: RouteEntry[] = [];
-    const expired: string[] = [];
     for (const entry of entries) this.busy.add(entry.id);
     try {
       for (const entry of entries) {
-        const r = routingOf(entry.fields);
+        const r = entryRouting(entry.fields);
         if ("problem" in r) {
           const reason = formatReason(reasonOf(DeadLetterKind.undecodable, r.problem));
           const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pythonFloat(now), reason }, now);
-          if ((await this.store.deadLetter(this.keys, this.options.consumer, entry.id, fields, this.maxLength)) !== undefined) {
+          if ((await this.store.deadLetter(this.keys, this.options.consumer, entry.id, fields, this.limits)) !== undefined) {
             this.stats.deadLettered++;
           }
-        } else if (isExpired(r.metadata, now)) {
-          expired.push(entry.id);
-        } else {
-          batch.push({ id: entry.id, eventType: r.eventType, fields: flatten(entry.fields), expireAt: expiresAt(r.metadata) });
+          continue;
         }
+        // An expired event is passed on too: each service's consumer
+        // acknowledges or dead-letters it, as its `expired` option says.
+        if (isExpired(r.metadata, now)) this.stats.expired++;
+        batch.push({ id: entry.id, eventType: r.eventType, fields: flatten(entry.fields), expireAt: expiresAt(r.metadata) });
       }
-      if (expired.length > 0) this.stats.expired += await this.store.ack(this.keys, expired);
-      const copies = await this.store.route(this.keys, this.options.consumer, batch, this.maxLength);
-      for (const n of copies) {
-        if (n > 0) {
+      const result = await this.store.route(this.keys, this.options.consumer, batch, this.limits);
+      for (const n of result.entries) {
+        if (n === -1) continue;
+        this.stats.parked += n.parked;
+        if (n.parked > 0) this.logger.warn?.(`bus router ${this.options.consumer}: ${n.parked} cop${n.parked === 1 ? "y" : "ies"} could not be written to a subscription queue and went to its DLQ`);
+        if (n.copies > 0) {
           this.stats.routed++;
-          this.stats.copies += n;
-        } else if (n === 0) this.stats.unrouted++;
+          this.stats.copies += n.copies;
+        } else if (n.parked === 0) this.stats.unrouted++;
+      }
+      for (const stream of result.revived) {
+        this.stats.resets++;
+        const name = stream.slice(this.keys.prefix.length);
+        this.logger.warn?.(`bus router ${this.options.consumer}: the subscription queue ${stream} was gone; it was made again with its consumer group at the start`);
+        await this.store.ensureQueue(queueKeys(this.keys.prefix, name)).catch(() => {});
       }
     } finally {
       for (const entry of entries) this.busy.delete(entry.id);

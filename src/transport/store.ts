@@ -8,10 +8,39 @@ import type { QueueKeys } from "./leanmq/keys.js";
 
 export type { EntryFields, StreamEntry };
 
-/** An entry to append to a stream. */
+/**
+ * How streams are kept to about `maxLength` entries.
+ * - `acknowledged`: only entries every consumer group of the stream has
+ *   delivered and acknowledged are trimmed, so nothing is lost that nobody
+ *   has read; a stream whose readers lag grows past `maxLength` until they
+ *   catch up (a DLQ, whose group nobody reads, is never trimmed).
+ * - `length`: trimmed to `maxLength` whatever was read, as LeanMQ's
+ *   `MAXLEN` does; entries trimmed before a group read them are counted
+ *   (`QueueInfo.trimmedUnread`).
+ */
+export type TrimMode = "acknowledged" | "length";
+
+/** The bounds a write keeps streams within. */
+export interface StreamLimits {
+  /** Streams are kept to about this many entries. */
+  readonly maxLength: number;
+  readonly trim: TrimMode;
+}
+
+/** What an append did besides appending. */
+export interface AppendResult {
+  /** The new entries' ids, in order. */
+  readonly ids: string[];
+  /** Queues whose stream was gone (Redis restarted empty, flushed, a key deleted) and came back with its consumer group at the start. */
+  readonly revived: readonly QueueKeys[];
+  /** Entries trimmed before some group had read them (trim mode `length` only). */
+  readonly trimmedUnread: number;
+}
+
+/** An entry to append to a queue's main stream. */
 export interface OutgoingEntry {
-  /** The stream key. */
-  readonly stream: string;
+  /** The queue it goes to. */
+  readonly keys: QueueKeys;
   /** Field/value pairs, flattened. */
   readonly fields: readonly (string | Buffer)[];
   /** Expiry in float seconds since the epoch (recorded in the stream's `:expiry` set), or null. */
@@ -42,6 +71,17 @@ export type ClaimOne =
   /** The entry is no longer pending, or another consumer has it. */
   | { readonly status: "gone" };
 
+/** What routing one entry did: copies made, and copies parked in a DLQ because their destination could not take them; -1 when it was not pending to the router. */
+export type Routed = { readonly copies: number; readonly parked: number } | -1;
+
+/** What a routing step did. */
+export interface RouteResult {
+  /** Per entry, in order. */
+  readonly entries: readonly Routed[];
+  /** Subscription queues whose stream was gone and came back with its consumer group at the start. */
+  readonly revived: readonly string[];
+}
+
 /** One entry to route from the bus's shared queue. */
 export interface RouteEntry {
   readonly id: string;
@@ -68,6 +108,10 @@ export interface QueueInfo {
   readonly dlqLength: number;
   /** Age of the oldest entry in the main stream, in milliseconds, or null when it is empty. */
   readonly oldestAgeMs: number | null;
+  /** Times the main stream or its consumer group was found gone and made again (Redis restarted empty, a flush, a deleted key). */
+  readonly resets: number;
+  /** Entries trimmed from the main stream before its group had read them (trim mode `length`). */
+  readonly trimmedUnread: number;
 }
 
 /**
@@ -77,8 +121,16 @@ export interface QueueInfo {
  * nothing, also when the process dies half way.
  */
 export interface EntryStore {
-  /** Creates the queue pair as LeanMQ does (streams, consumer groups from `$`, metadata hashes, registry), keeping what exists. */
-  ensureQueue(keys: QueueKeys): Promise<void>;
+  /**
+   * Creates the queue pair as LeanMQ does (streams, consumer groups,
+   * metadata hashes, registry), keeping what exists. A group is created at
+   * the start of its stream (`0`), so that a group made again for a stream
+   * that already holds entries (after the group was lost) misses none.
+   * Returns true when the main stream's group was missing (and made).
+   * With `reset` (the caller found the queue gone), it makes the queue even
+   * if it made it before, and counts the reset in `QueueInfo.resets`.
+   */
+  ensureQueue(keys: QueueKeys, options?: { readonly reset?: boolean }): Promise<boolean>;
   /** Forgets which queues {@link ensureQueue} has made (when they may be gone), so that it makes them again. */
   forgetQueues?(): void;
   /** Whether the queue pair is in the registry. */
@@ -86,11 +138,12 @@ export interface EntryStore {
   /** The names of all queue pairs (main queues, without prefix) in the registry of `prefix`. */
   listQueues(prefix: string): Promise<string[]>;
   /**
-   * Appends entries, returning their ids in order. `atomic`: all or none, in
-   * one step (Lua); otherwise pipelined in one round trip. Streams are capped
-   * at about `maxLength` entries.
+   * Appends entries. `atomic`: all or none, in one step (Lua); otherwise
+   * pipelined in one round trip. Every key is checked before anything is
+   * written. A stream that is gone comes back with its group at the start.
+   * Streams are then trimmed as `limits` says.
    */
-  append(entries: readonly OutgoingEntry[], atomic: boolean, maxLength: number): Promise<string[]>;
+  append(entries: readonly OutgoingEntry[], atomic: boolean, limits: StreamLimits): Promise<AppendResult>;
   /** New entries for the group, delivered to `consumer`; waits up to `blockMs` for some when there are none. */
   readNew(keys: QueueKeys, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]>;
   /** Claims for `consumer` entries pending to anyone for at least `minIdleMs`, walking the pending list from `cursor`. */
@@ -106,12 +159,14 @@ export interface EntryStore {
    * to the DLQ and acknowledges the entry. Returns the DLQ entry id, or
    * undefined when the entry was not pending to `consumer` (nothing written).
    */
-  deadLetter(keys: QueueKeys, consumer: string, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined>;
+  deadLetter(keys: QueueKeys, consumer: string, id: string, fields: readonly (string | Buffer)[], limits: StreamLimits): Promise<string | undefined>;
   /**
    * Atomically, if DLQ entry `id` still exists: appends `fields` to the main
-   * stream and deletes the DLQ entry. Returns the new id, or undefined.
+   * stream and deletes the DLQ entry (every key checked before anything is
+   * written). Returns the new id and whether the main stream had to come
+   * back, or undefined when the entry is no longer in the DLQ.
    */
-  requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], maxLength: number): Promise<string | undefined>;
+  requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], limits: StreamLimits): Promise<{ id: string; revived: boolean } | undefined>;
   /** Entries of a stream from `start` to `end` (inclusive ids, `(id` for an exclusive bound, or `-` and `+`), oldest first, at most `count`. */
   range(stream: string, start: string, end: string, count: number): Promise<StreamEntry[]>;
   /** The newest entries of a stream from `end` down to `start` (bounds as {@link range}), newest first, at most `count`. */
@@ -135,12 +190,13 @@ export interface EntryStore {
   /**
    * Atomically per entry, if it is still pending to `consumer` on the bus's
    * shared queue: appends a copy to the subscription queue of every service
-   * subscribed to its event type (as the subscriptions are at that moment)
-   * and acknowledges it, removing it from the `:expiry` set as {@link ack}
-   * does. Returns, per entry, how many queues got a copy, or
-   * -1 when it was not pending to `consumer`.
+   * subscribed to its event type (as the subscriptions are at that moment;
+   * types match by short name) and acknowledges it, removing it from the
+   * `:expiry` set as {@link ack} does. A destination that cannot take its
+   * copy costs that destination only: the copy is parked in its DLQ (or,
+   * when that is unusable, the shared queue's DLQ) with the reason.
    */
-  route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], maxLength: number): Promise<number[]>;
+  route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult>;
   /** Removes consumers of the group that have nothing pending and have been idle at least `minIdleMs`; returns how many. */
   pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number>;
   /** Removes `consumer` from the group when it has nothing pending (a consumer that stops cleanly leaves no name behind). Returns whether it did. */

@@ -3,17 +3,17 @@
  * store, whichever it is.
  */
 import { v4 as uuidv4 } from "uuid";
-import { TransportError, type Event, type EventRegistry } from "../index.js";
+import { EventValidationError, TransportError, type Event, type EventRegistry } from "../index.js";
 import { Consumer } from "./consumer.js";
 import { consumerOptions, type ConsumerInit } from "./consumer-options.js";
 import { DeadLetterQueue } from "./dead-letters.js";
 import type { Handlers } from "./handler.js";
-import { encodeEntry, type EntryFormat } from "./leanmq/entry.js";
+import { encodeEntry, entryPayloadSize, type EntryFormat } from "./leanmq/entry.js";
 import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { newMetadata } from "./leanmq/metadata.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
-import type { EntryStore, OutgoingEntry, QueueInfo } from "./store.js";
+import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
 const PUBLISH_CHUNK = 32;
@@ -62,6 +62,8 @@ export class StreamTransport<E extends Event = Event> {
   private readonly consumers = new Set<Consumer<E>>();
   private readonly keyCache = new Map<string, QueueKeys>();
   private closed = false;
+  /** The stream bounds every write of this transport keeps. */
+  private readonly limits: StreamLimits;
 
   private readonly ownsStore: boolean;
 
@@ -73,6 +75,10 @@ export class StreamTransport<E extends Event = Event> {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...defaultTransportOptions, ...defined };
     positive("maxLength", this.options.maxLength);
+    if (this.options.trim !== "acknowledged" && this.options.trim !== "length") {
+      throw new TransportError("invalid-option", `trim must be "acknowledged" or "length", got ${String(this.options.trim)}`);
+    }
+    this.limits = Object.freeze({ maxLength: this.options.maxLength, trim: this.options.trim });
     if (this.options.format !== "json" && this.options.format !== "binary") {
       throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(this.options.format)}`);
     }
@@ -118,11 +124,17 @@ export class StreamTransport<E extends Event = Event> {
         throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(format)}`);
       }
       const meta = newMetadata(ttl, options?.messageId ?? uuidv4());
-      entries.push({
-        stream: this.keys(queue).stream,
-        fields: encodeEntry(this.registry, event, format, meta),
-        expireAt: ttl === null ? null : meta.timestamp + ttl,
-      });
+      const fields = encodeEntry(this.registry, event, format, meta);
+      // One size limit: what consumers would refuse is not published.
+      const size = entryPayloadSize(fields);
+      const limit = this.registry.decodeOptions.maxBytes;
+      if (size > limit) {
+        throw new EventValidationError(
+          "too-large",
+          `the ${event.eventType} event ${event.eventId} is ${size} bytes as a ${format} entry, over the limit of ${limit} (the registry's maxBytes, which consumers apply)`,
+        );
+      }
+      entries.push({ keys: this.keys(queue), fields, expireAt: ttl === null ? null : meta.timestamp + ttl });
       published.push({ queue, streamId: "", messageId: meta.id, eventId: event.eventId });
     }
     return entries;
@@ -143,22 +155,39 @@ export class StreamTransport<E extends Event = Event> {
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
     await this.ensureQueues(items);
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
-    const sent: Promise<string[]>[] = [];
+    const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
     const size = Math.ceil(items.length / Math.ceil(items.length / PUBLISH_CHUNK));
     try {
       for (let i = 0; i < items.length; i += size) {
         const entries = this.encode(items, i, Math.min(items.length, i + size), published);
-        sent.push(this.store.append(entries, false, this.options.maxLength));
+        sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
       }
     } catch (error) {
       // What was sent before the failure stays sent; its outcome is not waited for.
       for (const s of sent) s.catch(() => {});
       throw error;
     }
-    const ids = sent.length === 1 ? await sent[0]! : (await Promise.all(sent)).flat();
+    const ids = sent.length === 1 ? (await sent[0]!).ids : (await Promise.all(sent)).flatMap((r) => r.ids);
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
+  }
+
+  /**
+   * After an append: a queue whose stream was gone (Redis restarted empty, a
+   * flush, a deleted key) came back with its group at the start, so nothing
+   * published is lost; it is reported, and its registry entry and metadata
+   * made again. Entries trimmed unread (trim mode `length`) are reported.
+   */
+  private async appended(result: AppendResult): Promise<AppendResult> {
+    for (const keys of result.revived) {
+      this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key deleted); it was made again with its consumer group at the start`);
+      await this.store.ensureQueue(keys).catch(() => {});
+    }
+    if (result.trimmedUnread > 0) {
+      this.options.logger.warn?.(`${result.trimmedUnread} entr${result.trimmedUnread === 1 ? "y was" : "ies were"} trimmed before a consumer group read them (trim: "length", maxLength ${this.limits.maxLength})`);
+    }
+    return result;
   }
 
   /**
@@ -170,7 +199,7 @@ export class StreamTransport<E extends Event = Event> {
     await this.ensureQueues(items);
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const entries = this.encode(items, 0, items.length, published);
-    const ids = await this.store.append(entries, true, this.options.maxLength);
+    const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
   }
@@ -185,7 +214,7 @@ export class StreamTransport<E extends Event = Event> {
       handlers,
       consumerOptions(options),
       this.options.logger,
-      this.options.maxLength,
+      this.limits,
     );
     this.consumers.add(consumer);
     return consumer;
@@ -201,7 +230,7 @@ export class StreamTransport<E extends Event = Event> {
   /** The dead-letter queue of `queue`. */
   deadLetters(queue: string): DeadLetterQueue<E> {
     this.check();
-    return new DeadLetterQueue<E>(this.store, this.keys(queue), this.registry, this.options.maxLength);
+    return new DeadLetterQueue<E>(this.store, this.keys(queue), this.registry, this.limits, this.options.logger);
   }
 
   /**

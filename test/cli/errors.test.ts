@@ -115,6 +115,6 @@ describe("Redis", () => {
     await redis.sadd("mq:registry", "mq:broken", "mq:broken:dlq");
     const r = await cli(["tail", "broken", "--redis", server.url]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^eventwire tail: Redis at redis:\/\/127\.0\.0\.1:\d+\/?: WRONGTYPE/);
+    assert.match(r.stderr, /^eventwire tail: Redis at redis:\/\/127\.0\.0\.1:\d+\/? refused reading mq:broken: WRONGTYPE/);
   });
 });

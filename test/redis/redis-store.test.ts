@@ -25,10 +25,12 @@ test("pruneConsumers does not delete a consumer that receives entries while it r
     const k = queueKeys("race:", "q");
     await store.ensureQueue(k);
     // B: a consumer with nothing pending, idle for a while
-    await store.append([{ stream: k.stream, fields: ["n", "0"], expireAt: null }], true, 1000);
+    await store.append([{ keys: k, fields: ["n", "0"], expireAt: null }], true, { maxLength: 1000, trim: "acknowledged" });
     await other.ack(k, (await other.readNew(k, "B", 1, 1)).map((e) => e.id));
     await new Promise((r) => setTimeout(r, 30));
-    const [id] = await store.append([{ stream: k.stream, fields: ["n", "1"], expireAt: null }], true, 1000);
+    const {
+      ids: [id],
+    } = await store.append([{ keys: k, fields: ["n", "1"], expireAt: null }], true, { maxLength: 1000, trim: "acknowledged" });
 
     // B reads the new entry at the worst moment: after the pruning has found
     // it idle with nothing pending, before the pruning deletes it. (Deleting

@@ -1,6 +1,7 @@
 // The Redis scripts as files: every .lua file under src/redis/lua is loaded,
 // its header names it and counts its keys truly, each is registered under
-// a versioned name, and what Redis runs is the file's bytes.
+// a versioned name, and what Redis runs is the bytes of the libraries it
+// uses (src/redis/lua/lib) followed by its file's.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -27,7 +28,7 @@ test("every .lua file is a script, and every script a .lua file", () => {
 
 test("each header gives the name, version, KEYS, ARGV and reply; a fixed key count is the highest KEYS index the body uses", () => {
   for (const script of scripts) {
-    const lines = script.lua.split("\n");
+    const lines = script.source.split("\n");
     assert.equal(lines[0], `-- eventwire script: ${script.name}, version ${script.version}`);
     const header = lines.filter((l) => l.startsWith("--")).join("\n");
     assert.match(header, /^-- KEYS \(/m, script.name);
@@ -50,18 +51,27 @@ test("each script is registered under a name of its own that carries its version
   for (const s of scripts) assert.equal(s.command, `eventwire_${s.name.replaceAll("-", "_")}_v${s.version}`);
 });
 
-test("Redis runs the file's bytes: the SHA1 it reports is that of the file", async () => {
+test("Redis runs the libraries' bytes, then the file's: the SHA1 it reports is theirs", async () => {
   const client = new Redis(redis.url);
   try {
     for (const name of files) {
-      const text = readFileSync(new URL(name, dir), "utf8");
+      const script = scripts.find((s) => `${s.name}.lua` === name)!;
+      const text = [...script.uses.map((lib) => readFileSync(new URL(`${lib}.lua`, dir), "utf8")), readFileSync(new URL(name, dir), "utf8")].join("");
+      assert.equal(script.lua, text, name);
       const sha = await client.script("LOAD", text);
       assert.equal(sha, createHash("sha1").update(text).digest("hex"), name);
-      assert.equal(text, scripts.find((s) => `${s.name}.lua` === name)!.lua, name);
     }
   } finally {
     client.disconnect();
   }
+});
+
+test("the scripts that write streams use the streams library; each library is used", () => {
+  for (const name of ["append", "append-packed", "dead-letter", "requeue", "route"]) {
+    assert.deepEqual(scripts.find((s) => s.name === name)!.uses, ["lib/streams"], name);
+  }
+  const libs = readdirSync(new URL("lib/", dir)).filter((n) => n.endsWith(".lua")).map((n) => `lib/${n.slice(0, -4)}`);
+  for (const lib of libs) assert.ok(scripts.some((s) => s.uses.includes(lib)), `${lib} is used by no script`);
 });
 
 test("a call with the wrong number of keys is refused before it reaches Redis", async () => {

@@ -237,7 +237,7 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
             const queue = queueName();
             await t.publish(queue, payment(1));
             const unknown = { event_id: "0b7e7a4e-5f0c-4a57-8a3c-1b2c3d4e5f60", timestamp: 1.5, event_type: "RefundIssuedEvent", refund_id: "r-1" };
-            await t.store.append([{ stream: t.keys(queue).stream, fields: ["data", JSON.stringify(unknown)], expireAt: null }], false, 1000);
+            await t.store.append([{ keys: t.keys(queue), fields: ["data", JSON.stringify(unknown)], expireAt: null }], false, { maxLength: 1000, trim: "acknowledged" });
             const consumer = await t.consume(queue, { OrderCreatedEvent: () => {} }, { ...fast, unhandledType: policy, unknownType: policy });
             await settle(consumer, 2);
             const letters = await t.deadLetters(queue).list();

@@ -1,38 +1,45 @@
--- eventwire script: append, version 1
+-- eventwire script: append, version 2
 -- Append entries (to one or more streams), each with its expiry in the
--- stream's `:expiry` set when it has one, all or none: every entry is
--- checked before any is written (Redis keeps the writes a script made
--- before it failed, so an entry refused half way would leave the ones
--- before it written).
--- KEYS (variable): stream1, expiry set1, stream2, expiry set2, …
--- ARGV: maxlen, then per entry: its field count, its fields…, its expireAt ('' for
---   none)
--- Reply: the new entry ids, in order
-local maxlen = ARGV[1]
-local wrongtype = 'WRONGTYPE Operation against a key holding the wrong kind of value'
-local pos = 2
-for i = 1, #KEYS, 2 do
-  local n = tonumber(ARGV[pos])
+-- stream's `:expiry` set when it has one, all or none: every key is checked
+-- before anything is written (Redis keeps the writes a script made before
+-- it failed). A stream that is gone comes back with its consumer group at
+-- the start; each stream is then trimmed as the trim mode says.
+-- Uses: lib/streams
+-- KEYS (variable): per entry: its stream, expiry set, metadata hash
+-- ARGV: maxlen, trim mode, then per entry: the stream's consumer group, its
+--   field count, its fields…, its expireAt ('' for none)
+-- Reply: {the new entry ids in order, the streams that had to come back,
+--   the number of entries trimmed unread}
+local maxlen, mode = ARGV[1], ARGV[2]
+local pos = 3
+for i = 1, #KEYS, 3 do
+  local n = tonumber(ARGV[pos + 1])
   if not n or n < 2 or n % 2 ~= 0 then
     return redis.error_reply("ERR wrong number of arguments for 'xadd' command")
   end
-  local t = redis.call('TYPE', KEYS[i]).ok
-  if t ~= 'none' and t ~= 'stream' then return redis.error_reply(wrongtype) end
-  local exp = ARGV[pos + 1 + n]
+  local err = ew_type_error(KEYS[i], 'stream') or ew_type_error(KEYS[i + 2], 'hash')
+  if err then return redis.error_reply(err) end
+  local exp = ARGV[pos + 2 + n]
   if exp ~= '' then
     local e = tonumber(exp)
     if not e or e ~= e then return redis.error_reply('ERR value is not a valid float') end
-    t = redis.call('TYPE', KEYS[i + 1]).ok
-    if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongtype) end
+    err = ew_type_error(KEYS[i + 1], 'zset')
+    if err then return redis.error_reply(err) end
   end
-  pos = pos + 2 + n
+  pos = pos + 3 + n
 end
-pos = 2
+pos = 3
 local ids = {}
-for i = 1, #KEYS, 2 do
-  local n = tonumber(ARGV[pos])
-  pos = pos + 1
-  local args = {KEYS[i], 'MAXLEN', '~', maxlen, '*'}
+local revived = {}
+local streams = {}
+for i = 1, #KEYS, 3 do
+  local group, n = ARGV[pos], tonumber(ARGV[pos + 1])
+  pos = pos + 2
+  if streams[KEYS[i]] == nil then
+    streams[KEYS[i]] = KEYS[i + 2]
+    if ew_revive(KEYS[i], group, KEYS[i + 2]) then revived[#revived + 1] = KEYS[i] end
+  end
+  local args = {KEYS[i], '*'}
   for j = 0, n - 1 do args[#args + 1] = ARGV[pos + j] end
   pos = pos + n
   local id = redis.call('XADD', unpack(args))
@@ -41,4 +48,9 @@ for i = 1, #KEYS, 2 do
   if exp ~= '' then redis.call('ZADD', KEYS[i + 1], exp, id) end
   ids[#ids + 1] = id
 end
-return ids
+local unread = 0
+for stream, metadata in pairs(streams) do
+  local _, u = ew_trim(stream, maxlen, mode, metadata)
+  unread = unread + u
+end
+return {ids, revived, unread}

@@ -5,7 +5,7 @@
  */
 import { v4 as uuidv4 } from "uuid";
 import { isDecodeError, pythonJsonDumps, pythonJsonLoads, type DecodeError, type Event, type EventRegistry } from "../../index.js";
-import { recordMove } from "./json-edit.js";
+import { objectShape, recordMove } from "./json-edit.js";
 import { EntryField } from "./keys.js";
 import { metadataJson, newMetadata, readMetadata, type EntryMetadata } from "./metadata.js";
 
@@ -76,6 +76,28 @@ export function encodeEntry<E extends Event>(
   return [EntryField.data, `${text.slice(0, -1)}, "${EntryField.metadata}": ${metadataJson(meta)}}`];
 }
 
+/** The size of what consumers decode of an entry: its `data` text or its `envelope`, in bytes. */
+export function entryPayloadSize(fields: readonly (string | Buffer)[]): number {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === EntryField.data || fields[i] === EntryField.envelope) {
+      const value = fields[i + 1]!;
+      return typeof value === "string" ? Buffer.byteLength(value) : value.length;
+    }
+  }
+  return 0;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Bytes as text, or undefined when they are not valid UTF-8 (never read lossily). */
+function utf8Text(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -86,24 +108,96 @@ function list(value: unknown): readonly unknown[] {
 
 function jsonField(fields: EntryFields, name: string): unknown {
   const raw = fields.get(name);
-  if (raw === undefined) return undefined;
+  const text = raw === undefined ? undefined : utf8Text(raw);
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(raw.toString("utf8"));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** Moves to a DLQ recorded inside `data` and in a `_failures` field of their own (a copy the bus parked), oldest first. */
+function failuresOf(inData: unknown, fields: EntryFields): readonly unknown[] {
+  const all = [...list(inData), ...list(jsonField(fields, EntryField.failures))];
+  const time = (f: unknown): number => (isObject(f) && typeof f["timestamp"] === "number" ? f["timestamp"] : 0);
+  return all.length < 2 ? all : all.sort((a, b) => time(a) - time(b));
+}
+
+/**
+ * The history of an entry whose `data` is too large to decode: its
+ * `_metadata`, `_failures` and `_requeues` members, read alone (so that a DLQ
+ * listing still says why the entry is there).
+ */
+function historyOf(text: string): { metadata: unknown; failures: unknown; requeues: unknown } {
+  const shape = objectShape(text);
+  const member = (key: string): unknown => {
+    const members = shape?.members ?? [];
+    let m: (typeof members)[number] | undefined;
+    for (const x of members) if (x.key === key) m = x;
+    if (m === undefined) return undefined;
+    try {
+      return pythonJsonLoads(text.slice(m.valueStart, m.valueEnd));
+    } catch {
+      return undefined;
+    }
+  };
+  return { metadata: member(EntryField.metadata), failures: member(EntryField.failures), requeues: member(EntryField.requeues) };
+}
+
+/** A short name: the part after the last dot (`eventwire.shop.v1.OrderShippedEvent` → `OrderShippedEvent`). */
+function shortTypeName(name: string): string {
+  return name.slice(name.lastIndexOf(".") + 1);
+}
+
+/**
+ * What routing needs of an entry, read without decoding the event: its
+ * event type (as a short name) and its metadata. The event type is read as
+ * consumers read it — `event_type`, or `eventType`, in `data`; the
+ * `event_type` field of a binary entry — and text that is not valid UTF-8 is
+ * refused as consumers refuse it.
+ */
+export function entryRouting(fields: EntryFields): { eventType: string; metadata: EntryMetadata | undefined } | { problem: string } {
+  const data = fields.get(EntryField.data);
+  let eventType: unknown;
+  let meta: unknown;
+  if (data !== undefined) {
+    const text = utf8Text(data);
+    if (text === undefined) return { problem: "invalid-utf8: data is not valid UTF-8" };
+    let value: unknown;
+    try {
+      value = pythonJsonLoads(text);
+    } catch (error) {
+      return { problem: `data is not JSON: ${String(error)}` };
+    }
+    if (!isObject(value)) return { problem: "data is not a JSON object" };
+    const snake = Object.hasOwn(value, "event_type") ? value["event_type"] : undefined;
+    const camel = Object.hasOwn(value, "eventType") ? value["eventType"] : undefined;
+    if (snake !== undefined && camel !== undefined) return { problem: "invalid-value: the event type is given twice, as event_type and as eventType" };
+    eventType = snake ?? camel;
+    meta = value[EntryField.metadata];
+  } else {
+    const raw = fields.get(EntryField.eventType);
+    eventType = raw === undefined ? undefined : utf8Text(raw);
+    if (raw !== undefined && eventType === undefined) return { problem: "invalid-utf8: event_type is not valid UTF-8" };
+    meta = jsonField(fields, EntryField.metadata);
+  }
+  if (typeof eventType !== "string" || eventType === "") return { problem: "missing-field: the entry has no event type" };
+  return { eventType: shortTypeName(eventType), metadata: readMetadata(meta) };
 }
 
 /** Decodes an entry of either format, telling them apart by their fields. Never throws. */
 export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields: EntryFields): DecodedEntry<E> {
   const data = fields.get(EntryField.data);
   if (data !== undefined) {
+    const text = utf8Text(data);
+    if (text === undefined) return unreadable(fields, "invalid-utf8: data is not valid UTF-8");
     if (data.length > registry.decodeOptions.maxBytes) {
-      return unreadable(fields, `too-large: data is ${data.length} bytes, over the limit of ${registry.decodeOptions.maxBytes}`);
+      return unreadable(fields, `too-large: data is ${data.length} bytes, over the limit of ${registry.decodeOptions.maxBytes}`, historyOf(text));
     }
     let value: unknown;
     try {
-      value = pythonJsonLoads(data.toString("utf8"));
+      value = pythonJsonLoads(text);
     } catch (error) {
       return unreadable(fields, `data is not JSON: ${String(error)}`);
     }
@@ -111,25 +205,25 @@ export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields:
       return unreadable(fields, "data is not a JSON object");
     }
     const meta = readMetadata(value[EntryField.metadata]);
-    const eventType = typeof value["event_type"] === "string" ? value["event_type"] : undefined;
-    const base = { failures: list(value[EntryField.failures]), requeues: list(value[EntryField.requeues]) };
+    const named = value["event_type"] ?? value["eventType"];
+    const eventType = typeof named === "string" ? named : undefined;
+    const base = { failures: failuresOf(value[EntryField.failures], fields), requeues: list(value[EntryField.requeues]) };
     const result = safe(() => registry.fromJsonObject(value));
     return finish("json", eventType, meta, base, result);
   }
   const envelope = fields.get(EntryField.envelope);
-  const eventType = fields.get(EntryField.eventType)?.toString("utf8");
+  const rawType = fields.get(EntryField.eventType);
+  const eventType = rawType === undefined ? undefined : utf8Text(rawType);
   const meta = readMetadata(jsonField(fields, EntryField.metadata));
-  const base = { failures: list(jsonField(fields, EntryField.failures)), requeues: list(jsonField(fields, EntryField.requeues)) };
+  const base = { failures: failuresOf(undefined, fields), requeues: list(jsonField(fields, EntryField.requeues)) };
+  if (rawType !== undefined && eventType === undefined) {
+    return { format: envelope === undefined ? "unknown" : "binary", eventType: undefined, metadata: meta, ...base, event: undefined, problem: { kind: "undecodable", message: "invalid-utf8: event_type is not valid UTF-8" } };
+  }
   if (envelope !== undefined) {
     if (eventType !== undefined && registry.get(eventType) === undefined) {
-      return {
-        format: "binary",
-        eventType,
-        metadata: meta,
-        ...base,
-        event: undefined,
-        problem: { kind: "unknown-type", eventType, message: `unknown event type ${JSON.stringify(eventType)}` },
-      };
+      // (worded as the codec words it, whatever the entry's format)
+      const message = `event_type: no event type ${JSON.stringify(eventType.slice(0, 200))} is registered`;
+      return { format: "binary", eventType, metadata: meta, ...base, event: undefined, problem: { kind: "unknown-type", eventType, message } };
     }
     return finish("binary", eventType, meta, base, safe(() => registry.fromBinary(envelope)));
   }
@@ -172,14 +266,22 @@ function finish<E extends Event>(
   return { format, eventType, metadata, ...base, event: undefined, problem: p };
 }
 
-/** An entry whose `data` cannot be read: its history, if any, is in fields of its own (see {@link movedFields}). */
-function unreadable<E extends Event>(fields: EntryFields, message: string): DecodedEntry<E> {
+/**
+ * An entry whose `data` cannot be decoded: its history is in fields of its
+ * own (see {@link movedFields}), or, for data that is only too large, in
+ * `history` read from it.
+ */
+function unreadable<E extends Event>(
+  fields: EntryFields,
+  message: string,
+  history?: { metadata: unknown; failures: unknown; requeues: unknown },
+): DecodedEntry<E> {
   return {
     format: "json",
     eventType: undefined,
-    metadata: readMetadata(jsonField(fields, EntryField.metadata)),
-    failures: list(jsonField(fields, EntryField.failures)),
-    requeues: list(jsonField(fields, EntryField.requeues)),
+    metadata: readMetadata(history?.metadata ?? jsonField(fields, EntryField.metadata)),
+    failures: failuresOf(history?.failures, fields),
+    requeues: [...list(history?.requeues), ...list(jsonField(fields, EntryField.requeues))],
     event: undefined,
     problem: { kind: "undecodable", message },
   };
@@ -200,11 +302,12 @@ export function movedFields(
 ): (string | Buffer)[] {
   const itemJson = pythonJsonDumps(item);
   const data = fields.get(EntryField.data);
-  const oldMeta = data !== undefined ? metadataFromData(data) : readMetadata(jsonField(fields, EntryField.metadata));
+  const text = data === undefined ? undefined : utf8Text(data);
+  const oldMeta = text !== undefined ? metadataFromData(text) : readMetadata(jsonField(fields, EntryField.metadata));
   const meta = metadataJson(newMetadata(null, oldMeta?.id ?? uuidv4(), now));
-  if (data !== undefined) {
-    const edited = recordMove(data.toString("utf8"), listKey, itemJson, meta);
-    if (edited !== undefined && isValidUtf8(data)) return [EntryField.data, edited, ...otherFields(fields, [EntryField.data])];
+  if (text !== undefined) {
+    const edited = recordMove(text, listKey, itemJson, meta);
+    if (edited !== undefined) return [EntryField.data, edited, ...otherFields(fields, [EntryField.data])];
   }
   const out: (string | Buffer)[] = [];
   for (const [name, value] of fields) {
@@ -222,22 +325,11 @@ function otherFields(fields: EntryFields, skip: readonly string[]): (string | Bu
   return out;
 }
 
-function metadataFromData(data: Buffer): EntryMetadata | undefined {
+function metadataFromData(text: string): EntryMetadata | undefined {
   try {
-    const value = pythonJsonLoads(data.toString("utf8"));
+    const value = pythonJsonLoads(text);
     return isObject(value) ? readMetadata(value[EntryField.metadata]) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-function isValidUtf8(bytes: Buffer): boolean {
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
   }
 }

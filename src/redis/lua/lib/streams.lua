@@ -1,0 +1,87 @@
+-- eventwire library: streams, version 1
+-- Functions the scripts that write to streams share; a script that names
+-- this library in its header ("-- Uses: lib/streams") runs with it in front.
+-- Stream ids are compared as numbers: their milliseconds stay below 2^53.
+
+-- The two numbers of a stream id ('1732700000123-4' → 1732700000123, 4).
+local function ew_id(id)
+  local dash = string.find(id, '-', 1, true)
+  if not dash then return tonumber(id), 0 end
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+
+-- The smallest id above id ('5-1' → '5-2').
+local function ew_after(id)
+  local dash = string.find(id, '-', 1, true)
+  if not dash then return id .. '-1' end
+  return string.sub(id, 1, dash - 1) .. '-' .. string.format('%d', tonumber(string.sub(id, dash + 1)) + 1)
+end
+
+-- Whether id a comes before id b.
+local function ew_before(a, b)
+  local am, as = ew_id(a)
+  local bm, bs = ew_id(b)
+  return am < bm or (am == bm and as < bs)
+end
+
+-- An error reply unless key holds nothing or a value of one of the types.
+local function ew_type_error(key, a, b)
+  local t = redis.call('TYPE', key).ok
+  if t == 'none' or t == a or t == b then return nil end
+  return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', not a ' .. a
+end
+
+-- A stream that is gone (Redis restarted empty, FLUSHALL, DEL) comes back
+-- with its consumer group at the start, so that a reader loses nothing
+-- written to it from now on; the reset is counted in its metadata hash
+-- (field resets). Returns true when it had to.
+local function ew_revive(stream, group, metadata)
+  if redis.call('EXISTS', stream) == 1 then return false end
+  redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+  redis.call('HINCRBY', metadata, 'resets', 1)
+  return true
+end
+
+-- Trims a stream to maxlen entries, oldest first, as far as the mode lets:
+-- 'acknowledged' trims only entries that every consumer group has
+-- delivered and acknowledged (none while no group exists); 'length' trims
+-- to maxlen whatever was read, as LeanMQ's MAXLEN does, and counts in the
+-- stream's metadata hash (field trimmed_unread) the entries trimmed before
+-- a group had read them. Returns the number trimmed and the number of those
+-- that were unread.
+local function ew_trim(stream, maxlen, mode, metadata)
+  local len = redis.call('XLEN', stream)
+  local excess = len - tonumber(maxlen)
+  if excess <= 0 then return 0, 0 end
+  -- The floor: no group has an entry at or above it unread or unacknowledged.
+  local floor = nil
+  local lowest_delivered = nil
+  local groups = redis.call('XINFO', 'GROUPS', stream)
+  for _, g in ipairs(groups) do
+    local f = {}
+    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
+    local delivered = f['last-delivered-id']
+    local above = ew_after(delivered)
+    if tonumber(f['pending']) > 0 then
+      local first = redis.call('XPENDING', stream, f['name'])[2]
+      if first and ew_before(first, above) then above = first end
+    end
+    if floor == nil or ew_before(above, floor) then floor = above end
+    if lowest_delivered == nil or ew_before(delivered, lowest_delivered) then lowest_delivered = delivered end
+  end
+  local trim = excess
+  local unread = 0
+  if mode == 'acknowledged' then
+    if floor == nil then return 0, 0 end
+    trim = #redis.call('XRANGE', stream, '-', '(' .. floor, 'COUNT', excess)
+  else
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
+    for _, e in ipairs(oldest) do
+      if lowest_delivered == nil or ew_before(lowest_delivered, e[1]) then unread = unread + 1 end
+    end
+  end
+  if trim == 0 then return 0, 0 end
+  redis.call('XTRIM', stream, 'MAXLEN', len - trim)
+  if unread > 0 then redis.call('HINCRBY', metadata, 'trimmed_unread', unread) end
+  return trim, unread
+end
