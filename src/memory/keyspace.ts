@@ -10,8 +10,8 @@
  *
  * Where Redis's behaviour depends on its internals, the model follows the
  * simplest faithful reading:
- * - `MAXLEN ~ n` trims exactly to `n` entries (Redis trims whole nodes and
- *   may keep more).
+ * - Trimming (the scripts' `ew_trim`, which trims exactly with `XTRIM
+ *   MAXLEN`) is done by the stream itself (`Stream.trim`).
  * - `lag` is always known: the number of entries after the group's
  *   last-delivered id (Redis estimates it and may report null, and counts
  *   entries trimmed before they were delivered).

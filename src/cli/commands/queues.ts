@@ -15,9 +15,13 @@ record queues in), with:
   CONSUMERS  consumers known to the group
   DLQ        entries in its dead-letter queue
   OLDEST     age of the oldest entry in the stream
+  LOST       entries trimmed before they were read (only with trim "length")
+  RESETS     times the stream or its group was found gone and made again
+             (Redis restarted empty, a flush, a deleted key)
 
 --json prints an array of objects with the keys name, stream, length,
-pending, consumers, lag, dlq_length and oldest_age_ms (null when empty).
+pending, consumers, lag, dlq_length, oldest_age_ms (null when empty),
+trimmed_unread and resets.
 
 Examples:
   eventwire queues
@@ -39,6 +43,8 @@ Examples:
             lag: q.lag,
             dlq_length: q.dlqLength,
             oldest_age_ms: q.oldestAgeMs,
+            trimmed_unread: q.trimmedUnread,
+            resets: q.resets,
           })),
         ),
       );
@@ -50,9 +56,9 @@ Examples:
     }
     io.stdout.write(
       table(
-        ["QUEUE", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST"],
-        list.map((q) => [q.name, String(q.length), String(q.pending), String(q.consumers), String(q.dlqLength), age(q.oldestAgeMs)]),
-        ["left", "right", "right", "right", "right", "right"],
+        ["QUEUE", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST", "LOST", "RESETS"],
+        list.map((q) => [q.name, String(q.length), String(q.pending), String(q.consumers), String(q.dlqLength), age(q.oldestAgeMs), String(q.trimmedUnread), String(q.resets)]),
+        ["left", "right", "right", "right", "right", "right", "right", "right"],
       ),
     );
     return ExitCode.ok;
