@@ -39,12 +39,12 @@ import {
   type StreamEntry,
   type StreamLimits,
 } from "../transport/index.js";
-import { Keyspace, type ConsumerInfo, type PendingInfo } from "./keyspace.js";
+import { Keyspace, type ConsumerInfo, type GroupInfo, type PendingInfo } from "./keyspace.js";
 import { checkExpiry, checkFields, checkInteger, checkMaxLength, checkTimeout, invalidId, refused } from "./redis-errors.js";
 import { compareIds, formatId, intervalId, strictId } from "./stream-id.js";
 import { toStreamEntry } from "./stream.js";
 
-export type { ConsumerInfo, PendingInfo } from "./keyspace.js";
+export type { ConsumerInfo, GroupInfo, PendingInfo } from "./keyspace.js";
 
 export interface MemoryStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
@@ -182,7 +182,7 @@ export class MemoryStore implements EntryStore {
   async claimIdle(keys: QueueKeys, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<ClaimResult> {
     const minIdle = Math.max(0, Math.floor(minIdleMs));
     checkInteger(count);
-    if (count <= 0) throw new Error("ERR COUNT must be > 0");
+    if (count <= 0) throw refused("ERR COUNT must be > 0");
     if (cursor.startsWith("(")) throw invalidId();
     const start = intervalId(cursor, false);
     const { s, g } = this.data.group(keys.stream, keys.group);
@@ -526,4 +526,32 @@ export class MemoryStore implements EntryStore {
   setMembers(key: string): string[] {
     return this.data.smembers(key);
   }
+
+  /** The type of the value at `key`, as TYPE names it (`none` when there is none). */
+  keyType(key: string): "stream" | "zset" | "hash" | "set" | "none" {
+    return this.data.kindOf(key) ?? "none";
+  }
+
+  /** The consumer groups of a stream, by name (XINFO GROUPS). */
+  groupInfo(stream: string): GroupInfo[] {
+    return this.data.xinfoGroups(stream);
+  }
+
+  // ---- changes from outside the store, for tests: what another client, or a Redis that lost its data, does ----
+
+  /** DEL: removes the keys, whatever they hold (a stream deleted by someone else, say). Returns how many there were. */
+  deleteKeys(...keys: string[]): number {
+    return this.data.del(keys);
+  }
+
+  /** FLUSHALL: removes every key, as a Redis server that restarted empty. */
+  flushAll(): void {
+    this.data.flush();
+  }
+
+  /** SADD: adds members to a set (made when missing), as another client can; a key of a type the layout does not expect, say. */
+  addToSet(key: string, ...members: string[]): void {
+    this.data.sadd(key, ...members);
+  }
 }
+
