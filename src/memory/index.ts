@@ -9,7 +9,7 @@ import { MemoryStore } from "./memory-store.js";
 
 export * from "../transport/index.js";
 export { MemoryStore } from "./memory-store.js";
-export type { ConsumerInfo, MemoryStoreOptions, PendingInfo } from "./memory-store.js";
+export type { ConsumerInfo, GroupInfo, MemoryStoreOptions, PendingInfo } from "./memory-store.js";
 
 /** How to make an in-memory transport. */
 export interface MemoryTransportOptions<E extends Event> extends Partial<TransportOptions> {

@@ -10,8 +10,6 @@
  *
  * Where Redis's behaviour depends on its internals, the model follows the
  * simplest faithful reading:
- * - Trimming (the scripts' `ew_trim`, which trims exactly with `XTRIM
- *   MAXLEN`) is done by the stream itself (`Stream.trim`).
  * - `lag` is always known: the number of entries after the group's
  *   last-delivered id (Redis estimates it and may report null, and counts
  *   entries trimmed before they were delivered).
@@ -25,7 +23,7 @@
 import type { StreamEntry } from "../transport/index.js";
 import { BlockedReads } from "./blocked-reads.js";
 import { noGroup, wrongType } from "./redis-errors.js";
-import { nextId, type StreamId } from "./stream-id.js";
+import { formatId, nextId, type StreamId } from "./stream-id.js";
 import { Stream, type ConsumerGroup } from "./stream.js";
 
 /** One entry of a group's pending list, as XPENDING reports it. */
@@ -36,6 +34,16 @@ export interface PendingInfo {
   readonly deliveries: number;
   /** Milliseconds since the last delivery (or touch). */
   readonly idleMs: number;
+}
+
+/** One consumer group of a stream, as XINFO GROUPS reports it. */
+export interface GroupInfo {
+  readonly name: string;
+  /** The id of the last entry delivered to the group (`0-0` when none was). */
+  readonly lastDelivered: string;
+  /** Entries delivered to the group and not yet acknowledged. */
+  readonly pending: number;
+  readonly consumers: number;
 }
 
 /** One consumer of a group, as XINFO CONSUMERS reports it. */
@@ -121,6 +129,18 @@ export class Keyspace {
   /** Throws WRONGTYPE when `key` holds a value of another kind. */
   checkType(key: string, kind: Kind): void {
     this.get(key, kind);
+  }
+
+  /** DEL: removes the keys, whatever they hold; returns how many there were. (Readers blocked on a removed stream wait on.) */
+  del(keys: readonly string[]): number {
+    let removed = 0;
+    for (const key of keys) if (this.data.delete(key)) removed++;
+    return removed;
+  }
+
+  /** FLUSHALL: removes every key, as a Redis server that restarted empty. (Blocked readers wait on.) */
+  flush(): void {
+    this.data.clear();
   }
 
   /** The value of `key`, made empty when there is none, as a write makes it. */
@@ -260,6 +280,15 @@ export class Keyspace {
     const g = this.findGroup(stream, group);
     const now = this.now();
     return [...(g?.pel.values() ?? [])].map((n) => ({ id: n.id, consumer: n.consumer, deliveries: n.deliveries, idleMs: now - n.deliveredAt }));
+  }
+
+  /** XINFO GROUPS: the stream's groups, by name, with their last-delivered ids. */
+  xinfoGroups(stream: string): GroupInfo[] {
+    const s = this.get(stream, "stream");
+    if (!s) return [];
+    return [...s.groups]
+      .map(([name, g]) => ({ name, lastDelivered: formatId(g.lastDelivered), pending: g.pel.size, consumers: g.consumers.size }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** XINFO CONSUMERS: the group's consumers. */

@@ -12,16 +12,15 @@
  * or Lua script does, in LeanMQ's key layout; the methods follow the order
  * of redis-store.ts. Errors carry Redis's own messages (`NOGROUP …`,
  * `ERR Invalid stream ID …`), so that code telling errors apart by their
- * text works with both stores. Where the model simplifies Redis (exact
- * trimming, a lag always known, when consumers come into being) is listed
- * in keyspace.ts.
+ * text works with both stores. Where the model simplifies Redis (a lag
+ * always known, when consumers come into being) is listed in keyspace.ts.
  *
  * Time: ids, idle times and ages come from the `now` option (default
  * `Date.now`), so tests can age entries without sleeping; how long
  * {@link MemoryStore.readNew} and {@link MemoryStore.readAfter} wait is
  * real time.
  */
-import { formatPythonFloat } from "../index.js";
+import { formatPythonFloat, pythonFloat, pythonJsonDumps } from "../index.js";
 import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
 import {
   TransportError,
@@ -39,21 +38,22 @@ import {
   type StreamEntry,
   type StreamLimits,
 } from "../transport/index.js";
-import { Keyspace, type ConsumerInfo, type PendingInfo } from "./keyspace.js";
+import { Keyspace, type ConsumerInfo, type GroupInfo, type PendingInfo } from "./keyspace.js";
 import { checkExpiry, checkFields, checkInteger, checkMaxLength, checkTimeout, invalidId, refused } from "./redis-errors.js";
 import { compareIds, formatId, intervalId, strictId } from "./stream-id.js";
 import { toStreamEntry } from "./stream.js";
 
-export type { ConsumerInfo, PendingInfo } from "./keyspace.js";
+export type { ConsumerInfo, GroupInfo, PendingInfo } from "./keyspace.js";
 
 export interface MemoryStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
 
-/** A short name, as the route script matches event types: the part after the last dot. */
+/** A short name, as the route script matches event types: the part after the last dot (a name ending in a dot, or without one, is its own). */
 function short(name: string): string {
-  return name.slice(name.lastIndexOf(".") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot < 0 || dot === name.length - 1 ? name : name.slice(dot + 1);
 }
 
 /** The event types a subscription's JSON names, as the route script reads it: the short names of the strings of a JSON array; undefined when it is not one. */
@@ -69,22 +69,39 @@ function subscribedTypes(json: string): Set<string> | undefined {
   return new Set(Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string").map(short) : []);
 }
 
-/** The entry's fields with a move to a DLQ recorded in its own `_failures` field, as the route script parks a copy. */
+/** A JSON array's opening, end (what comes before its closing bracket) and emptiness, as the route script finds them. */
+const LIST_START = /^[ \t\n\r]*\[/;
+const LIST_END = /^([\s\S]*?)[ \t\n\r]*\][ \t\n\r]*$/;
+const EMPTY_LIST_START = /^[ \t\n\r]*\[[ \t\n\r]*$/;
+
+/**
+ * A JSON list (its text, or undefined) with one more item (its text), as the
+ * route script's `ew_json_append` makes it: the list's own text kept as it
+ * is, the item after a ", "; a list that is not a JSON array starts again.
+ */
+function jsonAppend(list: string | undefined, item: string): string {
+  if (list !== undefined && LIST_START.test(list)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(list);
+    } catch {
+      // an unreadable list starts again
+    }
+    const body = Array.isArray(parsed) ? LIST_END.exec(list)?.[1] : undefined;
+    if (body !== undefined) return EMPTY_LIST_START.test(body) ? `${body}${item}]` : `${body}, ${item}]`;
+  }
+  return `[${item}]`;
+}
+
+/** The entry's fields with a move to a DLQ recorded in its own `_failures` field (moved to the end), as the route script parks a copy. */
 function parkedFields(fields: readonly (string | Buffer)[], timestamp: number, reason: string): (string | Buffer)[] {
   const out: (string | Buffer)[] = [];
-  let failures: unknown[] = [];
+  let failures: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (String(fields[i]) === "_failures") {
-      try {
-        const list: unknown = JSON.parse(String(fields[i + 1]));
-        if (Array.isArray(list)) failures = list;
-      } catch {
-        // an unreadable list starts again
-      }
-    } else out.push(fields[i]!, fields[i + 1]!);
+    if (String(fields[i]) === "_failures") failures = String(fields[i + 1]);
+    else out.push(fields[i]!, fields[i + 1]!);
   }
-  failures.push({ timestamp, reason });
-  out.push("_failures", JSON.stringify(failures));
+  out.push("_failures", jsonAppend(failures, pythonJsonDumps({ timestamp: pythonFloat(timestamp), reason })));
   return out;
 }
 
@@ -140,11 +157,14 @@ export class MemoryStore implements EntryStore {
   async append(entries: readonly OutgoingEntry[], _atomic: boolean, limits: StreamLimits): Promise<AppendResult> {
     if (entries.length === 0) return { ids: [], revived: [], trimmedUnread: 0 };
     checkMaxLength(limits.maxLength);
+    // in the order the append scripts check them, so that the same refusal comes first
     for (const e of entries) {
       checkFields(e.fields);
-      checkExpiry(e.expireAt);
-      const problem = typeProblem(this.data, e.keys.stream, "stream") ?? typeProblem(this.data, e.keys.streamMetadata, "hash") ?? (e.expireAt === null ? undefined : typeProblem(this.data, e.keys.streamExpiry, "zset"));
+      const problem = typeProblem(this.data, e.keys.stream, "stream") ?? typeProblem(this.data, e.keys.streamMetadata, "hash");
       if (problem) throw refused(problem);
+      checkExpiry(e.expireAt);
+      const expiryProblem = e.expireAt === null ? undefined : typeProblem(this.data, e.keys.streamExpiry, "zset");
+      if (expiryProblem) throw refused(expiryProblem);
     }
     const streams = new Map<string, Keys>();
     const revived: Keys[] = [];
@@ -182,7 +202,7 @@ export class MemoryStore implements EntryStore {
   async claimIdle(keys: QueueKeys, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<ClaimResult> {
     const minIdle = Math.max(0, Math.floor(minIdleMs));
     checkInteger(count);
-    if (count <= 0) throw new Error("ERR COUNT must be > 0");
+    if (count <= 0) throw refused("ERR COUNT must be > 0");
     if (cursor.startsWith("(")) throw invalidId();
     const start = intervalId(cursor, false);
     const { s, g } = this.data.group(keys.stream, keys.group);
@@ -404,12 +424,12 @@ export class MemoryStore implements EntryStore {
       const types = subscribedTypes(json);
       if (types) wants.push([subscriptionQueue(service), types]);
     }
-    const { g } = this.data.group(keys.stream, keys.group);
     checkMaxLength(limits.maxLength);
     for (const e of entries) {
       checkFields(e.fields);
       checkExpiry(e.expireAt);
     }
+    const { g } = this.data.group(keys.stream, keys.group);
     const now = this.data.now() / 1000;
     const written = new Set<string>();
     const revived: string[] = [];
@@ -525,5 +545,32 @@ export class MemoryStore implements EntryStore {
   /** The members of a set, sorted (SMEMBERS). */
   setMembers(key: string): string[] {
     return this.data.smembers(key);
+  }
+
+  /** The type of the value at `key`, as TYPE names it (`none` when there is none). */
+  keyType(key: string): "stream" | "zset" | "hash" | "set" | "none" {
+    return this.data.kindOf(key) ?? "none";
+  }
+
+  /** The consumer groups of a stream, by name (XINFO GROUPS). */
+  groupInfo(stream: string): GroupInfo[] {
+    return this.data.xinfoGroups(stream);
+  }
+
+  // ---- changes from outside the store, for tests: what another client, or a Redis that lost its data, does ----
+
+  /** DEL: removes the keys, whatever they hold (a stream deleted by someone else, say). Returns how many there were. */
+  deleteKeys(...keys: string[]): number {
+    return this.data.del(keys);
+  }
+
+  /** FLUSHALL: removes every key, as a Redis server that restarted empty. */
+  flushAll(): void {
+    this.data.flush();
+  }
+
+  /** SADD: adds members to a set (made when missing), as another client can; a key of a type the layout does not expect, say. */
+  addToSet(key: string, ...members: string[]): void {
+    this.data.sadd(key, ...members);
   }
 }

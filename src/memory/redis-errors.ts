@@ -29,7 +29,7 @@ export function checkFields(fields: readonly (string | Buffer)[]): void {
   if (fields.length === 0 || fields.length % 2 !== 0) throw refused("ERR wrong number of arguments for 'xadd' command");
 }
 
-/** Checks `MAXLEN ~ n`. */
+/** Checks a maxLength as the scripts do before they write (`ew_maxlen_error`: what XTRIM MAXLEN takes). */
 export function checkMaxLength(maxLength: number): void {
   if (!Number.isSafeInteger(maxLength)) throw refused("ERR value is not an integer or out of range");
   if (maxLength < 0) throw refused("ERR The MAXLEN argument must be >= 0.");

@@ -4,7 +4,7 @@
  * of an interval with `-`, `+` and `(id` for an exclusive bound), failing
  * with Redis's error texts; and the id XADD `*` makes next.
  */
-import { invalidId } from "./redis-errors.js";
+import { invalidId, refused } from "./redis-errors.js";
 
 /** The largest value of either part. */
 /** The largest part of a stream id. */
@@ -54,11 +54,11 @@ export function intervalId(text: string, end: boolean): StreamId {
     if (end) {
       if (id.seq > 0n) return { ms: id.ms, seq: id.seq - 1n };
       if (id.ms > 0n) return { ms: id.ms - 1n, seq: MAX_PART };
-      throw new Error("ERR invalid end ID for the interval");
+      throw refused("ERR invalid end ID for the interval");
     }
     if (id.seq < MAX_PART) return { ms: id.ms, seq: id.seq + 1n };
     if (id.ms < MAX_PART) return { ms: id.ms + 1n, seq: 0n };
-    throw new Error("ERR invalid start ID for the interval");
+    throw refused("ERR invalid start ID for the interval");
   }
   return parseId(text, end ? MAX_PART : 0n);
 }
@@ -68,5 +68,5 @@ export function nextId(last: StreamId, ms: bigint): StreamId {
   if (ms > last.ms) return { ms, seq: 0n };
   if (last.seq < MAX_PART) return { ms: last.ms, seq: last.seq + 1n };
   if (last.ms < MAX_PART) return { ms: last.ms + 1n, seq: 0n };
-  throw new Error("ERR The stream has exhausted the last possible ID, unable to add more items");
+  throw refused("ERR The stream has exhausted the last possible ID, unable to add more items");
 }

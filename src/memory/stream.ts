@@ -2,9 +2,9 @@
  * A Redis stream in memory: its entries in id order, the last id it ever
  * gave, and its consumer groups, each with a last-delivered id, a pending
  * entries list (PEL) and its consumers; with the reads and writes of the
- * stream commands (XADD with MAXLEN, XDEL, XRANGE, XREVRANGE, XREAD,
- * XREADGROUP `>`, XGROUP CREATE). Where this simplifies Redis is listed in
- * keyspace.ts.
+ * stream commands (XADD, XDEL, XRANGE, XREVRANGE, XREAD, XREADGROUP `>`,
+ * XGROUP CREATE) and the trimming the scripts do (`ew_trim`). Where this
+ * simplifies Redis is listed in keyspace.ts.
  */
 import type { StreamEntry } from "../transport/index.js";
 import { compareIds, formatId, MAX_PART, ZERO_ID, type StreamId } from "./stream-id.js";

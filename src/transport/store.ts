@@ -139,8 +139,10 @@ export interface EntryStore {
   listQueues(prefix: string): Promise<string[]>;
   /**
    * Appends entries. `atomic`: all or none, in one step (Lua); otherwise
-   * pipelined in one round trip. Every key is checked before anything is
-   * written. A stream that is gone comes back with its group at the start.
+   * pipelined in one round trip. Every key and argument is checked before
+   * anything is written (not atomic: before each pipelined step, of a few
+   * hundred entries). A stream that is gone comes back with its group at
+   * the start.
    * Streams are then trimmed as `limits` says.
    */
   append(entries: readonly OutgoingEntry[], atomic: boolean, limits: StreamLimits): Promise<AppendResult>;
@@ -194,7 +196,9 @@ export interface EntryStore {
    * types match by short name) and acknowledges it, removing it from the
    * `:expiry` set as {@link ack} does. A destination that cannot take its
    * copy costs that destination only: the copy is parked in its DLQ (or,
-   * when that is unusable, the shared queue's DLQ) with the reason.
+   * when that is unusable, the shared queue's DLQ) with the reason, added
+   * to the copy's `_failures` list as json.dumps writes an item. Every
+   * entry's arguments are checked before anything is written.
    */
   route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult>;
   /** Removes consumers of the group that have nothing pending and have been idle at least `minIdleMs`; returns how many. */

@@ -142,7 +142,7 @@ const expected: Record<keyof typeof entries, string[]> = {
     "type RedisStoreOptions",
     "type RedisTransportOptions",
   ],
-  "eventwire/memory": [...TRANSPORT, "MemoryStore", "createMemoryTransport", "type ConsumerInfo", "type MemoryStoreOptions", "type MemoryTransportOptions", "type PendingInfo"],
+  "eventwire/memory": [...TRANSPORT, "MemoryStore", "createMemoryTransport", "type ConsumerInfo", "type GroupInfo", "type MemoryStoreOptions", "type MemoryTransportOptions", "type PendingInfo"],
   "eventwire/dynamic": ["loadProtoTypes", "protoTypes", "type ProtoTypes", "type ProtoTypesOptions"],
 };
 

@@ -1,11 +1,12 @@
--- eventwire script: append-packed, version 2
+-- eventwire script: append-packed, version 3
 -- Append entries one after the other, as a pipeline of XADDs would, in one
--- command: the keys are checked first, then an error stops the script and
--- what it appended before stays. The entries come packed in two arguments
--- rather than as one argument per field: parsing many small arguments is
--- most of what a batch costs a client, and costs the server more than this.
--- A stream that is gone comes back with its consumer group at the start;
--- each stream is then trimmed as the trim mode says.
+-- command. Every key and argument is checked first, as the append script
+-- checks them, so that a refused call writes nothing. The entries come
+-- packed in two arguments rather than as one argument per field: parsing
+-- many small arguments is most of what a batch costs a client, and costs
+-- the server more than this. A stream that is gone comes back with its
+-- consumer group at the start; each stream is then trimmed as the trim
+-- mode says.
 -- Uses: lib/streams
 -- KEYS (variable): the distinct streams, then their expiry sets, then their
 --   metadata hashes, in the same order
@@ -23,22 +24,49 @@ local blob = ARGV[4]
 local sub = string.sub
 local byte = string.byte
 local last = #lengths
-for k = 1, streams do
-  local err = ew_type_error(KEYS[k], 'stream') or ew_type_error(KEYS[streams + k], 'zset') or ew_type_error(KEYS[2 * streams + k], 'hash')
-  if err then return redis.error_reply(err) end
-end
-local revived = {}
-for k = 1, streams do
-  if ew_revive(KEYS[k], ARGV[4 + k], KEYS[2 * streams + k]) then revived[#revived + 1] = KEYS[k] end
-end
 local h = 1
 local pos = 1
-local ids = {}
 local function number()
   local a, b, c, d = byte(lengths, h, h + 3)
   h = h + 4
   return ((a * 256 + b) * 256 + c) * 256 + d
 end
+
+-- The checks, entry by entry in the order the append script makes them
+-- (each key checked once).
+local err = ew_maxlen_error(maxlen)
+if err then return redis.error_reply(err) end
+local checked = {}
+local zchecked = {}
+while h <= last do
+  local k = number()
+  local n = number()
+  err = ew_fields_error(n)
+  if not err and not checked[k] then
+    err = ew_type_error(KEYS[k], 'stream') or ew_type_error(KEYS[2 * streams + k], 'hash')
+    checked[k] = true
+  end
+  if err then return redis.error_reply(err) end
+  for _ = 1, n do pos = pos + number() end
+  local elen = number()
+  if elen > 0 then
+    err = ew_expiry_error(sub(blob, pos, pos + elen - 1))
+    if not err and not zchecked[k] then
+      err = ew_type_error(KEYS[streams + k], 'zset')
+      zchecked[k] = true
+    end
+    if err then return redis.error_reply(err) end
+    pos = pos + elen
+  end
+end
+
+local revived = {}
+for k = 1, streams do
+  if ew_revive(KEYS[k], ARGV[4 + k], KEYS[2 * streams + k]) then revived[#revived + 1] = KEYS[k] end
+end
+h = 1
+pos = 1
+local ids = {}
 while h <= last do
   local k = number()
   local n = number()

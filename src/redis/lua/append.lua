@@ -1,9 +1,10 @@
--- eventwire script: append, version 2
+-- eventwire script: append, version 3
 -- Append entries (to one or more streams), each with its expiry in the
--- stream's `:expiry` set when it has one, all or none: every key is checked
--- before anything is written (Redis keeps the writes a script made before
--- it failed). A stream that is gone comes back with its consumer group at
--- the start; each stream is then trimmed as the trim mode says.
+-- stream's `:expiry` set when it has one, all or none: every key and
+-- argument is checked before anything is written (Redis keeps the writes a
+-- script made before it failed). A stream that is gone comes back with its
+-- consumer group at the start; each stream is then trimmed as the trim
+-- mode says.
 -- Uses: lib/streams
 -- KEYS (variable): per entry: its stream, expiry set, metadata hash
 -- ARGV: maxlen, trim mode, then per entry: the stream's consumer group, its
@@ -11,21 +12,16 @@
 -- Reply: {the new entry ids in order, the streams that had to come back,
 --   the number of entries trimmed unread}
 local maxlen, mode = ARGV[1], ARGV[2]
+local err = ew_maxlen_error(maxlen)
+if err then return redis.error_reply(err) end
 local pos = 3
 for i = 1, #KEYS, 3 do
   local n = tonumber(ARGV[pos + 1])
-  if not n or n < 2 or n % 2 ~= 0 then
-    return redis.error_reply("ERR wrong number of arguments for 'xadd' command")
-  end
-  local err = ew_type_error(KEYS[i], 'stream') or ew_type_error(KEYS[i + 2], 'hash')
+  err = ew_fields_error(n) or ew_type_error(KEYS[i], 'stream') or ew_type_error(KEYS[i + 2], 'hash')
   if err then return redis.error_reply(err) end
   local exp = ARGV[pos + 2 + n]
-  if exp ~= '' then
-    local e = tonumber(exp)
-    if not e or e ~= e then return redis.error_reply('ERR value is not a valid float') end
-    err = ew_type_error(KEYS[i + 1], 'zset')
-    if err then return redis.error_reply(err) end
-  end
+  err = ew_expiry_error(exp) or (exp ~= '' and ew_type_error(KEYS[i + 1], 'zset')) or nil
+  if err then return redis.error_reply(err) end
   pos = pos + 3 + n
 end
 pos = 3

@@ -1,4 +1,4 @@
--- eventwire script: route, version 2
+-- eventwire script: route, version 3
 -- Route entries of the bus's shared queue to the subscription queues, then
 -- acknowledge them and drop them from the shared queue's `:expiry` set, one
 -- entry at a time. Event types match by their short name (the part after
@@ -7,19 +7,22 @@
 -- the destination's DLQ with the reason (or, when that is unusable too, in
 -- the shared queue's DLQ), and every other destination gets its copy once.
 -- A destination stream that is gone comes back with its consumer group at
--- the start. It writes the subscription queues it finds in the
+-- the start. Every entry's arguments are checked before anything is
+-- written. It writes the subscription queues it finds in the
 -- subscriptions hash, keys it cannot declare in KEYS: one Redis server,
 -- not Redis Cluster.
 -- Uses: lib/streams
 -- KEYS (4): shared stream, subscriptions hash, shared stream expiry set,
 --   shared DLQ
--- ARGV: group, consumer, prefix, maxlen, trim mode, now (float seconds),
+-- ARGV: group, consumer, prefix, maxlen, trim mode, now (float seconds, as
+--   Python writes a float),
 --   then per entry: id, event type, expireAt ('' for none), field count,
 --   fields…
 -- Reply: {per entry {copies made, copies parked}, or -1 when it was not
 --   pending to this consumer; the destination streams that had to come back}
 local err = ew_type_error(KEYS[3], 'zset') or ew_type_error(KEYS[4], 'stream')
 if err then return redis.error_reply(err) end
+-- The short name: the part after the last dot (a name ending in a dot is its own).
 local function short(name)
   return string.match(name, '([^%.]+)$') or name
 end
@@ -36,31 +39,39 @@ for i = 1, #subs, 2 do
   end
 end
 local group, consumer, prefix, maxlen, mode, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+err = ew_maxlen_error(maxlen)
+if err then return redis.error_reply(err) end
+local pos = 7
+while pos <= #ARGV do
+  local n = tonumber(ARGV[pos + 3])
+  err = ew_fields_error(n) or ew_expiry_error(ARGV[pos + 2])
+  if err then return redis.error_reply(err) end
+  pos = pos + 4 + n
+end
 
--- The entry's fields with a move to a DLQ recorded in its `_failures` field.
+-- The entry's fields with a move to a DLQ recorded in its `_failures`
+-- field (moved to the end): the list as it was, and one more item, as
+-- Python's json.dumps writes it.
 local function parked(fstart, n, reason)
   local args = {}
   local failures = nil
   for j = fstart, fstart + n - 1, 2 do
     if ARGV[j] == '_failures' then
-      local ok, list = pcall(cjson.decode, ARGV[j + 1])
-      if ok and type(list) == 'table' then failures = list end
+      failures = ARGV[j + 1]
     else
       args[#args + 1] = ARGV[j]
       args[#args + 1] = ARGV[j + 1]
     end
   end
-  failures = failures or {}
-  failures[#failures + 1] = {timestamp = tonumber(now), reason = reason}
   args[#args + 1] = '_failures'
-  args[#args + 1] = cjson.encode(failures)
+  args[#args + 1] = ew_json_append(failures, '{"timestamp": ' .. now .. ', "reason": ' .. ew_json_string(reason) .. '}')
   return args
 end
 
 local out = {}
 local written = {}
 local revived = {}
-local pos = 7
+pos = 7
 while pos <= #ARGV do
   local id, etype, exp, n = ARGV[pos], short(ARGV[pos + 1]), ARGV[pos + 2], tonumber(ARGV[pos + 3])
   local fstart = pos + 4

@@ -1,4 +1,4 @@
--- eventwire library: streams, version 1
+-- eventwire library: streams, version 2
 -- Functions the scripts that write to streams share; a script that names
 -- this library in its header ("-- Uses: lib/streams") runs with it in front.
 -- Stream ids are compared as numbers: their milliseconds stay below 2^53.
@@ -29,6 +29,75 @@ local function ew_type_error(key, a, b)
   local t = redis.call('TYPE', key).ok
   if t == 'none' or t == a or t == b then return nil end
   return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', not a ' .. a
+end
+
+-- An error reply unless maxlen is a whole number of entries XTRIM MAXLEN
+-- takes (checked before anything is written: Redis keeps the writes a
+-- script made before a command of it failed).
+local function ew_maxlen_error(maxlen)
+  local n = tonumber(maxlen)
+  if not n or n ~= n or n ~= math.floor(n) or n > 9007199254740991 or n < -9007199254740991 then
+    return 'ERR value is not an integer or out of range'
+  end
+  if n < 0 then return 'ERR The MAXLEN argument must be >= 0.' end
+  return nil
+end
+
+-- An error reply unless n field names and values make whole pairs, at
+-- least one, as XADD takes them.
+local function ew_fields_error(n)
+  if not n or n < 2 or n % 2 ~= 0 then return "ERR wrong number of arguments for 'xadd' command" end
+  return nil
+end
+
+-- An error reply unless exp ('' for none) is a score ZADD takes.
+local function ew_expiry_error(exp)
+  if exp == '' then return nil end
+  local e = tonumber(exp)
+  if not e or e ~= e then return 'ERR value is not a valid float' end
+  return nil
+end
+
+local ew_escapes = {['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t', ['\b'] = '\\b', ['\f'] = '\\f'}
+
+-- A string (UTF-8) as JSON text, as Python's json.dumps writes it
+-- (ensure_ascii: every character outside printable ASCII as \uXXXX).
+local function ew_json_string(s)
+  s = string.gsub(s, '[%z\1-\31"\\\127]', function(c)
+    return ew_escapes[c] or string.format('\\u%04x', string.byte(c))
+  end)
+  s = string.gsub(s, '[\192-\247][\128-\191]*', function(seq)
+    local c = string.byte(seq, 1)
+    local len = (c >= 240 and 4) or (c >= 224 and 3) or 2
+    if #seq ~= len then return string.rep('\\ufffd', #seq) end
+    local cp = c % ((c >= 240 and 8) or (c >= 224 and 16) or 32)
+    for k = 2, len do cp = cp * 64 + string.byte(seq, k) % 64 end
+    if cp > 65535 then
+      cp = cp - 65536
+      return string.format('\\u%04x\\u%04x', 55296 + math.floor(cp / 1024), 56320 + cp % 1024)
+    end
+    return string.format('\\u%04x', cp)
+  end)
+  s = string.gsub(s, '[\128-\255]', '\\ufffd')
+  return '"' .. s .. '"'
+end
+
+-- A JSON list (`list`: its text, or nil) with one more item (`item`: its
+-- text): the list's own text kept as it is, the item after a ", ", as
+-- Python's json.dumps separates items; a list that is not a JSON array
+-- starts again.
+local function ew_json_append(list, item)
+  if list and string.find(list, '^[ \t\n\r]*%[') then
+    local ok, value = pcall(cjson.decode, list)
+    if ok and type(value) == 'table' then
+      local body = string.match(list, '^(.-)[ \t\n\r]*%][ \t\n\r]*$')
+      if body then
+        if string.find(body, '^[ \t\n\r]*%[[ \t\n\r]*$') then return body .. item .. ']' end
+        return body .. ', ' .. item .. ']'
+      end
+    end
+  end
+  return '[' .. item .. ']'
 end
 
 -- A stream that is gone (Redis restarted empty, FLUSHALL, DEL) comes back
