@@ -1,39 +1,25 @@
 /** Running one `eventwire …` command line: global options, help, the command, errors and the exit status. */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../redis/index.js";
 import { helpText, parseCommand, stringOption, type Command, type Io } from "./command.js";
 import { decode, encode } from "./commands/codec.js";
 import { dlqDelete, dlqList, dlqRequeue } from "./commands/dlq.js";
+import { init } from "./commands/init.js";
 import { publish } from "./commands/publish.js";
 import { queues } from "./commands/queues.js";
 import { tail } from "./commands/tail.js";
 import { types } from "./commands/types.js";
 import { CliError, ExitCode, explain } from "./errors.js";
+import { eventwirePackage } from "./package-info.js";
 import { Session } from "./session.js";
 
 /** Every command, in the order the help lists them. */
-export const commands: readonly Command[] = [publish, tail, decode, encode, queues, dlqList, dlqRequeue, dlqDelete, types];
-
-function version(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const path = join(dir, "package.json");
-    if (existsSync(path)) {
-      const pkg = JSON.parse(readFileSync(path, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "eventwire") return pkg.version ?? "unknown";
-    }
-    dir = dirname(dir);
-  }
-  return "unknown";
-}
+export const commands: readonly Command[] = [init, publish, tail, decode, encode, queues, dlqList, dlqRequeue, dlqDelete, types];
 
 function mainHelp(): string {
   const rows = commands.map((c) => [`${c.name}${c.args ? " " + c.args : ""}`, c.summary] as const);
   const width = Math.max(...rows.map(([u]) => u.length));
   return [
-    "eventwire: publish, read and repair eventwire's queues on Redis, and encode and decode events",
+    "eventwire: set up a project's event types; publish, read and repair eventwire's queues on Redis; encode and decode events",
     "",
     "Usage: eventwire <command> [arguments] [options]",
     "",
@@ -83,7 +69,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     return ExitCode.ok;
   }
   if (first === "--version" || first === "-v") {
-    io.stdout.write(`eventwire ${version()}\n`);
+    io.stdout.write(`eventwire ${eventwirePackage()?.version ?? "unknown"}\n`);
     return ExitCode.ok;
   }
   const helpFor = first === "help" ? findCommand(argv.slice(1)) : undefined;
