@@ -10,8 +10,10 @@ import { pythonJsonLoads } from "./python/loads.js";
 import type { DecodeOptions } from "./schema/decode-options.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { TypeLookup } from "./schema/registered-type.js";
-import type { MessageSchema, ValueSchema } from "./schema/schema.js";
-import { scalarProblem } from "./schema/validate.js";
+import type { FieldSchema, LongKind, MessageSchema, ValueSchema } from "./schema/schema.js";
+import { mapKeyProblem, scalarProblem } from "./schema/validate.js";
+import { freezeMap } from "./schema/frozen.js";
+import { NOT_WELL_KNOWN, readWellKnownJson } from "./well-known-json.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -53,7 +55,8 @@ export function fromJsonValue(lookup: TypeLookup, value: unknown, options: Decod
   if (typeof eventId !== "string" || !isUuid(eventId)) {
     throw new DecodeError("invalid-event-id", `event_id is not a UUID: ${describeValue(eventId)}`, { path: "event_id" });
   }
-  const timestamp = pick(value, "timestamp", "timestamp");
+  let timestamp = pick(value, "timestamp", "timestamp");
+  if (typeof timestamp === "bigint") timestamp = Number(timestamp);
   if (timestamp === undefined || timestamp === null) {
     throw new DecodeError("missing-field", "the event has no timestamp", { path: "timestamp" });
   }
@@ -148,23 +151,26 @@ function readMessage(
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
     const field = schema.byJsonKey.get(key);
-    if (field === undefined) continue; // unknown keys are ignored
+    if (field === undefined) {
+      // Unknown keys are ignored (LeanMQ's `_metadata`, a newer producer's fields), but are held to the same rules.
+      if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path: pathOf(path, key) });
+      checkNesting(json[key], pathOf(path, key), depth, maxDepth);
+      continue;
+    }
     if (field.jsonName !== field.name && Object.hasOwn(json, key === field.name ? field.jsonName : field.name)) {
       throw new DecodeError("invalid-value", `given twice, as ${field.name} and as ${field.jsonName}`, { path: pathOf(path, field.name) });
     }
     const value = json[key];
-    if (value === null) continue; // null means the default
+    if (value === null) {
+      // null means the default, except in a google.protobuf.Value, where it is the null value
+      if (field.wellKnown === "value" && !field.repeated) message[field.localName] = null;
+      continue;
+    }
     if (field.mapValue !== undefined && field.mapKey !== undefined) {
       if (!isObject(value)) {
         throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
       }
-      const map: Record<string, unknown> = {};
-      for (const mk of Object.keys(value)) {
-        if (mk === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: pathOf(path, field.name) });
-        checkMapKey(field.mapKey, mk, path, field.name);
-        map[mk] = readValue(field.mapValue, value[mk], path, field.name, mk, depth, maxDepth);
-      }
-      message[field.localName] = map;
+      message[field.localName] = readMap(field, value, path, depth, maxDepth);
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
         throw new DecodeError("invalid-value", `expected an array, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
@@ -177,25 +183,78 @@ function readMessage(
     }
   }
   for (const field of schema.fields) {
-    if (field.repeated || field.mapValue !== undefined) Object.freeze(message[field.localName]);
+    if (field.repeated || (field.mapValue !== undefined && !field.mapIsMap)) Object.freeze(message[field.localName]);
+    else if (field.mapIsMap) freezeMap(message[field.localName] as Map<unknown, unknown>);
   }
   return Object.freeze(message);
 }
 
-function checkMapKey(type: number, key: string, parent: string, name: string): void {
-  if (type === FieldType.STRING) {
-    if (key.isWellFormed()) return;
-    throw new DecodeError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", { path: pathOf(parent, name, key) });
+/** Fails when a value under an unknown key nests deeper than the limit allows (the message holding it is at `depth`). */
+function checkNesting(value: unknown, path: string, depth: number, maxDepth: number): void {
+  if (typeof value !== "object" || value === null) return;
+  if (depth + 1 > maxDepth) throw new DecodeError("too-deep", `values nest deeper than maxDepth ${maxDepth}`, { path });
+  if (Array.isArray(value)) {
+    for (const item of value) checkNesting(item, path, depth + 1, maxDepth);
+  } else {
+    for (const key of Object.keys(value)) {
+      if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path });
+      checkNesting((value as Record<string, unknown>)[key], path, depth + 1, maxDepth);
+    }
   }
-  if (type === FieldType.BOOL) {
-    if (key === "true" || key === "false") return;
-  } else if (INTEGER.test(key) && scalarProblem(type, Number(key)) === undefined) {
-    return;
-  }
-  throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(parent, name, key) });
 }
 
+/** A map field's JSON object, as the generated code holds it: an object keyed by property names, or a `Map`. */
+function readMap(field: FieldSchema, value: Record<string, unknown>, path: string, depth: number, maxDepth: number): unknown {
+  const keyType = field.mapKey!;
+  const map: Record<string, unknown> | Map<unknown, unknown> = field.mapIsMap ? new Map() : {};
+  for (const mk of Object.keys(value)) {
+    if (mk === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: pathOf(path, field.name) });
+    let key: unknown = mk;
+    if (keyType === FieldType.BOOL) {
+      if (mk !== "true" && mk !== "false") throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(path, field.name, mk) });
+      key = mk === "true";
+    } else if (keyType !== FieldType.STRING) {
+      if (!INTEGER.test(mk)) throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(path, field.name, mk) });
+      if (field.mapIsMap) key = field.mapKeyLong === "bigint" ? BigInt(mk) : field.mapKeyLong === "string" ? mk : Number(mk);
+    }
+    const problem = mapKeyProblem(field, key);
+    if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(path, field.name, mk) });
+    const item = readValue(field.mapValue!, value[mk], path, field.name, mk, depth, maxDepth);
+    if (map instanceof Map) map.set(key, item);
+    else map[mk] = item;
+  }
+  return map;
+}
+
+/**
+ * A 64-bit integer from JSON — a decimal string, a bigint (an integer
+ * literal beyond 2^53, as the JSON reader keeps it), or a number — held as
+ * `long` says. Never passes a value beyond 2^53 through a number.
+ */
+function readLong(type: number, long: LongKind, value: unknown): unknown {
+  let big: bigint | undefined;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "string" && INTEGER_TEXT.test(value)) big = BigInt(value);
+  else if (typeof value === "string" && NUMBER.test(value)) value = Number(value);
+  if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
+  // (a fraction, a number beyond 2^53 that may have been rounded already, or not a number at all: refused as it is)
+  if (big === undefined) return value;
+  switch (long) {
+    case "bigint":
+      return big;
+    case "string":
+      return String(big);
+    default:
+      // a bigint beyond 2^53 stays one, and is refused naming the field
+      return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+/** Integer text as the proto3 JSON mapping reads it: leading zeros allowed. */
+const INTEGER_TEXT = /^-?[0-9]+$/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
@@ -208,6 +267,11 @@ function readValue(
   depth: number,
   maxDepth: number,
 ): unknown {
+  if (schema.wellKnown !== undefined || (schema.message !== undefined && schema.message.fullName.startsWith("google.protobuf."))) {
+    const at = pathOf(parent, name, index);
+    const read = readWellKnownJson(schema, value, at, depth + 1, maxDepth);
+    if (read !== NOT_WELL_KNOWN) return read;
+  }
   if (schema.message !== undefined) {
     if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(parent, name, index) });
     return readMessage(schema.message, value, pathOf(parent, name, index), depth + 1, maxDepth);
@@ -216,7 +280,9 @@ function readValue(
   switch (schema.type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT:
-      if (typeof v === "string") {
+      // (an integer literal beyond 2^53 is read exactly; a float takes the double nearest to it)
+      if (typeof v === "bigint") v = Number(v);
+      else if (typeof v === "string") {
         if (v === "NaN") v = NaN;
         else if (v === "Infinity") v = Infinity;
         else if (v === "-Infinity") v = -Infinity;
@@ -241,11 +307,18 @@ function readValue(
       break;
     case FieldType.BOOL:
       break;
+    case FieldType.INT64:
+    case FieldType.UINT64:
+    case FieldType.FIXED64:
+    case FieldType.SFIXED64:
+    case FieldType.SINT64:
+      v = readLong(schema.type, schema.long ?? "number", v);
+      break;
     default:
       // integers: a JSON number, or a string holding one
       if (typeof v === "string" && NUMBER.test(v)) v = Number(v);
   }
-  const problem = scalarProblem(schema.type, v);
+  const problem = scalarProblem(schema.type, v, schema.long);
   if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(parent, name, index) });
   return v;
 }

@@ -5,7 +5,8 @@ import { pythonFloat, pythonJsonDumps } from "./python/dumps.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { RegisteredType } from "./schema/registered-type.js";
 import type { MessageSchema, ValueSchema } from "./schema/schema.js";
-import { sortedKeys } from "./wire/order.js";
+import { compareCodePoints, sortedKeys } from "./wire/order.js";
+import { NOT_WELL_KNOWN, writeWellKnownJson } from "./well-known-json.js";
 
 
 /**
@@ -70,8 +71,14 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
     }
     if (field.mapValue) {
       const map: Record<string, unknown> = {};
-      const source = value as Record<string, unknown>;
-      for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key], markFloat);
+      if (value instanceof Map) {
+        // keys in the order of their values (false, true; numbers ascending), as the binary form sorts them
+        const keys = [...(value as Map<unknown, unknown>).keys()].sort(compareKeys);
+        for (const key of keys) map[String(key)] = writeValue(field.mapValue, value.get(key), markFloat);
+      } else {
+        const source = value as Record<string, unknown>;
+        for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key], markFloat);
+      }
       out[field.name] = map;
     } else if (field.repeated) {
       out[field.name] = (value as readonly unknown[]).map((item) => writeValue(field, item, markFloat));
@@ -81,7 +88,16 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
   }
 }
 
+function compareKeys(a: unknown, b: unknown): number {
+  if (typeof a === "string" && typeof b === "string") return compareCodePoints(a, b);
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+}
+
 function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): unknown {
+  if (schema.wellKnown !== undefined || schema.message?.fullName.startsWith("google.protobuf.")) {
+    const written = writeWellKnownJson(schema, value, markFloat);
+    if (written !== NOT_WELL_KNOWN) return written;
+  }
   if (schema.message) {
     const out: Record<string, unknown> = {};
     writeFields(schema.message, value as Record<string, unknown>, out, markFloat);

@@ -1,0 +1,63 @@
+/**
+ * What makes a decoded or constructed message immutable and complete: Maps
+ * and Dates that refuse changes, and the unknown fields a message keeps.
+ */
+
+/**
+ * The property, not enumerable, under which a decoded message keeps the bytes
+ * of the fields its schema does not know (a newer producer's), so that
+ * encoding it again writes them back. Equality checks that look at
+ * enumerable properties (`assert.deepStrictEqual`) do not see it.
+ */
+export const UNKNOWN_FIELDS: unique symbol = Symbol.for("eventwire.unknownFields") as never;
+
+function refuse(): never {
+  throw new TypeError("eventwire events are immutable: make a new event instead");
+}
+
+const MAP_CHANGES = ["set", "delete", "clear"] as const;
+
+/** Makes a Map refuse `set`, `delete` and `clear`, and freezes it. Returns it. */
+export function freezeMap<M extends Map<unknown, unknown>>(map: M): M {
+  if (Object.isFrozen(map)) return map;
+  for (const name of MAP_CHANGES) Object.defineProperty(map, name, { value: refuse, enumerable: false });
+  return Object.freeze(map);
+}
+
+const DATE_CHANGES = Object.getOwnPropertyNames(Date.prototype).filter((name) => name.startsWith("set"));
+
+/** Makes a Date refuse its `set…` methods, and freezes it. Returns it. */
+export function freezeDate(date: Date): Date {
+  if (Object.isFrozen(date)) return date;
+  for (const name of DATE_CHANGES) Object.defineProperty(date, name, { value: refuse, enumerable: false });
+  return Object.freeze(date);
+}
+
+/**
+ * Adds the bytes from `start` to `end` (one unknown field, tag included) to
+ * the ranges kept so far (`null` for none): consecutive fields make one range.
+ */
+export function unknownRange(ranges: number[] | null, start: number, end: number): number[] {
+  if (ranges === null) return [start, end];
+  if (ranges[ranges.length - 1] === start) ranges[ranges.length - 1] = end;
+  else ranges.push(start, end);
+  return ranges;
+}
+
+/** Keeps a copy of the bytes of `ranges` of `bytes` on `message`, under {@link UNKNOWN_FIELDS}. */
+export function keepUnknown(message: object, bytes: Uint8Array, ranges: readonly number[]): void {
+  let size = 0;
+  for (let i = 0; i < ranges.length; i += 2) size += ranges[i + 1]! - ranges[i]!;
+  const kept = new Uint8Array(size);
+  let at = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    kept.set(bytes.subarray(ranges[i]!, ranges[i + 1]!), at);
+    at += ranges[i + 1]! - ranges[i]!;
+  }
+  Object.defineProperty(message, UNKNOWN_FIELDS, { value: kept, enumerable: false });
+}
+
+/** The unknown fields' bytes a message keeps, if any. */
+export function unknownFieldsOf(message: object): Uint8Array | undefined {
+  return (message as { [UNKNOWN_FIELDS]?: Uint8Array })[UNKNOWN_FIELDS];
+}
