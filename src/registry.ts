@@ -15,7 +15,6 @@ import { SchemaPool } from "./schema/schema.js";
 import { validateMessage } from "./schema/validate.js";
 import { toBinary } from "./to-binary.js";
 import { toJson, toJsonObject, type JsonStyle } from "./to-json.js";
-import "./wire/string-methods.js";
 
 /** Any generated message type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

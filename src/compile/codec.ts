@@ -4,11 +4,14 @@
  * JavaScript source (see encoder-source.ts and decoder-source.ts) and made
  * into functions with `new Function`. Names from the schema only ever appear
  * in the source as JSON string literals, or as property names in object
- * literals when they are plain identifiers.
+ * literals when they are plain identifiers. Where code generation from
+ * strings is unavailable, or `EVENTWIRE_CODEC=interpreted` asks for it, the
+ * interpreted codec (interpreted.ts) does the same work.
  */
 import type { MessageSchema } from "../schema/schema.js";
 import { decoderOf } from "./decoder-source.js";
 import { encoderOf } from "./encoder-source.js";
+import { interpretCodecs } from "./interpreted.js";
 import { runtime } from "./runtime.js";
 
 /** The compiled functions of one message type. */
@@ -48,11 +51,43 @@ function codecSource(order: readonly MessageSchema[]): string {
   return out.join("\n");
 }
 
-/** Compiles the codecs of every message reachable from `roots`. */
+/** Which codec serves: `compiled` (generated source) or `interpreted` (the schema walked at run time). */
+export type CodecMode = "compiled" | "interpreted";
+
+/** The mode asked for by `EVENTWIRE_CODEC` (`interpreted` or `compiled`), if any. */
+function requestedMode(): CodecMode | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["EVENTWIRE_CODEC"];
+  return env === "interpreted" || env === "compiled" ? env : undefined;
+}
+
+let codeGeneration: boolean | undefined;
+
+/** Whether this runtime makes functions from strings (`node --disallow-code-generation-from-strings` does not). */
+function canGenerateCode(): boolean {
+  if (codeGeneration === undefined) {
+    try {
+      codeGeneration = (new Function("return 1") as () => number)() === 1;
+    } catch {
+      codeGeneration = false;
+    }
+  }
+  return codeGeneration;
+}
+
+/** The mode the codecs of a new registry are made in: what `EVENTWIRE_CODEC` asks for, else compiled where the runtime allows it. */
+export function codecMode(): CodecMode {
+  const requested = requestedMode();
+  if (requested === "interpreted" || !canGenerateCode()) return "interpreted";
+  return "compiled";
+}
+
+/** Compiles the codecs of every message reachable from `roots` (or interprets them: see {@link codecMode}). */
 export function compileCodecs(roots: readonly MessageSchema[]): Map<MessageSchema, MessageCodec> {
   const order = reachable(roots);
-  const factory = new Function("rt", codecSource(order)) as (rt: unknown) => MessageCodec[];
-  const codecs = factory({ ...runtime, schemas: order });
+  const codecs =
+    codecMode() === "interpreted"
+      ? interpretCodecs(order)
+      : (new Function("rt", codecSource(order)) as (rt: unknown) => MessageCodec[])({ ...runtime, schemas: order });
   const result = new Map<MessageSchema, MessageCodec>();
   order.forEach((schema, i) => result.set(schema, codecs[i]!));
   return result;

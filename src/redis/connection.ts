@@ -1,5 +1,7 @@
 /** Connecting to Redis: URLs, the first connection and its failure, reconnection. */
 import { Redis, type RedisOptions } from "ioredis";
+// Right after ioredis loads: undoes the slowdown of string methods it causes (see the file).
+import "./string-methods.js";
 import { TransportError } from "../index.js";
 
 /** Where to find Redis: a URL (`redis://`, `rediss://` for TLS, with user, password and db number) or ioredis options. */
