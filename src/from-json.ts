@@ -12,7 +12,10 @@ import { FieldType } from "./schema/descriptors.js";
 import type { TypeLookup } from "./schema/registered-type.js";
 import type { FieldSchema, LongKind, MessageSchema, ValueSchema } from "./schema/schema.js";
 import { mapKeyProblem, scalarProblem } from "./schema/validate.js";
-import { freezeMap } from "./schema/frozen.js";
+import { freezeMap, keepUnknown, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/frozen.js";
+import { reader, rtag } from "./wire/reader.js";
+import { skipField } from "./wire/skip.js";
+import { WireFault } from "./wire/faults.js";
 import { NOT_WELL_KNOWN, readWellKnownJson } from "./well-known-json.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -148,13 +151,18 @@ function readMessage(
   if (depth > maxDepth) throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${maxDepth}`, { path });
   const message = schema.type.fromPartial({} as never) as Record<string, unknown>;
   const keys = Object.keys(json);
+  let unknownBytes: Uint8Array | undefined;
+  let unknownJson: Record<string, unknown> | undefined;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
     const field = schema.byJsonKey.get(key);
     if (field === undefined) {
-      // Unknown keys are ignored (LeanMQ's `_metadata`, a newer producer's fields), but are held to the same rules.
+      // Unknown keys are held to the same rules, and kept to be written back (a newer producer's fields),
+      // except the envelope's and, at the top, LeanMQ's `_`-prefixed ones.
       if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path: pathOf(path, key) });
       checkNesting(json[key], pathOf(path, key), depth, maxDepth);
+      if (key === UNKNOWN_FIELDS_KEY) unknownBytes = readUnknownFields(schema, json[key], pathOf(path, key));
+      else if (depth > 1 || !(BASE_KEYS.has(key) || key.startsWith("_"))) (unknownJson ??= {})[key] = keptJson(json[key]);
       continue;
     }
     if (field.jsonName !== field.name && Object.hasOwn(json, key === field.name ? field.jsonName : field.name)) {
@@ -186,7 +194,51 @@ function readMessage(
     if (field.repeated || (field.mapValue !== undefined && !field.mapIsMap)) Object.freeze(message[field.localName]);
     else if (field.mapIsMap) freezeMap(message[field.localName] as Map<unknown, unknown>);
   }
+  if (unknownBytes !== undefined && unknownBytes.length > 0) keepUnknown(message, unknownBytes, [0, unknownBytes.length]);
+  if (unknownJson !== undefined) Object.defineProperty(message, UNKNOWN_JSON, { value: Object.freeze(unknownJson), enumerable: false });
   return Object.freeze(message);
+}
+
+/** The envelope's keys in the flat JSON form: not payload fields, and not kept as unknown ones. */
+const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "eventType"]);
+
+/** A value under an unknown key, kept to be written back: frozen, integers beyond 2^53 as decimal strings (as the proto3 mapping writes 64-bit integers). */
+function keptJson(value: unknown): unknown {
+  if (typeof value === "bigint") return String(value);
+  if (Array.isArray(value)) return Object.freeze(value.map(keptJson));
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = keptJson((value as Record<string, unknown>)[key]);
+    return Object.freeze(out);
+  }
+  return value;
+}
+
+/**
+ * The unknown binary fields eventwire's JSON carries under
+ * `_unknown_fields` (base64): well-formed fields, none of them one the
+ * schema knows.
+ */
+function readUnknownFields(schema: MessageSchema, value: unknown, path: string): Uint8Array {
+  if (typeof value !== "string" || !BASE64.test(value)) {
+    throw new DecodeError("invalid-value", `expected the unknown fields as base64 text, got ${describeValue(value)}`, { path });
+  }
+  const bytes = base64Decode(value);
+  try {
+    let p = 0;
+    while (p < bytes.length) {
+      const tag = rtag(bytes, p, bytes.length);
+      p = reader.pos;
+      const fieldNo = tag >>> 3;
+      if (fieldNo === 0) throw new WireFault("malformed-binary", `field number 0 at byte ${p}`);
+      if (schema.byNumber.has(fieldNo)) throw new WireFault("invalid-value", `field ${fieldNo} is a known field of ${schema.fullName}, not an unknown one`);
+      p = skipField(bytes, p, bytes.length, tag & 7, fieldNo, 1);
+    }
+  } catch (error) {
+    if (error instanceof WireFault) throw new DecodeError(error.code, error.message, { path });
+    throw error;
+  }
+  return bytes;
 }
 
 /** Fails when a value under an unknown key nests deeper than the limit allows (the message holding it is at `depth`). */

@@ -7,6 +7,7 @@ import type { RegisteredType } from "./schema/registered-type.js";
 import type { MessageSchema, ValueSchema } from "./schema/schema.js";
 import { compareCodePoints, sortedKeys } from "./wire/order.js";
 import { NOT_WELL_KNOWN, writeWellKnownJson } from "./well-known-json.js";
+import { UNKNOWN_FIELDS, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/frozen.js";
 
 
 /**
@@ -86,6 +87,11 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
       out[field.name] = writeValue(field, value, markFloat);
     }
   }
+  // What the message kept of fields its schema does not know: JSON keys as they came, binary fields as base64.
+  const json = (message as { [UNKNOWN_JSON]?: Record<string, unknown> })[UNKNOWN_JSON];
+  if (json !== undefined) for (const key of Object.keys(json)) if (!Object.hasOwn(out, key)) out[key] = json[key];
+  const bytes = (message as { [UNKNOWN_FIELDS]?: Uint8Array })[UNKNOWN_FIELDS];
+  if (bytes !== undefined) out[UNKNOWN_FIELDS_KEY] = base64Encode(bytes);
 }
 
 function compareKeys(a: unknown, b: unknown): number {

@@ -26,6 +26,7 @@ export function unknownType(registry: EventRegistry<Event>, name: string): Error
 function unknownKey(schema: MessageSchema, json: Record<string, unknown>, path: string, top: boolean): string | undefined {
   for (const key of Object.keys(json)) {
     if (top && (BASE_KEYS.has(key) || key.startsWith("_"))) continue;
+    if (key === "_unknown_fields" && !schema.byJsonKey.has(key)) continue; // fields a newer schema knows, as `decode` prints them
     const field = schema.byJsonKey.get(key);
     const at = path ? `${path}.${key}` : key;
     if (field === undefined) {

@@ -57,6 +57,16 @@ export function keepUnknown(message: object, bytes: Uint8Array, ranges: readonly
   Object.defineProperty(message, UNKNOWN_FIELDS, { value: kept, enumerable: false });
 }
 
+/**
+ * The property, not enumerable, under which a message decoded from JSON
+ * keeps the keys its schema does not know (a newer producer's), with their
+ * values, for the JSON encoder to write back.
+ */
+export const UNKNOWN_JSON: unique symbol = Symbol.for("eventwire.unknownJson") as never;
+
+/** The JSON key under which eventwire's JSON form carries a message's unknown binary fields, as base64. */
+export const UNKNOWN_FIELDS_KEY = "_unknown_fields";
+
 /** The unknown fields' bytes a message keeps, if any. */
 export function unknownFieldsOf(message: object): Uint8Array | undefined {
   return (message as { [UNKNOWN_FIELDS]?: Uint8Array })[UNKNOWN_FIELDS];
