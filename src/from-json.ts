@@ -17,6 +17,7 @@ import { reader, rtag } from "./wire/reader.js";
 import { skipField } from "./wire/skip.js";
 import { WireFault } from "./wire/faults.js";
 import { NOT_WELL_KNOWN, readWellKnownJson } from "./well-known-json.js";
+import { withAnyTypes } from "./any-types.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -50,6 +51,11 @@ export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options
 
 /** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
 export function fromJsonValue(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
+  const resolve = lookup.resolveMessage;
+  return withAnyTypes(resolve === undefined ? undefined : { resolve }, () => readEvent(lookup, value, options));
+}
+
+function readEvent(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
   if (!isObject(value)) throw new DecodeError("invalid-json", `expected a JSON object, got ${describeValue(value)}`);
   const eventId = pick(value, "event_id", "eventId");
   if (eventId === undefined || eventId === null) {
@@ -202,9 +208,9 @@ function readMessage(
 /** The envelope's keys in the flat JSON form: not payload fields, and not kept as unknown ones. */
 const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "eventType"]);
 
-/** A value under an unknown key, kept to be written back: frozen, integers beyond 2^53 as decimal strings (as the proto3 mapping writes 64-bit integers). */
+/** A value under an unknown key, kept to be written back: frozen, integers beyond 2^53 as decimal strings (as the proto3 mapping writes 64-bit integers; a number that large may not be exact). */
 function keptJson(value: unknown): unknown {
-  if (typeof value === "bigint") return String(value);
+  if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value))) return String(value);
   if (Array.isArray(value)) return Object.freeze(value.map(keptJson));
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
@@ -321,7 +327,7 @@ function readValue(
 ): unknown {
   if (schema.wellKnown !== undefined || (schema.message !== undefined && schema.message.fullName.startsWith("google.protobuf."))) {
     const at = pathOf(parent, name, index);
-    const read = readWellKnownJson(schema, value, at, depth + 1, maxDepth);
+    const read = readWellKnownJson(schema, value, at, depth + 1, maxDepth, (s, json, p, d) => readMessage(s, json, p, d, maxDepth));
     if (read !== NOT_WELL_KNOWN) return read;
   }
   if (schema.message !== undefined) {
@@ -372,7 +378,8 @@ function readValue(
   }
   const problem = scalarProblem(schema.type, v, schema.long);
   if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(parent, name, index) });
-  return v;
+  // a float field holds a float: the JSON's decimal (0.1) read as the float nearest to it, as the binary form reads it
+  return schema.type === FieldType.FLOAT ? Math.fround(v as number) : v;
 }
 
 /** The UTF-8 length of a string, counting no further than just past `limit`. */

@@ -11,7 +11,7 @@ import { fromJson, fromJsonValue } from "./from-json.js";
 import { decodeOptions, defaultDecodeOptions, type DecodeOptions } from "./schema/decode-options.js";
 import type { MessageType, ProtoFile } from "./schema/descriptors.js";
 import type { RegisteredType, TypeLookup } from "./schema/registered-type.js";
-import { SchemaPool } from "./schema/schema.js";
+import { SchemaPool, type MessageSchema } from "./schema/schema.js";
 import { validateMessage } from "./schema/validate.js";
 import { toBinary } from "./to-binary.js";
 import { toJson, toJsonObject, type JsonStyle } from "./to-json.js";
@@ -71,8 +71,11 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** The types with their compiled binary codecs, by wire name and fully qualified name. */
   private readonly binary: CompiledTypes;
 
+  /** Resolves any message of the registry's files by fully qualified name: the types an Any may hold. */
+  readonly resolveMessage: ((fullName: string) => MessageSchema | undefined) | undefined;
+
   /** Use {@link createRegistry}. */
-  constructor(types: readonly RegisteredType[], options: DecodeOptions) {
+  constructor(types: readonly RegisteredType[], options: DecodeOptions, pool?: SchemaPool) {
     const byName = new Map<string, RegisteredType>();
     for (const t of types) {
       for (const key of [t.name, t.fullName]) {
@@ -90,6 +93,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     this.byName = byName;
     this.binary = compileTypes(byName);
     this.decodeOptions = options;
+    this.resolveMessage = pool === undefined ? undefined : (fullName) => (pool.hasMessage(fullName) ? pool.message(fullName) : undefined);
   }
 
   /** The registered type of a wire name or fully qualified name, if any. */
@@ -182,7 +186,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
 
   /** The event as the flat JSON object (see the README's JSON format). */
   toJsonObject(event: E): Record<string, unknown> {
-    return toJsonObject(this.require(event.eventType), event);
+    return toJsonObject(this.require(event.eventType), event, this.anyTypes());
   }
 
   /**
@@ -191,7 +195,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
    * writes (see {@link JsonStyle}).
    */
   toJson(event: E, options?: { readonly style?: JsonStyle }): string {
-    return toJson(this.require(event.eventType), event, options?.style ?? "compact");
+    return toJson(this.require(event.eventType), event, options?.style ?? "compact", this.anyTypes());
   }
 
   /** Decodes JSON text or its UTF-8 bytes; throws {@link DecodeError}. */
@@ -202,6 +206,11 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** Decodes an already parsed JSON object; throws {@link DecodeError}. */
   fromJsonObject(value: unknown, options?: Partial<DecodeOptions>): E {
     return fromJsonValue(this, value, decodeOptions(this.decodeOptions, options)) as E;
+  }
+
+  private anyTypes(): { resolve: (fullName: string) => MessageSchema | undefined } | undefined {
+    const resolve = this.resolveMessage;
+    return resolve === undefined ? undefined : { resolve };
   }
 
   /** {@link fromJson} returning the error as a value instead of throwing it. */
@@ -277,5 +286,5 @@ export function createRegistry<const Ms extends readonly AnyMessageType[]>(
     }
     return Object.freeze({ name: shortName(type.$type), fullName: type.$type, type: schema.type, schema });
   });
-  return new EventRegistry<EventsOf<Ms>>(registered, decodeOptions(defaultDecodeOptions, options.decode));
+  return new EventRegistry<EventsOf<Ms>>(registered, decodeOptions(defaultDecodeOptions, options.decode), pool);
 }

@@ -5,6 +5,8 @@ import { pythonFloat, pythonJsonDumps } from "./python/dumps.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { RegisteredType } from "./schema/registered-type.js";
 import type { MessageSchema, ValueSchema } from "./schema/schema.js";
+import { withAnyTypes, type AnyTypes } from "./any-types.js";
+import { shortestFloat32 } from "./wire/float.js";
 import { compareCodePoints, sortedKeys } from "./wire/order.js";
 import { NOT_WELL_KNOWN, writeWellKnownJson } from "./well-known-json.js";
 import { UNKNOWN_FIELDS, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/frozen.js";
@@ -17,8 +19,8 @@ import { UNKNOWN_FIELDS, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/froze
  * track presence are left out while unset), values per the proto3 JSON
  * mapping; `_headers` last, when there are any.
  */
-export function toJsonObject(registered: RegisteredType, event: Event): Record<string, unknown> {
-  return jsonTree(registered, event, undefined);
+export function toJsonObject(registered: RegisteredType, event: Event, types?: AnyTypes): Record<string, unknown> {
+  return withAnyTypes(types, () => jsonTree(registered, event, undefined));
 }
 
 /**
@@ -57,9 +59,11 @@ function jsonTree(
 export type JsonStyle = "compact" | "python";
 
 /** {@link toJsonObject}, as JSON text in the given style. */
-export function toJson(registered: RegisteredType, event: Event, style: JsonStyle): string {
-  if (style === "python") return pythonJsonDumps(jsonTree(registered, event, pythonFloat));
-  return JSON.stringify(jsonTree(registered, event, undefined));
+export function toJson(registered: RegisteredType, event: Event, style: JsonStyle, types?: AnyTypes): string {
+  return withAnyTypes(types, () => {
+    if (style === "python") return pythonJsonDumps(jsonTree(registered, event, pythonFloat));
+    return JSON.stringify(jsonTree(registered, event, undefined));
+  });
 }
 
 type FloatMark = ((value: number) => unknown) | undefined;
@@ -101,7 +105,7 @@ function compareKeys(a: unknown, b: unknown): number {
 
 function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): unknown {
   if (schema.wellKnown !== undefined || schema.message?.fullName.startsWith("google.protobuf.")) {
-    const written = writeWellKnownJson(schema, value, markFloat);
+    const written = writeWellKnownJson(schema, value, markFloat, (s, m, out) => writeFields(s, m as Record<string, unknown>, out, markFloat));
     if (written !== NOT_WELL_KNOWN) return written;
   }
   if (schema.message) {
@@ -112,8 +116,10 @@ function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): 
   switch (schema.type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT: {
-      const n = value as number;
+      // a float as the decimal protobuf's Python writes for it (0.1, not 0.10000000149011612)
+      const n = schema.type === FieldType.FLOAT ? shortestFloat32(value as number) : (value as number);
       if (markFloat) return markFloat(n);
+      if (Object.is(n, -0)) return "-0"; // (JSON.stringify would write 0; proto3 JSON readers take the string)
       if (Number.isFinite(n)) return n;
       return Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
     }
@@ -126,8 +132,11 @@ function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): 
     case FieldType.BYTES:
       return base64Encode(value as Uint8Array);
     case FieldType.ENUM:
+      // google.protobuf.NullValue is JSON's null
+      if (schema.enumType?.fullName === "google.protobuf.NullValue") return null;
       return schema.enumType?.byNumber.get(value as number) ?? value;
     default:
       return value;
   }
 }
+

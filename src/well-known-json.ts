@@ -3,14 +3,17 @@
  * (what Python's `json_format.MessageToDict` gives): RFC 3339 timestamps,
  * `"1.5s"` durations, Struct, Value and ListValue as plain JSON, wrappers
  * unwrapped, field masks as one string of lowerCamelCase paths, Empty as
- * `{}`; read back into the form the generated code holds them in.
+ * `{}`, Any as its message's JSON with `"@type"`; read back into the form
+ * the generated code holds them in (unwrapped, or as their messages).
  */
 import { base64Decode, base64Encode } from "@bufbuild/protobuf/wire";
 import { DecodeError, describeValue } from "./errors.js";
 import { FieldType } from "./schema/descriptors.js";
 import { freezeDate } from "./schema/frozen.js";
-import type { LongKind, MessageSchema, ValueSchema } from "./schema/schema.js";
+import { pack, resolveTypeUrl, unpack } from "./any-types.js";
+import type { LongKind, MessageSchema, ValueSchema, WellKnownForm } from "./schema/schema.js";
 import { jsonValueProblem, scalarProblem } from "./schema/validate.js";
+import { shortestFloat32 } from "./wire/float.js";
 import { DURATION_MAX_SECONDS, TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS } from "./wire/limits.js";
 
 /** What the readers and writers here return for a value that is not a well-known type they handle. */
@@ -109,7 +112,102 @@ function readSecondsAndNanos(schema: MessageSchema, message: unknown): { seconds
   return { seconds: longToNumber(m[schema.byNumber.get(1)!.localName]), nanos: m[schema.byNumber.get(2)!.localName] as number };
 }
 
+// --- Well-known types held as their messages ------------------------------------------
+
+const WRAPPERS = new Set(["DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value", "UInt32Value", "BoolValue", "StringValue", "BytesValue"].map((n) => `google.protobuf.${n}`));
+
+/** The unwrapped form of a well-known message type, for the types ts-proto unwraps. */
+function formOf(fullName: string): WellKnownForm | undefined {
+  switch (fullName) {
+    case "google.protobuf.Struct":
+      return "struct";
+    case "google.protobuf.Value":
+      return "value";
+    case "google.protobuf.ListValue":
+      return "list";
+    case "google.protobuf.FieldMask":
+      return "field-mask";
+    default:
+      return WRAPPERS.has(fullName) ? "wrapper" : undefined;
+  }
+}
+
+/** The schema of a well-known message held unwrapped, as a field of it would have it. */
+function unwrappedSchema(message: MessageSchema, form: WellKnownForm): ValueSchema {
+  const inner = message.byNumber.get(1)!;
+  const wrapped: ValueSchema | undefined =
+    form === "wrapper" ? { type: inner.type, message: undefined, enumType: undefined, long: inner.long, wellKnown: undefined, wrapped: undefined } : undefined;
+  return { type: FieldType.MESSAGE, message, enumType: undefined, long: undefined, wellKnown: form, wrapped };
+}
+
+/** A value held by a field of a well-known message: unwrapped already, or a message to unwrap. */
+function unwrapField(schema: ValueSchema, value: unknown): unknown {
+  if (schema.wellKnown !== undefined || schema.message === undefined || value === undefined) return value;
+  return unwrapMessage(schema.message, value);
+}
+
+/** Struct, Value, ListValue, a wrapper or a FieldMask held as its message → the value ts-proto would hold. */
+function unwrapMessage(message: MessageSchema, value: unknown): unknown {
+  const m = value as Record<string, unknown>;
+  const field = (n: number) => message.byNumber.get(n)!;
+  switch (message.fullName) {
+    case "google.protobuf.Struct": {
+      const f = field(1);
+      const out: Record<string, unknown> = {};
+      const map = m[f.localName] as Record<string, unknown>;
+      for (const key of Object.keys(map)) out[key] = unwrapField(f.mapValue!, map[key]);
+      return out;
+    }
+    case "google.protobuf.Value":
+      for (let n = 6; n >= 1; n--) {
+        const v = m[field(n).localName];
+        if (v !== undefined) return n === 1 ? null : unwrapField(field(n), v);
+      }
+      return undefined;
+    case "google.protobuf.ListValue":
+      return (m[field(1).localName] as readonly unknown[]).map((v) => unwrapField(field(1), v));
+    default:
+      return m[field(1).localName];
+  }
+}
+
+/** The value of a field of a well-known message, from its unwrapped form. */
+function wrapField(schema: ValueSchema, value: unknown): unknown {
+  if (schema.wellKnown !== undefined || schema.message === undefined) return value;
+  return wrapMessage(schema.message, value);
+}
+
+/** An unwrapped value → Struct, Value, ListValue, a wrapper or a FieldMask as its message. */
+function wrapMessage(message: MessageSchema, value: unknown): object {
+  const out = message.type.fromPartial({} as never) as Record<string, unknown>;
+  const field = (n: number) => message.byNumber.get(n)!;
+  switch (message.fullName) {
+    case "google.protobuf.Struct": {
+      const f = field(1);
+      const map: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(value as Record<string, unknown>)) map[key] = wrapField(f.mapValue!, v);
+      out[f.localName] = Object.freeze(map);
+      break;
+    }
+    case "google.protobuf.Value": {
+      const n = value === null ? 1 : typeof value === "number" ? 2 : typeof value === "string" ? 3 : typeof value === "boolean" ? 4 : Array.isArray(value) ? 6 : value === undefined ? 0 : 5;
+      if (n === 1) out[field(1).localName] = 0;
+      else if (n !== 0) out[field(n).localName] = wrapField(field(n), value);
+      break;
+    }
+    case "google.protobuf.ListValue":
+      out[field(1).localName] = Object.freeze((value as readonly unknown[]).map((v) => wrapField(field(1), v)));
+      break;
+    default:
+      out[field(1).localName] = value;
+  }
+  return Object.freeze(out);
+}
+
 // --- Reading -----------------------------------------------------------------------
+
+/** Reads a message of `schema` from its JSON object (the JSON decoder's own reader). */
+export type MessageReader = (schema: MessageSchema, json: Record<string, unknown>, path: string, depth: number) => object;
 
 function fail(message: string, path: string): never {
   throw new DecodeError("invalid-value", message, { path });
@@ -164,14 +262,14 @@ function wrappedScalar(schema: ValueSchema, value: unknown, path: string): unkno
   }
   const problem = scalarProblem(inner.type, v, inner.long);
   if (problem !== undefined) fail(problem, path);
-  return v;
+  return inner.type === FieldType.FLOAT ? Math.fround(v as number) : v;
 }
 
 /**
  * A value of a well-known type from its JSON form, as the generated code
  * holds it; {@link NOT_WELL_KNOWN} when the schema is of no type handled here.
  */
-export function readWellKnownJson(schema: ValueSchema, value: unknown, path: string, depth: number, maxDepth: number): unknown {
+export function readWellKnownJson(schema: ValueSchema, value: unknown, path: string, depth: number, maxDepth: number, readMessage?: MessageReader): unknown {
   switch (schema.wellKnown) {
     case "timestamp-date": {
       const t = typeof value === "string" ? parseTimestamp(value) : undefined;
@@ -207,9 +305,43 @@ export function readWellKnownJson(schema: ValueSchema, value: unknown, path: str
     case "google.protobuf.Empty":
       if (typeof value !== "object" || value === null || Array.isArray(value) || Object.keys(value).length > 0) fail(`expected {}, got ${describeValue(value)}`, path);
       return Object.freeze({});
+    case "google.protobuf.Any":
+      return readAny(message, value, path, depth, maxDepth, readMessage);
   }
+  const form = formOf(message.fullName);
+  if (form !== undefined) return wrapMessage(message, readWellKnownJson(unwrappedSchema(message, form), value, path, depth, maxDepth));
   return NOT_WELL_KNOWN;
 }
+
+const BASE64_TEXT = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+
+/** An Any from `{"@type": url, …}`: its message's fields beside the type, or `"value"` for a well-known type (or the bytes, base64, of a type no schema resolves). */
+function readAny(message: MessageSchema, value: unknown, path: string, depth: number, maxDepth: number, readMessage: MessageReader | undefined): object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(`expected an object with "@type", got ${describeValue(value)}`, path);
+  const json = value as Record<string, unknown>;
+  const url = json["@type"];
+  const typeUrl = message.byNumber.get(1)!.localName;
+  const bytesName = message.byNumber.get(2)!.localName;
+  if (url === undefined && Object.keys(json).length === 0) return Object.freeze({ [typeUrl]: "", [bytesName]: new Uint8Array(0) });
+  if (typeof url !== "string" || url === "") fail(`expected "@type" naming the Any's type, got ${describeValue(url)}`, path);
+  const schema = resolveTypeUrl(url);
+  let bytes: Uint8Array;
+  if (schema === undefined) {
+    const raw = json["value"];
+    if (typeof raw !== "string" || !BASE64_TEXT.test(raw)) fail(`no type ${JSON.stringify(url)} is known here, and "value" is not its bytes as base64`, path);
+    bytes = base64Decode(raw);
+  } else if (schema.fullName.startsWith("google.protobuf.") && (formOf(schema.fullName) !== undefined || ["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.Empty", "google.protobuf.Any"].includes(schema.fullName))) {
+    const inner = readWellKnownJson({ type: FieldType.MESSAGE, message: schema, enumType: undefined, long: undefined, wellKnown: undefined, wrapped: undefined }, json["value"], path, depth + 1, maxDepth, readMessage);
+    bytes = pack(schema, inner as object, path);
+  } else {
+    if (readMessage === undefined) fail(`cannot read the Any's ${schema.fullName} here`, path);
+    const rest: Record<string, unknown> = {};
+    for (const key of Object.keys(json)) if (key !== "@type") rest[key] = json[key];
+    bytes = pack(schema, readMessage(schema, rest, path, depth + 1), path);
+  }
+  return Object.freeze({ [typeUrl]: url, [bytesName]: bytes });
+}
+
 
 // --- Writing -----------------------------------------------------------------------
 
@@ -231,7 +363,7 @@ function writeScalar(type: number, value: unknown, markFloat: FloatMark): unknow
   switch (type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT: {
-      const n = value as number;
+      const n = type === FieldType.FLOAT ? shortestFloat32(value as number) : (value as number);
       if (markFloat) return markFloat(n);
       if (Number.isFinite(n)) return n;
       return Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
@@ -250,7 +382,7 @@ function writeScalar(type: number, value: unknown, markFloat: FloatMark): unknow
  * The JSON form of a value of a well-known type; {@link NOT_WELL_KNOWN} when
  * the schema is of no type handled here.
  */
-export function writeWellKnownJson(schema: ValueSchema, value: unknown, markFloat: FloatMark): unknown {
+export function writeWellKnownJson(schema: ValueSchema, value: unknown, markFloat: FloatMark, writeMessage?: MessageWriter, path = ""): unknown {
   switch (schema.wellKnown) {
     case "timestamp-date": {
       const ms = (value as Date).getTime();
@@ -278,6 +410,29 @@ export function writeWellKnownJson(schema: ValueSchema, value: unknown, markFloa
     }
     case "google.protobuf.Empty":
       return {};
+    case "google.protobuf.Any":
+      return writeAny(message, value, markFloat, writeMessage, path);
   }
+  const form = formOf(message.fullName);
+  if (form !== undefined) return writeWellKnownJson(unwrappedSchema(message, form), unwrapMessage(message, value), markFloat);
   return NOT_WELL_KNOWN;
+}
+
+/** Writes a message's fields into a JSON object (the JSON encoder's own writer). */
+export type MessageWriter = (schema: MessageSchema, message: object, out: Record<string, unknown>) => void;
+
+function writeAny(message: MessageSchema, value: unknown, markFloat: FloatMark, writeMessage: MessageWriter | undefined, path: string): unknown {
+  const m = value as Record<string, unknown>;
+  const url = m[message.byNumber.get(1)!.localName] as string;
+  const bytes = m[message.byNumber.get(2)!.localName] as Uint8Array;
+  if (url === "" && bytes.length === 0) return {};
+  const schema = resolveTypeUrl(url);
+  if (schema === undefined) return { "@type": url, value: base64Encode(bytes) };
+  const inner = unpack(schema, bytes, path);
+  const asValue = { type: FieldType.MESSAGE, message: schema, enumType: undefined, long: undefined, wellKnown: undefined, wrapped: undefined };
+  const wellKnown = schema.fullName.startsWith("google.protobuf.") ? writeWellKnownJson(asValue, inner, markFloat, writeMessage, path) : NOT_WELL_KNOWN;
+  if (wellKnown !== NOT_WELL_KNOWN) return { "@type": url, value: wellKnown };
+  const out: Record<string, unknown> = { "@type": url };
+  writeMessage?.(schema, inner, out);
+  return out;
 }

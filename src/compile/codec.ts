@@ -92,3 +92,15 @@ export function compileCodecs(roots: readonly MessageSchema[]): Map<MessageSchem
   order.forEach((schema, i) => result.set(schema, codecs[i]!));
   return result;
 }
+
+const single = new WeakMap<MessageSchema, MessageCodec>();
+
+/** The codec of one message type, compiled on first use (for the types an Any holds, which no registered type may reach). */
+export function codecOf(schema: MessageSchema): MessageCodec {
+  let codec = single.get(schema);
+  if (codec === undefined) {
+    for (const [s, c] of compileCodecs([schema])) if (!single.has(s)) single.set(s, c);
+    codec = single.get(schema)!;
+  }
+  return codec;
+}

@@ -170,7 +170,9 @@ function readList(b: Uint8Array, p: number, end: number, depth: number): readonl
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function writeValue(p: number, value: unknown): number {

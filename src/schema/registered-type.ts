@@ -17,4 +17,6 @@ export interface RegisteredType {
 /** Resolves a wire name or a fully qualified name to its registered type. */
 export interface TypeLookup {
   get(eventType: string): RegisteredType | undefined;
+  /** The schema of any message of the lookup's files, by fully qualified name (what an Any may hold). */
+  readonly resolveMessage?: ((fullName: string) => MessageSchema | undefined) | undefined;
 }

@@ -107,7 +107,7 @@ export function jsonValueProblem(value: unknown, depth = 0): string | undefined 
     }
     return undefined;
   }
-  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+  if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
     for (const key of Object.keys(value)) {
       if (key === "__proto__") return "the key __proto__ is not allowed";
       if (!key.isWellFormed()) return "a key has a lone surrogate and cannot be encoded as UTF-8";

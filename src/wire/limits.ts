@@ -25,9 +25,13 @@ export function isUint32(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT32_MAX;
 }
 
-/** True for a finite double beyond the range of a `float`. */
+/**
+ * True for a finite double beyond the range of a `float`: one that would
+ * round to infinity as a float (3.4028235e38, the shortest decimal of the
+ * largest float, rounds to it and is in range).
+ */
 export function beyondFloat32(value: number): boolean {
-  return (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value);
+  return (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value) && !Number.isFinite(Math.fround(value));
 }
 
 /** The smallest `int64`, `sint64` or `sfixed64` value. */
