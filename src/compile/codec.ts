@@ -39,10 +39,21 @@ function reachable(roots: readonly MessageSchema[]): MessageSchema[] {
   return order;
 }
 
+/** The readers and writers of the wrappers of the well-known types (`WR_<type>_<long>`, `WW_…`), resolved once per codec. */
+function wrapperConstants(): string {
+  const out: string[] = [];
+  for (const type of [1, 2, 3, 4, 5, 8, 9, 12, 13]) {
+    for (const long of type === 3 || type === 4 ? ["number", "bigint", "string"] : ["number"]) {
+      out.push(`WR_${type}_${long} = wrapperReader(${type}, "${long}")`, `WW_${type}_${long} = wrapperWriter(${type}, "${long}")`);
+    }
+  }
+  return `const ${out.join(", ")};`;
+}
+
 /** The JavaScript source of the codecs of the messages in `order` (the body of a function of `rt`). */
 function codecSource(order: readonly MessageSchema[]): string {
   const index = new Map(order.map((schema, i) => [schema, i]));
-  const out: string[] = [`"use strict";`, `const {${Object.keys(runtime).join(", ")}} = rt;`, `const R = reader, PN = pathNames, SC = rt.schemas;`];
+  const out: string[] = [`"use strict";`, `const {${Object.keys(runtime).join(", ")}} = rt;`, `const R = reader, PN = pathNames, SC = rt.schemas;`, wrapperConstants()];
   order.forEach((schema, i) => {
     out.push(encoderOf(schema, i, index));
     out.push(decoderOf(schema, i, index));

@@ -40,7 +40,7 @@ function readInto(value: ValueSchema, assign: (expr: string) => string, depth: s
 
 /** The runtime function that reads a well-known type held unwrapped. */
 export function wellKnownReader(value: ValueSchema): string {
-  if (value.wellKnown === "wrapper") return `wrapperReader(${value.wrapped!.type}, ${lit(value.wrapped!.long ?? "number")})`;
+  if (value.wellKnown === "wrapper") return `WR_${value.wrapped!.type}_${value.wrapped!.long ?? "number"}`;
   return `WK_READ[${lit(value.wellKnown!)}]`;
 }
 

@@ -113,7 +113,7 @@ function writeAlways(value: ValueSchema, fieldNo: number, v: string, index: Map<
 
 /** The runtime function that writes the body of a well-known type held unwrapped. */
 function wellKnownWriter(value: ValueSchema): string {
-  if (value.wellKnown === "wrapper") return `wrapperWriter(${value.wrapped!.type}, ${lit(value.wrapped!.long ?? "number")})`;
+  if (value.wellKnown === "wrapper") return `WW_${value.wrapped!.type}_${value.wrapped!.long ?? "number"}`;
   return `WK_WRITE[${lit(value.wellKnown!)}]`;
 }
 

@@ -38,8 +38,8 @@ const UNSIGNED = new Set<number>([FieldType.UINT64, FieldType.FIXED64]);
 function check(type: number, long: LongKind | undefined): (v: unknown) => boolean {
   if (long === "bigint") {
     return UNSIGNED.has(type)
-      ? (v) => typeof v === "bigint" && BigInt.asUintN(64, v) === v
-      : (v) => typeof v === "bigint" && BigInt.asIntN(64, v) === v;
+      ? (v) => typeof v === "bigint" && v >= 0n && v <= 18446744073709551615n
+      : (v) => typeof v === "bigint" && v >= -9223372036854775808n && v <= 9223372036854775807n;
   }
   if (long === "string") {
     const unsigned = UNSIGNED.has(type);

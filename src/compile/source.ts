@@ -45,13 +45,16 @@ export const SCALARS: Record<number, Scalar> = {
   [FieldType.SINT64]: { check: safe, set: nonZero, write: "ws64", value: "vs64", read: "rvs64", size: 0, zero: "0" },
 };
 
+const signed64 = (v: string) => `typeof ${v} === "bigint" && ${v} >= -9223372036854775808n && ${v} <= 9223372036854775807n`;
+const unsigned64 = (v: string) => `typeof ${v} === "bigint" && ${v} >= 0n && ${v} <= 18446744073709551615n`;
+
 /** The 64-bit types held as bigints: checked, written and read as such. */
 const BIGINT_SCALARS: Record<number, Scalar> = {
-  [FieldType.INT64]: { check: (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvi64b", size: 0, zero: "0n" },
-  [FieldType.UINT64]: { check: (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvu64b", size: 0, zero: "0n" },
-  [FieldType.FIXED64]: { check: (v) => `typeof ${v} === "bigint" && BigInt.asUintN(64, ${v}) === ${v}`, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rfx64b", size: 8, zero: "0n" },
-  [FieldType.SFIXED64]: { check: (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rsfx64b", size: 8, zero: "0n" },
-  [FieldType.SINT64]: { check: (v) => `typeof ${v} === "bigint" && BigInt.asIntN(64, ${v}) === ${v}`, set: (v) => `${v} !== 0n`, write: "ws64b", value: "vs64b", read: "rvs64b", size: 0, zero: "0n" },
+  [FieldType.INT64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvi64b", size: 0, zero: "0n" },
+  [FieldType.UINT64]: { check: unsigned64, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvu64b", size: 0, zero: "0n" },
+  [FieldType.FIXED64]: { check: unsigned64, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rfx64b", size: 8, zero: "0n" },
+  [FieldType.SFIXED64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rsfx64b", size: 8, zero: "0n" },
+  [FieldType.SINT64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "ws64b", value: "vs64b", read: "rvs64b", size: 0, zero: "0n" },
 };
 
 /** The 64-bit types held as decimal strings: checked as canonical decimals in range, written through a bigint. */

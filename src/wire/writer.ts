@@ -305,6 +305,10 @@ export function ws64(pos: number, tag: number, value: number): number {
 
 /** Splits a bigint in the 64-bit range into the halves of its two's complement. */
 function splitBig(value: bigint): void {
+  if (value >= -9007199254740991n && value <= 9007199254740991n) {
+    splitInt64(Number(value)); // (exact, and faster than bigint arithmetic)
+    return;
+  }
   split.lo = Number(value & 0xffffffffn);
   split.hi = Number((value >> 32n) & 0xffffffffn);
 }
