@@ -6,7 +6,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
 import { DecodeError, describeValue, joinPath } from "./errors.js";
 import { HEADERS_KEY, type Event } from "./event.js";
-import { pythonJsonLoads } from "./python/loads.js";
+import { inexact, NEEDS_PYTHON, parseJson, pythonJsonLoadsExactly, READ_AGAIN, readAgainIfInexact } from "./python/loads.js";
 import type { DecodeOptions } from "./schema/decode-options.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { TypeLookup } from "./schema/registered-type.js";
@@ -46,7 +46,14 @@ export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options
   } else {
     throw new DecodeError("invalid-json", `expected JSON text, got ${describeValue(input)}`);
   }
-  return fromJsonValue(lookup, pythonJsonLoads(text), options);
+  // JSON.parse first (fast); the exact reader of Python's dialect only for text JSON.parse cannot read,
+  // or when a 64-bit field meets an integer beyond 2^53, which JSON.parse may have rounded.
+  const parsed = parseJson(text);
+  if (parsed !== NEEDS_PYTHON) {
+    const again = readAgainIfInexact(() => fromJsonValue(lookup, parsed, options));
+    if (again !== READ_AGAIN) return again;
+  }
+  return fromJsonValue(lookup, pythonJsonLoadsExactly(text), options);
 }
 
 /** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
@@ -210,7 +217,7 @@ const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "ev
 
 /** A value under an unknown key, kept to be written back: frozen, integers beyond 2^53 as decimal strings (as the proto3 mapping writes 64-bit integers; a number that large may not be exact). */
 function keptJson(value: unknown): unknown {
-  if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value))) return String(value);
+  if (typeof value === "bigint" || inexact(value)) return String(value);
   if (Array.isArray(value)) return Object.freeze(value.map(keptJson));
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
@@ -290,6 +297,7 @@ function readMap(field: FieldSchema, value: Record<string, unknown>, path: strin
  * `long` says. Never passes a value beyond 2^53 through a number.
  */
 function readLong(type: number, long: LongKind, value: unknown): unknown {
+  inexact(value);
   let big: bigint | undefined;
   if (typeof value === "bigint") big = value;
   else if (typeof value === "string" && INTEGER_TEXT.test(value)) big = BigInt(value);

@@ -13,6 +13,7 @@ import { freezeDate } from "./schema/frozen.js";
 import { pack, resolveTypeUrl, unpack } from "./any-types.js";
 import type { LongKind, MessageSchema, ValueSchema, WellKnownForm } from "./schema/schema.js";
 import { jsonValueProblem, scalarProblem } from "./schema/validate.js";
+import { inexact } from "./python/loads.js";
 import { shortestFloat32 } from "./wire/float.js";
 import { DURATION_MAX_SECONDS, TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS } from "./wire/limits.js";
 
@@ -250,6 +251,7 @@ function wrappedScalar(schema: ValueSchema, value: unknown, path: string): unkno
       break;
     case FieldType.INT64:
     case FieldType.UINT64: {
+      inexact(v);
       const text = typeof v === "bigint" ? String(v) : typeof v === "number" && Number.isSafeInteger(v) ? String(v) : typeof v === "string" && /^-?[0-9]+$/.test(v) ? String(BigInt(v)) : undefined;
       if (text === undefined) fail(`expected an integer, got ${describeValue(v)}`, path);
       v = inner.long === "bigint" ? BigInt(text) : inner.long === "string" ? text : Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text);

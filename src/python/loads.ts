@@ -6,8 +6,6 @@
  */
 import { DecodeError } from "../errors.js";
 
-/** A run of 16 digits: the shortest integer literal that may be beyond 2^53. */
-const LONG_DIGITS = /[0-9]{16}/;
 
 /** The deepest nesting the reader of Python's dialect accepts (JSON.parse reads standard JSON of any depth). */
 const MAX_NESTING = 1000;
@@ -21,14 +19,77 @@ const MAX_NESTING = 1000;
  * `bigint`, exactly; every other number as a number.
  */
 export function pythonJsonLoads(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch (cause) {
-      if (!/NaN|Infinity/.test(text)) throw new DecodeError("invalid-json", `the input is not JSON: ${(cause as Error).message}`, { cause });
-    }
+  const value = parseJson(text);
+  return value !== NEEDS_PYTHON && !hasInexactInteger(value) ? value : new Parser(text).document();
+}
+
+/** What {@link parseJson} returns for text only Python's dialect reads. */
+export const NEEDS_PYTHON: unique symbol = Symbol("not standard JSON");
+
+/**
+ * Standard JSON text as `JSON.parse` reads it (integers beyond 2^53
+ * rounded), or {@link NEEDS_PYTHON} when the text uses Python's bare `NaN`
+ * or `Infinity`; throws {@link DecodeError} when it is neither. For readers
+ * that want to read exactly only when they meet an integer beyond 2^53.
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    if (/NaN|Infinity/.test(text)) return NEEDS_PYTHON;
+    throw new DecodeError("invalid-json", `the input is not JSON: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** Whether the value being read came from JSON.parse of text that can be read again exactly. */
+let exactAvailable = false;
+/** Thrown, while {@link exactAvailable}, where an integer JSON.parse may have rounded matters. */
+const NEEDS_EXACT: unique symbol = Symbol("read the text again, exactly");
+/** What {@link readAgainIfInexact} returns when the text must be read again exactly. */
+export const READ_AGAIN: unique symbol = Symbol("read again");
+
+/**
+ * Runs `read` over a value JSON.parse made; returns {@link READ_AGAIN} when
+ * `read` met, through {@link inexact}, an integer JSON.parse may have rounded.
+ */
+export function readAgainIfInexact<T>(read: () => T): T | typeof READ_AGAIN {
+  exactAvailable = true;
+  try {
+    return read();
+  } catch (error) {
+    if (error === NEEDS_EXACT) return READ_AGAIN;
+    throw error;
+  } finally {
+    exactAvailable = false;
+  }
+}
+
+/**
+ * True for an integer beyond 2^53 held as a number (rounded, perhaps), for
+ * a reader that needs it exactly; inside {@link readAgainIfInexact} it
+ * throws instead, to have the text read again exactly.
+ */
+export function inexact(value: unknown): boolean {
+  if (typeof value !== "number" || !Number.isInteger(value) || Number.isSafeInteger(value)) return false;
+  if (exactAvailable) throw NEEDS_EXACT;
+  return true;
+}
+
+/** Reads JSON text in Python's dialect exactly: what {@link pythonJsonLoads} does without trying `JSON.parse` first. */
+export function pythonJsonLoadsExactly(text: string): unknown {
   return new Parser(text).document();
+}
+
+/** True when a parsed JSON value holds an integer beyond 2^53 (which JSON.parse may have rounded). */
+function hasInexactInteger(value: unknown): boolean {
+  if (typeof value === "number") return value > 9007199254740991 || value < -9007199254740991 ? Number.isInteger(value) : false;
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasInexactInteger(value[i])) return true;
+    return false;
+  }
+  for (const key in value) if (hasInexactInteger((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
