@@ -81,3 +81,19 @@ test("a dead letter requeued by an older service keeps the fields it does not kn
   await older.close();
   await store.close();
 });
+
+test("a LeanMQ entry a Python producer wrote with warehouse_id = 2**60 + 1 (a bare integer) decodes exactly, not as undecodable", async () => {
+  const { decodeEntry } = await import("../../src/transport/leanmq/entry.js");
+  writeFileSync(
+    join(dir, "eventwire/shop/v1/stock.proto"),
+    'syntax = "proto3";\npackage eventwire.shop.v1;\nmessage StockMovedEvent { int64 warehouse_id = 1; uint64 units = 2; }\n',
+  );
+  const types = loadProtoTypes([dir]);
+  const stock = createRegistry(types.eventTypes, { files: types.files }) as unknown as EventRegistry<Event>;
+  // json.dumps({... "warehouse_id": 2**60 + 1 ...}), as LeanMQ stores it
+  const data = `{"event_id": "3f2c8a1e-9b7d-4e6f-a5c4-1d2e3f4a5b6c", "timestamp": 1732700000.5, "event_type": "StockMovedEvent", "warehouse_id": 1152921504606846977, "units": 18446744073709551615, "_metadata": {"id": "9b1c", "timestamp": 1732700000.5, "ttl": null}}`;
+  const decoded = decodeEntry(stock, new Map([["data", Buffer.from(data)]]));
+  assert.equal(decoded.problem, undefined, JSON.stringify(decoded.problem));
+  assert.deepEqual((decoded.event?.payload as Record<string, unknown>)["warehouseId"], 2n ** 60n + 1n);
+  assert.deepEqual((decoded.event?.payload as Record<string, unknown>)["units"], 2n ** 64n - 1n);
+});
