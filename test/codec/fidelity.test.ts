@@ -3,7 +3,7 @@
 // gen-bigint, gen-string): 64-bit integers beyond 2^53 exact on every path,
 // maps of every key kind, field names that look like integers, floats out of
 // float range, bare NaN/Infinity only where a float belongs, nesting under
-// unknown JSON keys held to maxDepth.
+// unknown JSON keys held to maxDepth, the well-known types.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -174,5 +174,77 @@ describe("JSON nesting under unknown keys", () => {
     assert.throws(() => r.fromJson(json(`"future": ${deep(10)}`), { maxDepth: 5 }), isError(DecodeError, "too-deep", "all.future"));
     assert.throws(() => r.fromJson(`{"event_id": "${EVENT_ID}", "timestamp": 1.5, "event_type": "EverythingEvent", "x": ${deep(100)}}`), isError(DecodeError, "too-deep", "x"));
     assert.ok(r.fromJson(json(`"future": ${deep(3)}`), { maxDepth: 5 }));
+  });
+});
+
+describe("well-known types", () => {
+  const r = registries.bigint;
+  const known = (e: Event): Record<string, unknown> => (e.payload as { known: Record<string, unknown> }).known;
+  const knownJson = (e: Event): Record<string, unknown> => r.toJsonObject(e)["known"] as Record<string, unknown>;
+
+  test("are accepted in event payloads, held as ts-proto holds them, and written in the proto3 canonical JSON forms", () => {
+    const e = make(r, "EverythingEvent", {
+      known: {
+        ts: new Date("2026-11-27T10:00:00.125Z"),
+        duration: { seconds: 1n, nanos: 500_000_000 },
+        struct: { a: [1, "x", null], b: { c: true } },
+        value: "text",
+        list: [1, 2],
+        doubleValue: 1.5,
+        int64Value: 2n ** 60n + 1n,
+        stringValue: "",
+        bytesValue: new Uint8Array([1, 2]),
+        mask: ["user_id", "address.zip_code"],
+        empty: {},
+        rTs: [new Date(0)],
+      },
+    });
+    assert.ok(known(e).ts instanceof Date);
+    assert.deepEqual(knownJson(e), {
+      ts: "2026-11-27T10:00:00.125Z",
+      duration: "1.500s",
+      struct: { a: [1, "x", null], b: { c: true } },
+      value: "text",
+      list: [1, 2],
+      null_value: null,
+      double_value: 1.5,
+      int64_value: "1152921504606846977",
+      string_value: "",
+      bytes_value: "AQI=",
+      mask: "userId,address.zipCode",
+      empty: {},
+      r_ts: ["1970-01-01T00:00:00Z"],
+      r_duration: [],
+      r_value: [],
+      r_int64_value: [],
+      r_any: [],
+      m_value: {},
+      m_ts: {},
+      m_duration: {},
+    });
+    for (const back of [r.fromBinary(r.toBinary(e)), r.fromJson(r.toJson(e)), r.fromJson(r.toJson(e, { style: "python" }))]) assert.deepEqual(back, e);
+  });
+
+  test("timestamps with offsets and up to nine fractional digits are read; out-of-range and malformed ones are refused", () => {
+    const withTs = (ts: string) => `{"event_id": "${EVENT_ID}", "timestamp": 1.5, "event_type": "EverythingEvent", "known": {"ts": ${JSON.stringify(ts)}}}`;
+    assert.equal((known(r.fromJson(withTs("2026-11-27T12:00:00.123456789+02:00"))).ts as Date).toISOString(), "2026-11-27T10:00:00.123Z");
+    for (const bad of ["2026-13-01T00:00:00Z", "2026-11-27 10:00:00Z", "10000-01-01T00:00:00Z", "2026-11-27T10:00:00"]) {
+      assert.throws(() => r.fromJson(withTs(bad)), isError(DecodeError, "invalid-value", "known.ts"), bad);
+    }
+    assert.throws(() => make(r, "EverythingEvent", { known: { ts: new Date(Number.NaN) } }), isError(EventValidationError, "invalid-value", "known.ts"));
+  });
+
+  test("an Any of a registered type is written with its fields and @type; of an unknown type, kept as its bytes and re-encoded unchanged", () => {
+    // (any message of the registry's files resolves: Inner is declared in a file full.proto imports)
+    const typeUrl = "type.googleapis.com/fixtures.types.v1.Inner";
+    const bytes = new BinaryWriter().uint32(10).string("packed").uint32(16).int32(7).finish();
+    const e = make(r, "EverythingEvent", { known: { any: { typeUrl, value: bytes } } });
+    assert.deepEqual(knownJson(e)["any"], { "@type": typeUrl, label: "packed", count: 7, children: [] });
+    assert.deepEqual(r.toBinary(r.fromJson(r.toJson(e))), r.toBinary(e));
+    const unknownUrl = "type.googleapis.com/acme.v9.Mystery";
+    const mystery = make(r, "EverythingEvent", { known: { any: { typeUrl: unknownUrl, value: new Uint8Array([8, 1, 18, 1, 120]) } } });
+    assert.deepEqual(knownJson(mystery)["any"], { "@type": unknownUrl, value: "CAESAXg=" });
+    assert.deepEqual(r.toBinary(r.fromJson(r.toJson(mystery))), r.toBinary(mystery));
+    assert.deepEqual(r.toBinary(r.fromBinary(r.toBinary(mystery))), r.toBinary(mystery));
   });
 });
