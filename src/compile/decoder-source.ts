@@ -111,8 +111,10 @@ export function decoderOf(schema: MessageSchema, i: number, index: Map<MessageSc
     `  } catch (error) {`,
     `    throw placeFault(error, "payload", depth);`,
     `  }`,
+    // (the common case, no unknown fields, as a frozen literal: V8 makes it fastest)
+    `  if (u === null) return Object.freeze({ ${result.join(", ")} });`,
     `  const o = { ${result.join(", ")} };`,
-    `  if (u !== null) keepUnknown(o, b, u);`,
+    `  keepUnknown(o, b, u);`,
     `  return Object.freeze(o);`,
     `}`,
   ];
