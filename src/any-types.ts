@@ -18,15 +18,17 @@ export interface AnyTypes {
 
 let current: AnyTypes | undefined;
 
-/** Runs `work` with `types` as the types an Any resolves to (for the JSON codec, which reaches Anys deep in a message). */
-export function withAnyTypes<T>(types: AnyTypes | undefined, work: () => T): T {
+/**
+ * Makes `types` the types an Any resolves to (for the JSON codec, which
+ * reaches Anys deep in a message), until the next call; returns the
+ * previous ones, for a caller that restores them. (Every entry point of the
+ * JSON codec sets them first, so what a call that threw left behind is
+ * never used.)
+ */
+export function useAnyTypes(types: AnyTypes | undefined): AnyTypes | undefined {
   const previous = current;
   current = types;
-  try {
-    return work();
-  } finally {
-    current = previous;
-  }
+  return previous;
 }
 
 /** The schema a type URL names, among the types in force, if any. */

@@ -17,7 +17,7 @@ import { reader, rtag } from "./wire/reader.js";
 import { skipField } from "./wire/skip.js";
 import { WireFault } from "./wire/faults.js";
 import { NOT_WELL_KNOWN, readWellKnownJson } from "./well-known-json.js";
-import { withAnyTypes } from "./any-types.js";
+import { useAnyTypes } from "./any-types.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -58,8 +58,10 @@ export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options
 
 /** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
 export function fromJsonValue(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
-  const resolve = lookup.resolveMessage;
-  return withAnyTypes(resolve === undefined ? undefined : { resolve }, () => readEvent(lookup, value, options));
+  const previous = useAnyTypes(lookup.messageTypes);
+  const event = readEvent(lookup, value, options);
+  useAnyTypes(previous);
+  return event;
 }
 
 function readEvent(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
@@ -173,9 +175,10 @@ function readMessage(
       // Unknown keys are held to the same rules, and kept to be written back (a newer producer's fields),
       // except the envelope's and, at the top, LeanMQ's `_`-prefixed ones.
       if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path: pathOf(path, key) });
-      checkNesting(json[key], pathOf(path, key), depth, maxDepth);
+      const unknown = json[key];
+      if (typeof unknown === "object" && unknown !== null) checkNesting(unknown, pathOf(path, key), depth, maxDepth);
       if (key === UNKNOWN_FIELDS_KEY) unknownBytes = readUnknownFields(schema, json[key], pathOf(path, key));
-      else if (depth > 1 || !(BASE_KEYS.has(key) || key.startsWith("_"))) (unknownJson ??= {})[key] = keptJson(json[key]);
+      else if (depth > 1 || !(BASE_KEYS.has(key) || key.charCodeAt(0) === 0x5f)) (unknownJson ??= {})[key] = keptJson(unknown);
       continue;
     }
     if (field.jsonName !== field.name && Object.hasOwn(json, key === field.name ? field.jsonName : field.name)) {

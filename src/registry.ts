@@ -71,8 +71,8 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** The types with their compiled binary codecs, by wire name and fully qualified name. */
   private readonly binary: CompiledTypes;
 
-  /** Resolves any message of the registry's files by fully qualified name: the types an Any may hold. */
-  readonly resolveMessage: ((fullName: string) => MessageSchema | undefined) | undefined;
+  /** The messages of the registry's files, by fully qualified name: the types an Any may hold. */
+  readonly messageTypes: { resolve(fullName: string): MessageSchema | undefined } | undefined;
 
   /** Use {@link createRegistry}. */
   constructor(types: readonly RegisteredType[], options: DecodeOptions, pool?: SchemaPool) {
@@ -93,7 +93,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     this.byName = byName;
     this.binary = compileTypes(byName);
     this.decodeOptions = options;
-    this.resolveMessage = pool === undefined ? undefined : (fullName) => (pool.hasMessage(fullName) ? pool.message(fullName) : undefined);
+    this.messageTypes = pool === undefined ? undefined : { resolve: (fullName) => (pool.hasMessage(fullName) ? pool.message(fullName) : undefined) };
   }
 
   /** The registered type of a wire name or fully qualified name, if any. */
@@ -186,7 +186,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
 
   /** The event as the flat JSON object (see the README's JSON format). */
   toJsonObject(event: E): Record<string, unknown> {
-    return toJsonObject(this.require(event.eventType), event, this.anyTypes());
+    return toJsonObject(this.require(event.eventType), event, this.messageTypes);
   }
 
   /**
@@ -195,7 +195,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
    * writes (see {@link JsonStyle}).
    */
   toJson(event: E, options?: { readonly style?: JsonStyle }): string {
-    return toJson(this.require(event.eventType), event, options?.style ?? "compact", this.anyTypes());
+    return toJson(this.require(event.eventType), event, options?.style ?? "compact", this.messageTypes);
   }
 
   /** Decodes JSON text or its UTF-8 bytes; throws {@link DecodeError}. */
@@ -206,11 +206,6 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** Decodes an already parsed JSON object; throws {@link DecodeError}. */
   fromJsonObject(value: unknown, options?: Partial<DecodeOptions>): E {
     return fromJsonValue(this, value, decodeOptions(this.decodeOptions, options)) as E;
-  }
-
-  private anyTypes(): { resolve: (fullName: string) => MessageSchema | undefined } | undefined {
-    const resolve = this.resolveMessage;
-    return resolve === undefined ? undefined : { resolve };
   }
 
   /** {@link fromJson} returning the error as a value instead of throwing it. */

@@ -5,7 +5,7 @@ import { pythonFloat, pythonJsonDumps } from "./python/dumps.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { RegisteredType } from "./schema/registered-type.js";
 import type { MessageSchema, ValueSchema } from "./schema/schema.js";
-import { withAnyTypes, type AnyTypes } from "./any-types.js";
+import { useAnyTypes, type AnyTypes } from "./any-types.js";
 import { shortestFloat32 } from "./wire/float.js";
 import { compareCodePoints, sortedKeys } from "./wire/order.js";
 import { NOT_WELL_KNOWN, writeWellKnownJson } from "./well-known-json.js";
@@ -20,7 +20,10 @@ import { UNKNOWN_FIELDS, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/froze
  * mapping; `_headers` last, when there are any.
  */
 export function toJsonObject(registered: RegisteredType, event: Event, types?: AnyTypes): Record<string, unknown> {
-  return withAnyTypes(types, () => jsonTree(registered, event, undefined));
+  const previous = useAnyTypes(types);
+  const tree = jsonTree(registered, event, undefined);
+  useAnyTypes(previous);
+  return tree;
 }
 
 /**
@@ -60,10 +63,10 @@ export type JsonStyle = "compact" | "python";
 
 /** {@link toJsonObject}, as JSON text in the given style. */
 export function toJson(registered: RegisteredType, event: Event, style: JsonStyle, types?: AnyTypes): string {
-  return withAnyTypes(types, () => {
-    if (style === "python") return pythonJsonDumps(jsonTree(registered, event, pythonFloat));
-    return JSON.stringify(jsonTree(registered, event, undefined));
-  });
+  const previous = useAnyTypes(types);
+  const text = style === "python" ? pythonJsonDumps(jsonTree(registered, event, pythonFloat)) : JSON.stringify(jsonTree(registered, event, undefined));
+  useAnyTypes(previous);
+  return text;
 }
 
 type FloatMark = ((value: number) => unknown) | undefined;

@@ -35,7 +35,8 @@ function unknownKey(schema: MessageSchema, json: Record<string, unknown>, path: 
     }
     const value = json[key];
     const message = field.mapValue ? field.mapValue.message : field.message;
-    if (message === undefined) continue;
+    // (a well-known type has its own JSON form — a Struct is any object, a Timestamp a string — that the decoder checks)
+    if (message === undefined || message.fullName.startsWith("google.protobuf.")) continue;
     const items: [string, unknown][] = field.mapValue
       ? Object.entries(isObject(value) ? value : {}).map(([k, v]) => [`${at}[${JSON.stringify(k)}]`, v])
       : field.repeated

@@ -202,6 +202,39 @@ message ThingCountedEvent {
   });
 });
 
+describe("well-known types in .proto files read at run time", () => {
+  test("are held as their messages and written in their canonical JSON forms, both ways", () => {
+    const file = writeProto(
+      "wkt/x/w.proto",
+      `syntax = "proto3";
+package x;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/struct.proto";
+import "google/protobuf/wrappers.proto";
+import "google/protobuf/duration.proto";
+import "google/protobuf/field_mask.proto";
+message WktEvent {
+  google.protobuf.Timestamp at = 1;
+  google.protobuf.Struct meta = 2;
+  google.protobuf.Int64Value big = 3;
+  google.protobuf.Duration took = 4;
+  google.protobuf.Value v = 5;
+  repeated google.protobuf.ListValue lists = 6;
+  google.protobuf.FieldMask mask = 7;
+}
+`,
+    );
+    const types = loadProtoTypes([file]);
+    const registry = createRegistry(types.eventTypes, { files: types.files }) as unknown as EventRegistry<Event>;
+    const fields = { at: "2026-11-27T10:00:00.125Z", meta: { a: [1, "x", null], b: { c: false } }, big: "1152921504606846977", took: "-1.500s", v: { k: true }, lists: [[1, "two"], []], mask: "userId,a.bC" };
+    const e = registry.fromJsonObject({ event_id: eventId, timestamp: 1, event_type: "WktEvent", ...fields });
+    const { event_id: _i, timestamp: _t, event_type: _e, ...written } = registry.toJsonObject(e);
+    assert.deepEqual(written, fields);
+    assert.deepEqual(registry.fromBinary(registry.toBinary(e)), e);
+    assert.deepEqual(registry.fromJson(registry.toJson(e)), e);
+  });
+});
+
 describe("loading errors name the file", () => {
   test("a package, message or field named __proto__ is refused, naming the file and line, instead of vanishing", () => {
     for (const [name, text] of [
