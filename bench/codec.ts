@@ -4,9 +4,9 @@
  *   node --import tsx bench/codec.ts <mode> <static.js>
  *
  * `plain`: nothing else loaded. `ioredis`: ioredis loaded first, eventwire
- * not at all (protobufjs and JSON only: loading eventwire would cure what
- * ioredis does to string methods). `ioredis+eventwire`: ioredis loaded
- * first, then eventwire. Prints one JSON line: per event and codec, the
+ * not at all (protobufjs and JSON only). `ioredis+eventwire`: ioredis
+ * loaded first, then `eventwire/redis` (which cures what ioredis does to
+ * string methods) and the codec, as in a service on Redis. Prints one JSON line: per event and codec, the
  * nanoseconds per encode and per decode in each round, and the bytes.
  */
 import { pathToFileURL } from "node:url";
@@ -27,6 +27,7 @@ const quick = process.env["BENCH_QUICK"] === "1";
 const timing = quick ? { warmupMs: 100, rounds: 3, roundMs: 20 } : { warmupMs: 250, rounds: 7, roundMs: 40 };
 
 if (mode.startsWith("ioredis")) await import("ioredis");
+if (mode === "ioredis+eventwire") await import("eventwire/redis");
 const withEventwire = mode !== "ioredis";
 
 interface PbType {

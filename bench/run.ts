@@ -57,6 +57,20 @@ const pbjs = spawnSync(
 );
 if (pbjs.status !== 0) throw new Error(`pbjs failed: ${pbjs.stderr}${pbjs.error ? String(pbjs.error) : ""}`);
 
+// --- protobufjs static code and a descriptor set for the all-types fixture -----
+
+const fullStatic = join(generated, "full-static.js");
+const descriptorSet = join(generated, "full.binpb");
+log("generating protobufjs static code and a descriptor set for the all-types fixture");
+const pbjsFull = spawnSync(
+  join(root, "node_modules", ".bin", "pbjs"),
+  ["-t", "static-module", "-w", "es6", "--es6", "-p", "test/fixtures/proto", "-p", "/usr/include", "-o", fullStatic, "proto/eventwire/envelope/v1/envelope.proto", "test/fixtures/proto/fixtures/full/v1/full.proto", "test/fixtures/proto/fixtures/types/v1/types.proto"],
+  { cwd: root, encoding: "utf8" },
+);
+if (pbjsFull.status !== 0) throw new Error(`pbjs failed: ${pbjsFull.stderr}${pbjsFull.error ? String(pbjsFull.error) : ""}`);
+const bufBuild = spawnSync(join(root, "node_modules", ".bin", "buf"), ["build", "test/fixtures/proto", "-o", descriptorSet], { cwd: root, encoding: "utf8" });
+if (bufBuild.status !== 0) throw new Error(`buf build failed: ${bufBuild.stderr}`);
+
 // --- codec --------------------------------------------------------------------
 
 const modes = ["plain", "ioredis", "ioredis+eventwire"] as const;
@@ -64,6 +78,12 @@ const codec: Record<string, CodecRun> = {};
 for (const mode of modes) {
   log(`codec: ${mode === "plain" ? "nothing else loaded" : mode === "ioredis" ? "ioredis loaded, eventwire not" : "ioredis loaded, then eventwire"}`);
   codec[mode] = await runChild<CodecRun>(join(here, "codec.ts"), [mode, staticModule], [], quick ? { BENCH_QUICK: "1" } : {});
+}
+
+const fidelity: Record<string, CodecRun> = {};
+for (const mode of ["compiled", "interpreted"] as const) {
+  log(`codec: the all-types and 64-bit heavy events, ${mode} codec`);
+  fidelity[mode] = await runChild<CodecRun>(join(here, "fidelity.ts"), [fullStatic, descriptorSet], [], { EVENTWIRE_CODEC: mode, ...(quick ? { BENCH_QUICK: "1" } : {}) });
 }
 
 // --- transport ----------------------------------------------------------------
@@ -116,6 +136,18 @@ const ioredisRows = codecNames.map((name) => [
   ops(dec("ioredis", headline, name)),
   ops(dec("ioredis+eventwire", headline, name)),
 ]);
+
+const fidelityHeaders = ["event", "codec", "encode ops/s", "decode ops/s", "bytes"];
+const fidelityRows: string[][] = [];
+for (const [event, byCodec] of Object.entries(fidelity["compiled"]?.results ?? {})) {
+  for (const [name, r] of Object.entries(byCodec)) {
+    fidelityRows.push([event, name, ops(median(r.encodeNs)), ops(median(r.decodeNs)), String(r.bytes)]);
+    if (name === "eventwire binary") {
+      const i = fidelity["interpreted"]?.results[event]?.[name];
+      if (i) fidelityRows.push([event, "eventwire binary, interpreted", ops(median(i.encodeNs)), ops(median(i.decodeNs)), String(i.bytes)]);
+    }
+  }
+}
 
 const rate = (r: { perSecond: number[] }) => median(r.perSecond);
 const t = transport;
@@ -184,6 +216,7 @@ const about = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB;
 const sections: [string, readonly string[], readonly (readonly string[])[]][] = [
   ["Codec: the whole event (envelope and payload), medians of rounds", codecHeaders, codecRows],
   ["Codec, ops/s, with ioredis loaded in the process (each column a process of its own)", ioredisHeaders, ioredisRows],
+  ["Codec: an event of every field type and a 64-bit heavy event (forceLong=bigint), medians of rounds", fidelityHeaders, fidelityRows],
   ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
@@ -198,6 +231,7 @@ const results = {
   seconds: took,
   settings,
   codec,
+  fidelity,
   transport,
   targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok), headlineMet: x.ok(x.measured[0]!) })),
 };

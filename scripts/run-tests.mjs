@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every test file under test/ (or those named on the command line)
 // through Node's test runner, with TypeScript loaded by tsx and the package's
-// own imports resolved to its sources.
+// own imports resolved to its sources; then the codec's tests (test/codec/)
+// among them a second time with EVENTWIRE_CODEC=interpreted, so that both
+// codec modes pass the same suite.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -24,9 +26,18 @@ function find(dir) {
 
 const given = process.argv.slice(2);
 const files = given.length > 0 ? given.flatMap((p) => (statSync(p).isDirectory() ? find(p) : [p])) : find(join(root, "test"));
-const result = spawnSync(
-  process.execPath,
-  ["--conditions=eventwire-source", "--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { cwd: root, stdio: "inherit" },
-);
-process.exit(result.status ?? 1);
+const run = (list, env) =>
+  spawnSync(process.execPath, ["--conditions=eventwire-source", "--import", "tsx", "--test", "--test-reporter=spec", ...list], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ...env },
+  }).status ?? 1;
+
+const codec = files.filter((f) => f.split(/[\\/]/).slice(0, 2).join("/") === "test/codec");
+const status = run(files, {});
+let interpreted = 0;
+if (codec.length > 0) {
+  console.log(`\n# ${codec.length} codec test files again, with the interpreted codec (EVENTWIRE_CODEC=interpreted)\n`);
+  interpreted = run(codec, { EVENTWIRE_CODEC: "interpreted" });
+}
+process.exit(status !== 0 ? status : interpreted);

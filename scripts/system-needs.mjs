@@ -18,5 +18,6 @@ export default [
   { package: "openssl", command: "openssl", serves: "the TLS test, which makes its certificate" },
   { package: "python3", command: "/usr/bin/python3", serves: "the cross-language and LeanMQ tests, which run Debian's Python" },
   { package: "python3-protobuf", python: "google.protobuf", serves: "the cross-language tests: Python re-encodes the golden vectors" },
+  { package: "libprotobuf-dev", file: "/usr/include/google/protobuf/timestamp.proto", serves: "the cross-language tests: the well-known types' .proto files, for protoc and protobufjs" },
   { package: "python3-redis", python: "redis", serves: "the LeanMQ tests: a Python model of LeanMQ shares queues with eventwire" },
 ];

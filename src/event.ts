@@ -1,4 +1,5 @@
 /** The event: its base fields, headers and payload, and the types that tie events to generated message types. */
+import { freezeDate, freezeMap } from "./schema/frozen.js";
 
 /**
  * One event: the base fields every event carries, its string headers, and
@@ -60,10 +61,15 @@ export function shortName(fullName: string): string {
   return dot < 0 ? fullName : fullName.slice(dot + 1);
 }
 
-/** Freezes a decoded or constructed message and everything it holds. */
+/** Freezes a decoded or constructed message and everything it holds (Maps and Dates refuse changes too). */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== "object" || value === null || ArrayBuffer.isView(value) || Object.isFrozen(value)) {
     return value;
+  }
+  if (value instanceof Date) return freezeDate(value) as T;
+  if (value instanceof Map) {
+    for (const item of value.values()) deepFreeze(item);
+    return freezeMap(value);
   }
   if (Array.isArray(value)) {
     for (const item of value) deepFreeze(item);

@@ -6,12 +6,18 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
 import { DecodeError, describeValue, joinPath } from "./errors.js";
 import { HEADERS_KEY, type Event } from "./event.js";
-import { pythonJsonLoads } from "./python/loads.js";
+import { inexact, NEEDS_PYTHON, parseJson, pythonJsonLoadsExactly, READ_AGAIN, readAgainIfInexact } from "./python/loads.js";
 import type { DecodeOptions } from "./schema/decode-options.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { TypeLookup } from "./schema/registered-type.js";
-import type { MessageSchema, ValueSchema } from "./schema/schema.js";
-import { scalarProblem } from "./schema/validate.js";
+import type { FieldSchema, LongKind, MessageSchema, ValueSchema } from "./schema/schema.js";
+import { mapKeyProblem, scalarProblem } from "./schema/validate.js";
+import { freezeMap, keepUnknown, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/frozen.js";
+import { reader, rtag } from "./wire/reader.js";
+import { skipField } from "./wire/skip.js";
+import { WireFault } from "./wire/faults.js";
+import { NOT_WELL_KNOWN, readWellKnownJson } from "./well-known-json.js";
+import { useAnyTypes } from "./any-types.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -40,11 +46,25 @@ export function fromJson(lookup: TypeLookup, input: string | Uint8Array, options
   } else {
     throw new DecodeError("invalid-json", `expected JSON text, got ${describeValue(input)}`);
   }
-  return fromJsonValue(lookup, pythonJsonLoads(text), options);
+  // JSON.parse first (fast); the exact reader of Python's dialect only for text JSON.parse cannot read,
+  // or when a 64-bit field meets an integer beyond 2^53, which JSON.parse may have rounded.
+  const parsed = parseJson(text);
+  if (parsed !== NEEDS_PYTHON) {
+    const again = readAgainIfInexact(() => fromJsonValue(lookup, parsed, options));
+    if (again !== READ_AGAIN) return again;
+  }
+  return fromJsonValue(lookup, pythonJsonLoadsExactly(text), options);
 }
 
 /** Decodes an already parsed JSON value (for example, LeanMQ's `data` after `JSON.parse`). */
 export function fromJsonValue(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
+  const previous = useAnyTypes(lookup.messageTypes);
+  const event = readEvent(lookup, value, options);
+  useAnyTypes(previous);
+  return event;
+}
+
+function readEvent(lookup: TypeLookup, value: unknown, options: DecodeOptions): Event {
   if (!isObject(value)) throw new DecodeError("invalid-json", `expected a JSON object, got ${describeValue(value)}`);
   const eventId = pick(value, "event_id", "eventId");
   if (eventId === undefined || eventId === null) {
@@ -53,7 +73,8 @@ export function fromJsonValue(lookup: TypeLookup, value: unknown, options: Decod
   if (typeof eventId !== "string" || !isUuid(eventId)) {
     throw new DecodeError("invalid-event-id", `event_id is not a UUID: ${describeValue(eventId)}`, { path: "event_id" });
   }
-  const timestamp = pick(value, "timestamp", "timestamp");
+  let timestamp = pick(value, "timestamp", "timestamp");
+  if (typeof timestamp === "bigint") timestamp = Number(timestamp);
   if (timestamp === undefined || timestamp === null) {
     throw new DecodeError("missing-field", "the event has no timestamp", { path: "timestamp" });
   }
@@ -145,26 +166,35 @@ function readMessage(
   if (depth > maxDepth) throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${maxDepth}`, { path });
   const message = schema.type.fromPartial({} as never) as Record<string, unknown>;
   const keys = Object.keys(json);
+  let unknownBytes: Uint8Array | undefined;
+  let unknownJson: Record<string, unknown> | undefined;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
     const field = schema.byJsonKey.get(key);
-    if (field === undefined) continue; // unknown keys are ignored
+    if (field === undefined) {
+      // Unknown keys are held to the same rules, and kept to be written back (a newer producer's fields),
+      // except the envelope's and, at the top, LeanMQ's `_`-prefixed ones.
+      if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path: pathOf(path, key) });
+      const unknown = json[key];
+      if (typeof unknown === "object" && unknown !== null) checkNesting(unknown, pathOf(path, key), depth, maxDepth);
+      if (key === UNKNOWN_FIELDS_KEY) unknownBytes = readUnknownFields(schema, json[key], pathOf(path, key));
+      else if (depth > 1 || !(BASE_KEYS.has(key) || key.charCodeAt(0) === 0x5f)) (unknownJson ??= {})[key] = keptJson(unknown);
+      continue;
+    }
     if (field.jsonName !== field.name && Object.hasOwn(json, key === field.name ? field.jsonName : field.name)) {
       throw new DecodeError("invalid-value", `given twice, as ${field.name} and as ${field.jsonName}`, { path: pathOf(path, field.name) });
     }
     const value = json[key];
-    if (value === null) continue; // null means the default
+    if (value === null) {
+      // null means the default, except in a google.protobuf.Value, where it is the null value
+      if (field.wellKnown === "value" && !field.repeated) message[field.localName] = null;
+      continue;
+    }
     if (field.mapValue !== undefined && field.mapKey !== undefined) {
       if (!isObject(value)) {
         throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
       }
-      const map: Record<string, unknown> = {};
-      for (const mk of Object.keys(value)) {
-        if (mk === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: pathOf(path, field.name) });
-        checkMapKey(field.mapKey, mk, path, field.name);
-        map[mk] = readValue(field.mapValue, value[mk], path, field.name, mk, depth, maxDepth);
-      }
-      message[field.localName] = map;
+      message[field.localName] = readMap(field, value, path, depth, maxDepth);
     } else if (field.repeated) {
       if (!Array.isArray(value)) {
         throw new DecodeError("invalid-value", `expected an array, got ${describeValue(value)}`, { path: pathOf(path, field.name) });
@@ -177,25 +207,123 @@ function readMessage(
     }
   }
   for (const field of schema.fields) {
-    if (field.repeated || field.mapValue !== undefined) Object.freeze(message[field.localName]);
+    if (field.repeated || (field.mapValue !== undefined && !field.mapIsMap)) Object.freeze(message[field.localName]);
+    else if (field.mapIsMap) freezeMap(message[field.localName] as Map<unknown, unknown>);
   }
+  if (unknownBytes !== undefined && unknownBytes.length > 0) keepUnknown(message, unknownBytes, [0, unknownBytes.length]);
+  if (unknownJson !== undefined) Object.defineProperty(message, UNKNOWN_JSON, { value: Object.freeze(unknownJson), enumerable: false });
   return Object.freeze(message);
 }
 
-function checkMapKey(type: number, key: string, parent: string, name: string): void {
-  if (type === FieldType.STRING) {
-    if (key.isWellFormed()) return;
-    throw new DecodeError("invalid-value", "the map key has a lone surrogate and cannot be encoded as UTF-8", { path: pathOf(parent, name, key) });
+/** The envelope's keys in the flat JSON form: not payload fields, and not kept as unknown ones. */
+const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "eventType"]);
+
+/** A value under an unknown key, kept to be written back: frozen, integers beyond 2^53 as decimal strings (as the proto3 mapping writes 64-bit integers; a number that large may not be exact). */
+function keptJson(value: unknown): unknown {
+  if (typeof value === "bigint" || inexact(value)) return String(value);
+  if (Array.isArray(value)) return Object.freeze(value.map(keptJson));
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = keptJson((value as Record<string, unknown>)[key]);
+    return Object.freeze(out);
   }
-  if (type === FieldType.BOOL) {
-    if (key === "true" || key === "false") return;
-  } else if (INTEGER.test(key) && scalarProblem(type, Number(key)) === undefined) {
-    return;
-  }
-  throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(parent, name, key) });
+  return value;
 }
 
+/**
+ * The unknown binary fields eventwire's JSON carries under
+ * `_unknown_fields` (base64): well-formed fields, none of them one the
+ * schema knows.
+ */
+function readUnknownFields(schema: MessageSchema, value: unknown, path: string): Uint8Array {
+  if (typeof value !== "string" || !BASE64.test(value)) {
+    throw new DecodeError("invalid-value", `expected the unknown fields as base64 text, got ${describeValue(value)}`, { path });
+  }
+  const bytes = base64Decode(value);
+  try {
+    let p = 0;
+    while (p < bytes.length) {
+      const tag = rtag(bytes, p, bytes.length);
+      p = reader.pos;
+      const fieldNo = tag >>> 3;
+      if (fieldNo === 0) throw new WireFault("malformed-binary", `field number 0 at byte ${p}`);
+      if (schema.byNumber.has(fieldNo)) throw new WireFault("invalid-value", `field ${fieldNo} is a known field of ${schema.fullName}, not an unknown one`);
+      p = skipField(bytes, p, bytes.length, tag & 7, fieldNo, 1);
+    }
+  } catch (error) {
+    if (error instanceof WireFault) throw new DecodeError(error.code, error.message, { path });
+    throw error;
+  }
+  return bytes;
+}
+
+/** Fails when a value under an unknown key nests deeper than the limit allows (the message holding it is at `depth`). */
+function checkNesting(value: unknown, path: string, depth: number, maxDepth: number): void {
+  if (typeof value !== "object" || value === null) return;
+  if (depth + 1 > maxDepth) throw new DecodeError("too-deep", `values nest deeper than maxDepth ${maxDepth}`, { path });
+  if (Array.isArray(value)) {
+    for (const item of value) checkNesting(item, path, depth + 1, maxDepth);
+  } else {
+    for (const key of Object.keys(value)) {
+      if (key === "__proto__") throw new DecodeError("forbidden-key", "the key __proto__ is not allowed", { path });
+      checkNesting((value as Record<string, unknown>)[key], path, depth + 1, maxDepth);
+    }
+  }
+}
+
+/** A map field's JSON object, as the generated code holds it: an object keyed by property names, or a `Map`. */
+function readMap(field: FieldSchema, value: Record<string, unknown>, path: string, depth: number, maxDepth: number): unknown {
+  const keyType = field.mapKey!;
+  const map: Record<string, unknown> | Map<unknown, unknown> = field.mapIsMap ? new Map() : {};
+  for (const mk of Object.keys(value)) {
+    if (mk === "__proto__") throw new DecodeError("forbidden-key", "the map key __proto__ is not allowed", { path: pathOf(path, field.name) });
+    let key: unknown = mk;
+    if (keyType === FieldType.BOOL) {
+      if (mk !== "true" && mk !== "false") throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(path, field.name, mk) });
+      key = mk === "true";
+    } else if (keyType !== FieldType.STRING) {
+      if (!INTEGER.test(mk)) throw new DecodeError("invalid-value", "the map key is not of the map's key type", { path: pathOf(path, field.name, mk) });
+      if (field.mapIsMap) key = field.mapKeyLong === "bigint" ? BigInt(mk) : field.mapKeyLong === "string" ? mk : Number(mk);
+    }
+    const problem = mapKeyProblem(field, key);
+    if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(path, field.name, mk) });
+    const item = readValue(field.mapValue!, value[mk], path, field.name, mk, depth, maxDepth);
+    if (map instanceof Map) map.set(key, item);
+    else map[mk] = item;
+  }
+  return map;
+}
+
+/**
+ * A 64-bit integer from JSON — a decimal string, a bigint (an integer
+ * literal beyond 2^53, as the JSON reader keeps it), or a number — held as
+ * `long` says. Never passes a value beyond 2^53 through a number.
+ */
+function readLong(type: number, long: LongKind, value: unknown): unknown {
+  inexact(value);
+  let big: bigint | undefined;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "string" && INTEGER_TEXT.test(value)) big = BigInt(value);
+  else if (typeof value === "string" && NUMBER.test(value)) value = Number(value);
+  if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
+  // (a fraction, a number beyond 2^53 that may have been rounded already, or not a number at all: refused as it is)
+  if (big === undefined) return value;
+  switch (long) {
+    case "bigint":
+      return big;
+    case "string":
+      return String(big);
+    default:
+      // a bigint beyond 2^53 stays one, and is refused naming the field
+      return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
+/** Integer text as the proto3 JSON mapping reads it: leading zeros allowed. */
+const INTEGER_TEXT = /^-?[0-9]+$/;
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
@@ -208,6 +336,11 @@ function readValue(
   depth: number,
   maxDepth: number,
 ): unknown {
+  if (schema.wellKnown !== undefined || (schema.message !== undefined && schema.message.fullName.startsWith("google.protobuf."))) {
+    const at = pathOf(parent, name, index);
+    const read = readWellKnownJson(schema, value, at, depth + 1, maxDepth, (s, json, p, d) => readMessage(s, json, p, d, maxDepth));
+    if (read !== NOT_WELL_KNOWN) return read;
+  }
   if (schema.message !== undefined) {
     if (!isObject(value)) throw new DecodeError("invalid-value", `expected an object, got ${describeValue(value)}`, { path: pathOf(parent, name, index) });
     return readMessage(schema.message, value, pathOf(parent, name, index), depth + 1, maxDepth);
@@ -216,7 +349,9 @@ function readValue(
   switch (schema.type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT:
-      if (typeof v === "string") {
+      // (an integer literal beyond 2^53 is read exactly; a float takes the double nearest to it)
+      if (typeof v === "bigint") v = Number(v);
+      else if (typeof v === "string") {
         if (v === "NaN") v = NaN;
         else if (v === "Infinity") v = Infinity;
         else if (v === "-Infinity") v = -Infinity;
@@ -241,13 +376,21 @@ function readValue(
       break;
     case FieldType.BOOL:
       break;
+    case FieldType.INT64:
+    case FieldType.UINT64:
+    case FieldType.FIXED64:
+    case FieldType.SFIXED64:
+    case FieldType.SINT64:
+      v = readLong(schema.type, schema.long ?? "number", v);
+      break;
     default:
       // integers: a JSON number, or a string holding one
       if (typeof v === "string" && NUMBER.test(v)) v = Number(v);
   }
-  const problem = scalarProblem(schema.type, v);
+  const problem = scalarProblem(schema.type, v, schema.long);
   if (problem !== undefined) throw new DecodeError("invalid-value", problem, { path: pathOf(parent, name, index) });
-  return v;
+  // a float field holds a float: the JSON's decimal (0.1) read as the float nearest to it, as the binary form reads it
+  return schema.type === FieldType.FLOAT ? Math.fround(v as number) : v;
 }
 
 /** The UTF-8 length of a string, counting no further than just past `limit`. */

@@ -15,7 +15,7 @@ export type { JsonStyle } from "./to-json.js";
 export type { RegisteredType } from "./schema/registered-type.js";
 export { FieldType } from "./schema/descriptors.js";
 export type { EnumDescriptorLike, FieldDescriptorLike, MessageDescriptorLike, MessageType, ProtoFile } from "./schema/descriptors.js";
-export type { EnumSchema, FieldSchema, MessageSchema, ValueSchema } from "./schema/schema.js";
+export type { EnumSchema, FieldSchema, LongKind, MessageSchema, ValueSchema, WellKnownForm } from "./schema/schema.js";
 export { formatPythonFloat, pythonFloat, pythonJsonDumps } from "./python/dumps.js";
 export type { PythonFloat } from "./python/dumps.js";
 export { pythonJsonLoads } from "./python/loads.js";

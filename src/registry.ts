@@ -11,11 +11,10 @@ import { fromJson, fromJsonValue } from "./from-json.js";
 import { decodeOptions, defaultDecodeOptions, type DecodeOptions } from "./schema/decode-options.js";
 import type { MessageType, ProtoFile } from "./schema/descriptors.js";
 import type { RegisteredType, TypeLookup } from "./schema/registered-type.js";
-import { SchemaPool } from "./schema/schema.js";
+import { SchemaPool, type MessageSchema } from "./schema/schema.js";
 import { validateMessage } from "./schema/validate.js";
 import { toBinary } from "./to-binary.js";
 import { toJson, toJsonObject, type JsonStyle } from "./to-json.js";
-import "./wire/string-methods.js";
 
 /** Any generated message type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,8 +71,11 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
   /** The types with their compiled binary codecs, by wire name and fully qualified name. */
   private readonly binary: CompiledTypes;
 
+  /** The messages of the registry's files, by fully qualified name: the types an Any may hold. */
+  readonly messageTypes: { resolve(fullName: string): MessageSchema | undefined } | undefined;
+
   /** Use {@link createRegistry}. */
-  constructor(types: readonly RegisteredType[], options: DecodeOptions) {
+  constructor(types: readonly RegisteredType[], options: DecodeOptions, pool?: SchemaPool) {
     const byName = new Map<string, RegisteredType>();
     for (const t of types) {
       for (const key of [t.name, t.fullName]) {
@@ -91,6 +93,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
     this.byName = byName;
     this.binary = compileTypes(byName);
     this.decodeOptions = options;
+    this.messageTypes = pool === undefined ? undefined : { resolve: (fullName) => (pool.hasMessage(fullName) ? pool.message(fullName) : undefined) };
   }
 
   /** The registered type of a wire name or fully qualified name, if any. */
@@ -183,7 +186,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
 
   /** The event as the flat JSON object (see the README's JSON format). */
   toJsonObject(event: E): Record<string, unknown> {
-    return toJsonObject(this.require(event.eventType), event);
+    return toJsonObject(this.require(event.eventType), event, this.messageTypes);
   }
 
   /**
@@ -192,7 +195,7 @@ export class EventRegistry<E extends Event = Event> implements TypeLookup {
    * writes (see {@link JsonStyle}).
    */
   toJson(event: E, options?: { readonly style?: JsonStyle }): string {
-    return toJson(this.require(event.eventType), event, options?.style ?? "compact");
+    return toJson(this.require(event.eventType), event, options?.style ?? "compact", this.messageTypes);
   }
 
   /** Decodes JSON text or its UTF-8 bytes; throws {@link DecodeError}. */
@@ -278,5 +281,5 @@ export function createRegistry<const Ms extends readonly AnyMessageType[]>(
     }
     return Object.freeze({ name: shortName(type.$type), fullName: type.$type, type: schema.type, schema });
   });
-  return new EventRegistry<EventsOf<Ms>>(registered, decodeOptions(defaultDecodeOptions, options.decode));
+  return new EventRegistry<EventsOf<Ms>>(registered, decodeOptions(defaultDecodeOptions, options.decode), pool);
 }

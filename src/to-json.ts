@@ -5,7 +5,11 @@ import { pythonFloat, pythonJsonDumps } from "./python/dumps.js";
 import { FieldType } from "./schema/descriptors.js";
 import type { RegisteredType } from "./schema/registered-type.js";
 import type { MessageSchema, ValueSchema } from "./schema/schema.js";
-import { sortedKeys } from "./wire/order.js";
+import { useAnyTypes, type AnyTypes } from "./any-types.js";
+import { shortestFloat32 } from "./wire/float.js";
+import { compareCodePoints, sortedKeys } from "./wire/order.js";
+import { NOT_WELL_KNOWN, writeWellKnownJson } from "./well-known-json.js";
+import { UNKNOWN_FIELDS, UNKNOWN_FIELDS_KEY, UNKNOWN_JSON } from "./schema/frozen.js";
 
 
 /**
@@ -15,8 +19,11 @@ import { sortedKeys } from "./wire/order.js";
  * track presence are left out while unset), values per the proto3 JSON
  * mapping; `_headers` last, when there are any.
  */
-export function toJsonObject(registered: RegisteredType, event: Event): Record<string, unknown> {
-  return jsonTree(registered, event, undefined);
+export function toJsonObject(registered: RegisteredType, event: Event, types?: AnyTypes): Record<string, unknown> {
+  const previous = useAnyTypes(types);
+  const tree = jsonTree(registered, event, undefined);
+  useAnyTypes(previous);
+  return tree;
 }
 
 /**
@@ -55,9 +62,11 @@ function jsonTree(
 export type JsonStyle = "compact" | "python";
 
 /** {@link toJsonObject}, as JSON text in the given style. */
-export function toJson(registered: RegisteredType, event: Event, style: JsonStyle): string {
-  if (style === "python") return pythonJsonDumps(jsonTree(registered, event, pythonFloat));
-  return JSON.stringify(jsonTree(registered, event, undefined));
+export function toJson(registered: RegisteredType, event: Event, style: JsonStyle, types?: AnyTypes): string {
+  const previous = useAnyTypes(types);
+  const text = style === "python" ? pythonJsonDumps(jsonTree(registered, event, pythonFloat)) : JSON.stringify(jsonTree(registered, event, undefined));
+  useAnyTypes(previous);
+  return text;
 }
 
 type FloatMark = ((value: number) => unknown) | undefined;
@@ -70,8 +79,14 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
     }
     if (field.mapValue) {
       const map: Record<string, unknown> = {};
-      const source = value as Record<string, unknown>;
-      for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key], markFloat);
+      if (value instanceof Map) {
+        // keys in the order of their values (false, true; numbers ascending), as the binary form sorts them
+        const keys = [...(value as Map<unknown, unknown>).keys()].sort(compareKeys);
+        for (const key of keys) map[String(key)] = writeValue(field.mapValue, value.get(key), markFloat);
+      } else {
+        const source = value as Record<string, unknown>;
+        for (const key of Object.keys(source)) map[key] = writeValue(field.mapValue, source[key], markFloat);
+      }
       out[field.name] = map;
     } else if (field.repeated) {
       out[field.name] = (value as readonly unknown[]).map((item) => writeValue(field, item, markFloat));
@@ -79,9 +94,23 @@ function writeFields(schema: MessageSchema, message: Record<string, unknown>, ou
       out[field.name] = writeValue(field, value, markFloat);
     }
   }
+  // What the message kept of fields its schema does not know: JSON keys as they came, binary fields as base64.
+  const json = (message as { [UNKNOWN_JSON]?: Record<string, unknown> })[UNKNOWN_JSON];
+  if (json !== undefined) for (const key of Object.keys(json)) if (!Object.hasOwn(out, key)) out[key] = json[key];
+  const bytes = (message as { [UNKNOWN_FIELDS]?: Uint8Array })[UNKNOWN_FIELDS];
+  if (bytes !== undefined) out[UNKNOWN_FIELDS_KEY] = base64Encode(bytes);
+}
+
+function compareKeys(a: unknown, b: unknown): number {
+  if (typeof a === "string" && typeof b === "string") return compareCodePoints(a, b);
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
 }
 
 function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): unknown {
+  if (schema.wellKnown !== undefined || schema.message?.fullName.startsWith("google.protobuf.")) {
+    const written = writeWellKnownJson(schema, value, markFloat, (s, m, out) => writeFields(s, m as Record<string, unknown>, out, markFloat));
+    if (written !== NOT_WELL_KNOWN) return written;
+  }
   if (schema.message) {
     const out: Record<string, unknown> = {};
     writeFields(schema.message, value as Record<string, unknown>, out, markFloat);
@@ -90,8 +119,10 @@ function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): 
   switch (schema.type) {
     case FieldType.DOUBLE:
     case FieldType.FLOAT: {
-      const n = value as number;
+      // a float as the decimal protobuf's Python writes for it (0.1, not 0.10000000149011612)
+      const n = schema.type === FieldType.FLOAT ? shortestFloat32(value as number) : (value as number);
       if (markFloat) return markFloat(n);
+      if (Object.is(n, -0)) return "-0"; // (JSON.stringify would write 0; proto3 JSON readers take the string)
       if (Number.isFinite(n)) return n;
       return Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
     }
@@ -104,8 +135,11 @@ function writeValue(schema: ValueSchema, value: unknown, markFloat: FloatMark): 
     case FieldType.BYTES:
       return base64Encode(value as Uint8Array);
     case FieldType.ENUM:
+      // google.protobuf.NullValue is JSON's null
+      if (schema.enumType?.fullName === "google.protobuf.NullValue") return null;
       return schema.enumType?.byNumber.get(value as number) ?? value;
     default:
       return value;
   }
 }
+

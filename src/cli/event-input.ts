@@ -26,6 +26,7 @@ export function unknownType(registry: EventRegistry<Event>, name: string): Error
 function unknownKey(schema: MessageSchema, json: Record<string, unknown>, path: string, top: boolean): string | undefined {
   for (const key of Object.keys(json)) {
     if (top && (BASE_KEYS.has(key) || key.startsWith("_"))) continue;
+    if (key === "_unknown_fields" && !schema.byJsonKey.has(key)) continue; // fields a newer schema knows, as `decode` prints them
     const field = schema.byJsonKey.get(key);
     const at = path ? `${path}.${key}` : key;
     if (field === undefined) {
@@ -34,7 +35,8 @@ function unknownKey(schema: MessageSchema, json: Record<string, unknown>, path: 
     }
     const value = json[key];
     const message = field.mapValue ? field.mapValue.message : field.message;
-    if (message === undefined) continue;
+    // (a well-known type has its own JSON form — a Struct is any object, a Timestamp a string — that the decoder checks)
+    if (message === undefined || message.fullName.startsWith("google.protobuf.")) continue;
     const items: [string, unknown][] = field.mapValue
       ? Object.entries(isObject(value) ? value : {}).map(([k, v]) => [`${at}[${JSON.stringify(k)}]`, v])
       : field.repeated

@@ -8,11 +8,13 @@ import { FieldType } from "../schema/descriptors.js";
 import type { MessageSchema } from "../schema/schema.js";
 import * as faults from "../wire/faults.js";
 import { EncodeFault, pathAt, WireFault } from "../wire/faults.js";
-import { isInt32, isUint32 } from "../wire/limits.js";
+import { CANONICAL_INTEGER, isInt32, isInt64, isUint32 } from "../wire/limits.js";
 import { compareCodePoints } from "../wire/order.js";
 import * as readers from "../wire/reader.js";
 import { skipField } from "../wire/skip.js";
 import * as writers from "../wire/writer.js";
+import { freezeMap, keepUnknown, UNKNOWN_FIELDS, unknownRange } from "../schema/frozen.js";
+import { WK_READ, WK_WRITE, wrapperReader, wrapperWriter } from "./well-known.js";
 
 const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
 const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
@@ -87,6 +89,30 @@ function compareNumbers(a: number, b: number): number {
   return a - b;
 }
 
+/** Orders map keys of one kind by value: numbers, bigints, or booleans (false first). */
+function compareKeys(a: number | bigint | boolean, b: number | bigint | boolean): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const UNSIGNED = new Set<number>([FieldType.UINT64, FieldType.FIXED64]);
+
+/** True for canonical decimal text of a 64-bit integer of this signedness (how `forceLong=string` holds one). */
+function isLongText(v: unknown, unsigned: boolean): boolean {
+  if (typeof v !== "string" || !CANONICAL_INTEGER.test(v)) return false;
+  if (v.length < 16) return !unsigned || v.charCodeAt(0) !== 0x2d;
+  return isInt64(BigInt(v), unsigned);
+}
+
+/** A map's 64-bit key, from the decimal property name it is stored under (keys held as strings). */
+function longKey(key: string, type: number, field: string): bigint {
+  if (!isLongText(key, UNSIGNED.has(type))) throw new EncodeFault(`map ${field} has the key ${JSON.stringify(key)}, which is not of its key type`);
+  return BigInt(key);
+}
+
+function badKey(field: string, key: unknown): never {
+  throw new EncodeFault(`map ${field} has the key ${describeValue(key)}, which is not of its key type`);
+}
+
 
 /** The runtime the generated source receives as `rt`. */
 export const runtime = {
@@ -98,8 +124,20 @@ export const runtime = {
   forbiddenKey,
   bad,
   intKey,
+  longKey,
+  badKey,
+  isLongText,
   compareCodePoints,
   compareNumbers,
+  compareKeys,
+  freezeMap,
+  unknownRange,
+  keepUnknown,
+  UNKNOWN_FIELDS,
+  wrapperReader,
+  wrapperWriter,
+  WK_READ,
+  WK_WRITE,
   EMPTY_ARRAY,
   EMPTY_OBJECT,
   EMPTY_BYTES,

@@ -3,6 +3,7 @@
  * access, tags, and what each scalar type is checked, written and read with.
  */
 import { FieldType } from "../schema/descriptors.js";
+import type { LongKind } from "../schema/schema.js";
 
 export interface Scalar {
   /** An expression true when `v` is a valid value. */
@@ -44,8 +45,30 @@ export const SCALARS: Record<number, Scalar> = {
   [FieldType.SINT64]: { check: safe, set: nonZero, write: "ws64", value: "vs64", read: "rvs64", size: 0, zero: "0" },
 };
 
-export function scalar(type: number): Scalar {
-  const s = SCALARS[type];
+const signed64 = (v: string) => `typeof ${v} === "bigint" && ${v} >= -9223372036854775808n && ${v} <= 9223372036854775807n`;
+const unsigned64 = (v: string) => `typeof ${v} === "bigint" && ${v} >= 0n && ${v} <= 18446744073709551615n`;
+
+/** The 64-bit types held as bigints: checked, written and read as such. */
+const BIGINT_SCALARS: Record<number, Scalar> = {
+  [FieldType.INT64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvi64b", size: 0, zero: "0n" },
+  [FieldType.UINT64]: { check: unsigned64, set: (v) => `${v} !== 0n`, write: "wi64b", value: "vi64b", read: "rvu64b", size: 0, zero: "0n" },
+  [FieldType.FIXED64]: { check: unsigned64, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rfx64b", size: 8, zero: "0n" },
+  [FieldType.SFIXED64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "wfx64b", value: "vfx64b", read: "rsfx64b", size: 8, zero: "0n" },
+  [FieldType.SINT64]: { check: signed64, set: (v) => `${v} !== 0n`, write: "ws64b", value: "vs64b", read: "rvs64b", size: 0, zero: "0n" },
+};
+
+/** The 64-bit types held as decimal strings: checked as canonical decimals in range, written through a bigint. */
+const STRING_SCALARS: Record<number, Scalar> = {
+  [FieldType.INT64]: { check: (v) => `isLongText(${v}, false)`, set: (v) => `${v} !== "0"`, write: "wi64t", value: "vi64t", read: "rvi64t", size: 0, zero: '"0"' },
+  [FieldType.UINT64]: { check: (v) => `isLongText(${v}, true)`, set: (v) => `${v} !== "0"`, write: "wi64t", value: "vi64t", read: "rvu64t", size: 0, zero: '"0"' },
+  [FieldType.FIXED64]: { check: (v) => `isLongText(${v}, true)`, set: (v) => `${v} !== "0"`, write: "wfx64t", value: "vfx64t", read: "rfx64t", size: 8, zero: '"0"' },
+  [FieldType.SFIXED64]: { check: (v) => `isLongText(${v}, false)`, set: (v) => `${v} !== "0"`, write: "wfx64t", value: "vfx64t", read: "rsfx64t", size: 8, zero: '"0"' },
+  [FieldType.SINT64]: { check: (v) => `isLongText(${v}, false)`, set: (v) => `${v} !== "0"`, write: "ws64t", value: "vs64t", read: "rvs64t", size: 0, zero: '"0"' },
+};
+
+/** How a value of `type` is checked, written and read; `long` says how a 64-bit integer is held (a number unless given). */
+export function scalar(type: number, long?: LongKind): Scalar {
+  const s = long === "bigint" ? BIGINT_SCALARS[type] : long === "string" ? STRING_SCALARS[type] : SCALARS[type];
   if (s === undefined) throw new Error(`unsupported field type ${type}`);
   return s;
 }

@@ -15,8 +15,9 @@
  *
  * Messages made here have the shape of ts-proto's: lowerCamelCase
  * properties, defaults filled in, message fields (and `optional` and oneof
- * members) `undefined` while unset, 64-bit integers as numbers, bytes as
- * `Uint8Array`.
+ * members) `undefined` while unset, 64-bit integers as bigints (ts-proto's
+ * `forceLong=bigint`), maps with bool or 64-bit keys as `Map`s, bytes as
+ * `Uint8Array`, well-known types as their messages.
  */
 export { loadProtoTypes } from "./load.js";
 export { protoTypes } from "./proto-types.js";

@@ -1,5 +1,5 @@
 /** Reading `.proto` files from folders or paths with protobufjs, imports resolved as `protoc -I` resolves them. */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import protobuf from "protobufjs";
 import { RegistryError } from "../index.js";
@@ -17,6 +17,24 @@ function protoFilesUnder(dir: string): string[] {
     }
   }
   return out;
+}
+
+/** Comments and string literals of .proto text, which may say anything. */
+const COMMENTS_AND_STRINGS = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g;
+
+/**
+ * Refuses a .proto file that names anything `__proto__` (a package, a
+ * message, a field, an enum): protobufjs keeps declarations in plain
+ * objects, where that name would replace a prototype and the declaration
+ * would silently vanish.
+ */
+function refuseProtoNames(file: string): void {
+  const text = readFileSync(file, "utf8").replace(COMMENTS_AND_STRINGS, " ");
+  const at = text.search(/(?<![A-Za-z0-9_])__proto__(?![A-Za-z0-9_])/);
+  if (at >= 0) {
+    const line = text.slice(0, at).split("\n").length;
+    throw new RegistryError("invalid-event-type", `${file}:${line}: the name __proto__ is not allowed in eventwire's event types (it would replace a JavaScript prototype); rename it`);
+  }
 }
 
 /**
@@ -41,14 +59,14 @@ export function loadProtoTypes(paths: readonly string[], options: ProtoTypesOpti
       files.push(path);
     }
   }
+  for (const file of files) refuseProtoNames(file);
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) => {
-    if (isAbsolute(target)) return target;
-    for (const dir of includeDirs) {
-      const candidate = join(dir, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    return origin ? resolve(dirname(origin), target) : resolve(target);
+    let found: string;
+    if (isAbsolute(target)) found = target;
+    else found = includeDirs.map((dir) => join(dir, target)).find((candidate) => existsSync(candidate)) ?? (origin ? resolve(dirname(origin), target) : resolve(target));
+    if (existsSync(found)) refuseProtoNames(found);
+    return found;
   };
   try {
     root.loadSync(files, { keepCase: true });

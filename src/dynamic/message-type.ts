@@ -23,6 +23,8 @@ interface Slot {
   readonly message: DynamicMessage | undefined;
   /** A map's key type. */
   readonly mapKey: string | undefined;
+  /** The map is held as a `Map` (bool and 64-bit keys, as ts-proto's `forceLong=bigint` holds them). */
+  readonly isMap: boolean;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -51,13 +53,10 @@ function isLong(value: unknown): value is protobuf.Long {
   return typeof value === "object" && value !== null && "low" in value && "high" in value;
 }
 
-/** A 64-bit value as a number, as ts-proto's `forceLong=number` gives it; throws past the safe range. */
-function longToNumber(value: unknown): number {
-  if (typeof value === "number") return value;
-  const text = isLong(value) ? value.toString() : String(value);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new Error(`the 64-bit value ${text} is beyond Number.MAX_SAFE_INTEGER`);
-  return n;
+/** A 64-bit value as a bigint, as ts-proto's `forceLong=bigint` gives it. */
+function longToBigint(value: unknown): bigint {
+  if (typeof value === "bigint") return value;
+  return BigInt(isLong(value) ? value.toString() : String(value));
 }
 
 function isZero(value: unknown): boolean {
@@ -73,8 +72,13 @@ function zeroOf(scalar: string | undefined): unknown {
     case "bytes":
       return new Uint8Array(0);
     default:
-      return 0; // numbers and enums
+      return scalar !== undefined && LONGS.has(scalar) ? 0n : 0; // numbers and enums
   }
+}
+
+/** A map's key as a property name, as protobufjs takes it. */
+function keyText(key: unknown): string {
+  return String(key);
 }
 
 /** A message type over a protobufjs `Type`, with ts-proto's functions. */
@@ -102,6 +106,7 @@ export class DynamicMessage implements MessageType<Record<string, unknown>> {
         scalar: resolved === null ? field.type : undefined,
         message,
         mapKey: field instanceof protobuf.MapField ? field.keyType : undefined,
+        isMap: field instanceof protobuf.MapField && (field.keyType === "bool" || LONGS.has(field.keyType)),
       };
     });
   }
@@ -130,9 +135,13 @@ export class DynamicMessage implements MessageType<Record<string, unknown>> {
     for (const s of this.slots) {
       const value = given[s.local];
       if (s.map) {
-        const map: Record<string, unknown> = {};
-        for (const [key, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
-          if (v !== undefined) map[key] = s.message ? s.message.fromPartial(v) : v;
+        const entries = value instanceof Map ? [...value] : Object.entries((value ?? {}) as Record<string, unknown>);
+        const map: Record<string, unknown> | Map<unknown, unknown> = s.isMap ? new Map() : {};
+        for (const [key, v] of entries) {
+          if (v === undefined) continue;
+          const item = s.message ? s.message.fromPartial(v) : v;
+          if (map instanceof Map) map.set(key, item);
+          else map[key as string] = item;
         }
         out[s.local] = map;
       } else if (s.repeated) {
@@ -156,16 +165,16 @@ export class DynamicMessage implements MessageType<Record<string, unknown>> {
       if (value === undefined || value === null) continue;
       if (s.map) {
         const map: Record<string, unknown> = {};
-        const entries = Object.entries(value as Record<string, unknown>);
-        for (const [key, v] of entries) map[key] = s.message ? s.message.toProtobufjs(v as Record<string, unknown>) : v;
+        const entries = value instanceof Map ? [...value] : Object.entries(value as Record<string, unknown>);
+        for (const [key, v] of entries) map[keyText(key)] = s.message ? s.message.toProtobufjs(v as Record<string, unknown>) : this.toLong(s, v);
         if (entries.length > 0) out[s.name] = map;
       } else if (s.repeated) {
         const list = value as readonly unknown[];
-        if (list.length > 0) out[s.name] = list.map((v) => (s.message ? s.message.toProtobufjs(v as Record<string, unknown>) : v));
+        if (list.length > 0) out[s.name] = list.map((v) => (s.message ? s.message.toProtobufjs(v as Record<string, unknown>) : this.toLong(s, v)));
       } else if (s.message) {
         out[s.name] = s.message.toProtobufjs(value as Record<string, unknown>);
       } else if (s.presence || !isZero(value)) {
-        out[s.name] = value;
+        out[s.name] = this.toLong(s, value);
       }
     }
     return out;
@@ -177,8 +186,11 @@ export class DynamicMessage implements MessageType<Record<string, unknown>> {
     for (const s of this.slots) {
       const value = message[s.name];
       if (s.map) {
-        const map: Record<string, unknown> = {};
-        for (const [key, v] of Object.entries((value ?? {}) as Record<string, unknown>)) map[this.mapKey(s, key)] = this.value(s, v);
+        const map: Record<string, unknown> | Map<unknown, unknown> = s.isMap ? new Map() : {};
+        for (const [key, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+          if (map instanceof Map) map.set(this.mapKey(s, key), this.value(s, v));
+          else map[key] = this.value(s, v);
+        }
         out[s.local] = map;
       } else if (s.repeated) {
         out[s.local] = ((value ?? []) as readonly unknown[]).map((v) => this.value(s, v));
@@ -193,15 +205,20 @@ export class DynamicMessage implements MessageType<Record<string, unknown>> {
 
   private value(s: Slot, value: unknown): unknown {
     if (s.message) return s.message.fromProtobufjs(value as Record<string, unknown>);
-    if (s.scalar !== undefined && LONGS.has(s.scalar)) return longToNumber(value);
+    if (s.scalar !== undefined && LONGS.has(s.scalar)) return longToBigint(value);
     if (value instanceof Uint8Array) return Uint8Array.from(value);
     return value;
   }
 
-  /** protobufjs keys 64-bit maps by an 8-byte hash of the value; eventwire by the decimal text, as ts-proto does. */
-  private mapKey(s: Slot, key: string): string {
+  /** A 64-bit value as protobufjs takes it (decimal text, which it reads exactly). */
+  private toLong(s: Slot, value: unknown): unknown {
+    return typeof value === "bigint" ? String(value) : value;
+  }
+
+  /** protobufjs keys 64-bit maps by an 8-byte hash of the value, bool maps by "true"/"false"; eventwire by the value, as ts-proto does. */
+  private mapKey(s: Slot, key: string): unknown {
+    if (s.mapKey === "bool") return key === "true";
     if (s.mapKey === undefined || !LONGS.has(s.mapKey)) return key;
-    const value = protobuf.util.longFromHash(key, UNSIGNED_LONGS.has(s.mapKey));
-    return String(longToNumber(value));
+    return longToBigint(protobuf.util.longFromHash(key, UNSIGNED_LONGS.has(s.mapKey)));
   }
 }

@@ -1,5 +1,7 @@
 /** Connecting to Redis: URLs (checked, and shown without their password), the first connection and its failure, reconnection. */
 import { Redis, type RedisOptions } from "ioredis";
+// Right after ioredis loads: undoes the slowdown of string methods it causes (see the file).
+import "./string-methods.js";
 import { TransportError } from "../index.js";
 import { RedisUnavailableError, sanitized } from "./errors.js";
 

@@ -17,4 +17,6 @@ export interface RegisteredType {
 /** Resolves a wire name or a fully qualified name to its registered type. */
 export interface TypeLookup {
   get(eventType: string): RegisteredType | undefined;
+  /** The messages of the lookup's files, by fully qualified name: the types an Any may hold. */
+  readonly messageTypes?: { resolve(fullName: string): MessageSchema | undefined } | undefined;
 }

@@ -6,6 +6,7 @@
 import { RegistryError } from "../errors.js";
 import { WireType } from "../wire/wire-type.js";
 import { FieldType, LABEL_REPEATED, type EnumDescriptorLike, type FieldDescriptorLike, type MessageDescriptorLike, type MessageType, type ProtoFile } from "./descriptors.js";
+import { probeEntryKey, probeField, type Probed } from "./probe.js";
 
 /** The wire type a scalar or enum value of this field type is written with. */
 export function wireTypeOf(type: number): number {
@@ -29,6 +30,25 @@ export function wireTypeOf(type: number): number {
   }
 }
 
+/**
+ * How generated code holds a 64-bit integer, as ts-proto's `forceLong`
+ * option chose: a `bigint`, a decimal `string`, or a `number` (which cannot
+ * hold values beyond 2^53 exactly: they are refused).
+ */
+export type LongKind = "bigint" | "string" | "number";
+
+/**
+ * How generated code holds a field of a well-known type when it does not
+ * hold it as the message itself (ts-proto unwraps these):
+ * - `timestamp-date`: `google.protobuf.Timestamp` as a `Date`;
+ * - `struct`: `Struct` as a plain object of JSON values;
+ * - `value`: `Value` as a JSON value (`null`, number, string, boolean, object, array);
+ * - `list`: `ListValue` as an array of JSON values;
+ * - `wrapper`: a wrapper (`Int32Value`, `StringValue`, …) as its value;
+ * - `field-mask`: `FieldMask` as its array of paths.
+ */
+export type WellKnownForm = "timestamp-date" | "struct" | "value" | "list" | "wrapper" | "field-mask";
+
 /** A value's schema: what a singular field, a list element or a map value holds. */
 export interface ValueSchema {
   /** The field type (a {@link FieldType} number). */
@@ -37,6 +57,12 @@ export interface ValueSchema {
   readonly message: MessageSchema | undefined;
   /** For `ENUM`: the enum's schema. */
   readonly enumType: EnumSchema | undefined;
+  /** For a 64-bit integer type: how the generated code holds it. */
+  readonly long: LongKind | undefined;
+  /** For a well-known type held unwrapped: its form (`message` is then the well-known message's schema). */
+  readonly wellKnown: WellKnownForm | undefined;
+  /** For a `wrapper`: the schema of the value it wraps. */
+  readonly wrapped: ValueSchema | undefined;
 }
 
 /** One field of a message, compiled from its descriptor. */
@@ -53,6 +79,10 @@ export interface FieldSchema extends ValueSchema {
   readonly presence: boolean;
   /** For a map field: the key's field type. */
   readonly mapKey: number | undefined;
+  /** For a map field with 64-bit integer keys: how the generated code holds a key. */
+  readonly mapKeyLong: LongKind | undefined;
+  /** For a map field: true when the generated code holds it as a `Map` (bool keys; 64-bit keys as bigints), false for an object keyed by property names. */
+  readonly mapIsMap: boolean;
   /** For a map field: the schema of the values. */
   readonly mapValue: ValueSchema | undefined;
   /** Bit `1 << w` set for each wire type `w` the field may arrive with. */
@@ -176,24 +206,49 @@ export class SchemaPool {
     };
     // Registered before its fields are compiled, so recursive types resolve.
     this.compiled.set(fullName, schema);
-    const defaults = isMapEntry ? undefined : (type!.fromPartial({} as never) as Record<string, unknown>);
-    const localNames = defaults ? Object.keys(defaults) : declared.descriptor.field.map((f) => f.name);
-    if (localNames.length !== declared.descriptor.field.length) {
+    try {
+      const defaults = isMapEntry ? undefined : (type!.fromPartial({} as never) as Record<string, unknown>);
+      if (defaults !== undefined && Object.keys(defaults).length !== declared.descriptor.field.length) {
+        throw new RegistryError(
+          "invalid-event-type",
+          `message ${fullName}: the generated type has ${Object.keys(defaults).length} properties for ${declared.descriptor.field.length} fields; generate it with this package's buf.gen.yaml options`,
+        );
+      }
+      const empty = isMapEntry ? undefined : (type!.decode(new Uint8Array(0)) as Record<string, unknown>);
+      for (const fd of declared.descriptor.field) {
+        const entry = this.mapEntryOf(fd);
+        // Each field is matched to its property by decoding it alone: never by property order,
+        // which puts integer-like names ("1") first.
+        const probed = empty === undefined ? undefined : probeField(type!, empty, fd, entry);
+        if (empty !== undefined && probed === undefined) {
+          throw new RegistryError(
+            "invalid-event-type",
+            `message ${fullName}: cannot tell which property of the generated type holds field ${fd.name}; generate it with this package's buf.gen.yaml options`,
+          );
+        }
+        const localName = probed?.localName ?? fd.name;
+        const field = this.field(fullName, fd, localName, defaults === undefined ? false : defaults[localName] === undefined, probed, entry);
+        fields.push(field);
+        byNumber.set(field.number, field);
+        byJsonKey.set(field.name, field);
+        byJsonKey.set(field.jsonName, field);
+        byLocalName.set(field.localName, field);
+      }
+    } catch (error) {
       this.compiled.delete(fullName);
-      throw new RegistryError(
-        "invalid-event-type",
-        `message ${fullName}: the generated type has ${localNames.length} properties for ${declared.descriptor.field.length} fields; generate it with this package's buf.gen.yaml options`,
-      );
+      throw error;
     }
-    declared.descriptor.field.forEach((fd, i) => {
-      const field = this.field(fullName, fd, localNames[i]!, defaults === undefined ? false : defaults[localNames[i]!] === undefined);
-      fields.push(field);
-      byNumber.set(field.number, field);
-      byJsonKey.set(field.name, field);
-      byJsonKey.set(field.jsonName, field);
-      byLocalName.set(field.localName, field);
-    });
     return schema;
+  }
+
+  /** The key and value descriptors of a map field's entry, or undefined when the field is no map. */
+  private mapEntryOf(fd: FieldDescriptorLike): readonly [FieldDescriptorLike, FieldDescriptorLike] | undefined {
+    if (fd.type !== FieldType.MESSAGE || fd.label !== LABEL_REPEATED) return undefined;
+    const entry = this.messages.get(fd.typeName.startsWith(".") ? fd.typeName.slice(1) : fd.typeName)?.descriptor;
+    if (entry?.options?.mapEntry !== true) return undefined;
+    const key = entry.field.find((f) => f.number === 1);
+    const value = entry.field.find((f) => f.number === 2);
+    return key && value ? [key, value] : undefined;
   }
 
   private enumSchema(fullName: string): EnumSchema {
@@ -212,27 +267,42 @@ export class SchemaPool {
     return schema;
   }
 
-  private value(owner: string, fd: FieldDescriptorLike): ValueSchema {
+  /**
+   * The schema of a value of descriptor `fd`, held as `sample` shows (a
+   * value the generated code made, or undefined when none was made).
+   */
+  private value(owner: string, fd: FieldDescriptorLike, sample: unknown, hasSample: boolean): ValueSchema {
     if (fd.type === FieldType.GROUP) {
       throw new RegistryError("invalid-event-type", `${owner}.${fd.name}: groups are not supported`);
     }
     const ref = fd.typeName.startsWith(".") ? fd.typeName.slice(1) : fd.typeName;
-    if (fd.type === FieldType.MESSAGE && ref.startsWith("google.protobuf.")) {
-      throw new RegistryError(
-        "invalid-event-type",
-        `${owner}.${fd.name}: the well-known type ${ref} is not supported in events; use a scalar field`,
-      );
+    const message = fd.type === FieldType.MESSAGE ? this.message(ref) : undefined;
+    const wellKnown = message !== undefined && hasSample ? wellKnownForm(`${owner}.${fd.name}`, ref, sample) : undefined;
+    let wrapped: ValueSchema | undefined;
+    if (wellKnown === "wrapper") {
+      const inner = message!.byNumber.get(1)!;
+      wrapped = { type: inner.type, message: undefined, enumType: undefined, long: longKindOf(inner.type, sample), wellKnown: undefined, wrapped: undefined };
     }
     return {
       type: fd.type,
-      message: fd.type === FieldType.MESSAGE ? this.message(ref) : undefined,
+      message,
       enumType: fd.type === FieldType.ENUM ? this.enumSchema(ref) : undefined,
+      long: longKindOf(fd.type, hasSample ? sample : 0),
+      wellKnown,
+      wrapped,
     };
   }
 
-  private field(owner: string, fd: FieldDescriptorLike, localName: string, presence: boolean): FieldSchema {
+  private field(
+    owner: string,
+    fd: FieldDescriptorLike,
+    localName: string,
+    presence: boolean,
+    probed: Probed | undefined,
+    mapEntry: readonly [FieldDescriptorLike, FieldDescriptorLike] | undefined,
+  ): FieldSchema {
     const repeatedLabel = fd.label === LABEL_REPEATED;
-    const value = this.value(owner, fd);
+    const value = mapEntry ? this.value(owner, fd, undefined, false) : this.value(owner, fd, probed?.sample, probed !== undefined);
     const entry = value.message?.isMapEntry ? value.message : undefined;
     const wire = wireTypeOf(fd.type);
     let wireTypes = 1 << wire;
@@ -247,19 +317,68 @@ export class SchemaPool {
     };
     if (entry) {
       const key = entry.byNumber.get(1);
-      const val = entry.byNumber.get(2);
-      if (!key || !val) throw new RegistryError("invalid-event-type", `${owner}.${fd.name}: malformed map entry`);
+      if (!key || !mapEntry) throw new RegistryError("invalid-event-type", `${owner}.${fd.name}: malformed map entry`);
+      const mapValue = this.value(owner, mapEntry[1], probed?.sample, probed !== undefined);
+      let mapKeyLong: LongKind | undefined;
+      if (LONG_TYPES.has(key.type)) {
+        // An object holder's keys are property names whatever the kind: the entry's own decoder tells number from string.
+        const sampleKey = probed?.isMap ? probed.sampleKey : probeEntryKey(entry.type as MessageType<object> | undefined, mapEntry[0]);
+        mapKeyLong = typeof sampleKey === "bigint" ? "bigint" : typeof sampleKey === "number" ? "number" : "string";
+      }
       return {
         ...base,
         type: fd.type,
         message: undefined,
         enumType: undefined,
+        long: undefined,
+        wellKnown: undefined,
+        wrapped: undefined,
         repeated: false,
         mapKey: key.type,
-        mapValue: { type: val.type, message: val.message, enumType: val.enumType },
+        mapKeyLong,
+        mapIsMap: probed?.isMap ?? (key.type === FieldType.BOOL || mapKeyLong === "bigint"),
+        mapValue,
       };
     }
-    return { ...base, ...value, repeated: repeatedLabel, mapKey: undefined, mapValue: undefined };
+    return { ...base, ...value, repeated: repeatedLabel, mapKey: undefined, mapKeyLong: undefined, mapIsMap: false, mapValue: undefined };
+  }
+}
+
+/** The 64-bit integer field types. */
+export const LONG_TYPES: ReadonlySet<number> = new Set([FieldType.INT64, FieldType.UINT64, FieldType.FIXED64, FieldType.SFIXED64, FieldType.SINT64]);
+
+/** How a value of `type` is held, for the 64-bit types, judging by a value generated code made. */
+function longKindOf(type: number, sample: unknown): LongKind | undefined {
+  if (!LONG_TYPES.has(type)) return undefined;
+  return typeof sample === "bigint" ? "bigint" : typeof sample === "string" ? "string" : "number";
+}
+
+const WRAPPERS = new Set(["DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value", "UInt32Value", "BoolValue", "StringValue", "BytesValue"].map((n) => `google.protobuf.${n}`));
+
+/**
+ * The form generated code holds a well-known type in, judging by the value
+ * it made for a field of that type; undefined when it holds the message.
+ */
+function wellKnownForm(where: string, fullName: string, sample: unknown): WellKnownForm | undefined {
+  const isPlainObject = typeof sample === "object" && sample !== null && !Array.isArray(sample) && !(sample instanceof Date) && !(sample instanceof Uint8Array);
+  const unsupported = (how: string): never => {
+    throw new RegistryError("invalid-event-type", `${where}: ${fullName} is held as ${how}, which eventwire does not read; generate with this package's buf.gen.yaml options`);
+  };
+  switch (fullName) {
+    case "google.protobuf.Timestamp":
+      if (sample instanceof Date) return "timestamp-date";
+      return isPlainObject ? undefined : unsupported(typeof sample === "string" ? "a string (useDate=string)" : typeof sample);
+    case "google.protobuf.Struct":
+      return isPlainObject && Object.hasOwn(sample as object, "fields") ? undefined : "struct";
+    case "google.protobuf.Value":
+      return isPlainObject && Object.hasOwn(sample as object, "kind") ? undefined : "value";
+    case "google.protobuf.ListValue":
+      return Array.isArray(sample) ? "list" : undefined;
+    case "google.protobuf.FieldMask":
+      return Array.isArray(sample) ? "field-mask" : undefined;
+    default:
+      if (WRAPPERS.has(fullName)) return isPlainObject ? undefined : "wrapper";
+      return undefined;
   }
 }
 

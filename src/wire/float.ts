@@ -1,6 +1,7 @@
 /**
  * IEEE 754 doubles and floats to and from their little-endian bytes, as the
- * wire format stores them, through one scratch buffer.
+ * wire format stores them, through one scratch buffer; and the shortest
+ * decimal of a float.
  */
 
 const f64 = new Float64Array(1);
@@ -67,4 +68,18 @@ export function getFloat32(buf: Uint8Array, pos: number): number {
     for (let i = 0; i < 4; i++) f32Bytes[3 - i] = buf[pos + i]!;
   }
   return f32[0]!;
+}
+
+/**
+ * The decimal that protobuf's Python writes for a float: the value at 6
+ * significant digits, or more until it reads back, as a float, to
+ * the float `value` holds (0.1, not 0.10000000149011612).
+ */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value) || value === 0 || Math.fround(value) !== value) return value;
+  for (let digits = 6; digits <= 17; digits++) {
+    const shorter = Number(value.toPrecision(digits));
+    if (Math.fround(shorter) === value) return shorter;
+  }
+  return value;
 }

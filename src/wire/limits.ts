@@ -25,7 +25,33 @@ export function isUint32(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT32_MAX;
 }
 
-/** True for a finite double beyond the range of a `float`. */
+/**
+ * True for a finite double beyond the range of a `float`: one that would
+ * round to infinity as a float (3.4028235e38, the shortest decimal of the
+ * largest float, rounds to it and is in range).
+ */
 export function beyondFloat32(value: number): boolean {
-  return (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value);
+  return (value > FLOAT32_MAX || value < -FLOAT32_MAX) && Number.isFinite(value) && !Number.isFinite(Math.fround(value));
 }
+
+/** The smallest `int64`, `sint64` or `sfixed64` value. */
+export const INT64_MIN = -(1n << 63n);
+/** The largest `int64`, `sint64` or `sfixed64` value. */
+export const INT64_MAX = (1n << 63n) - 1n;
+/** The largest `uint64` or `fixed64` value. */
+export const UINT64_MAX = (1n << 64n) - 1n;
+
+/** True for a bigint that a 64-bit field of this signedness can hold. */
+export function isInt64(value: bigint, unsigned: boolean): boolean {
+  return unsigned ? value >= 0n && value <= UINT64_MAX : value >= INT64_MIN && value <= INT64_MAX;
+}
+
+/** The decimal text of an integer, without leading zeros or a plus sign (`-0` is not canonical either). */
+export const CANONICAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
+
+/** The seconds of 0001-01-01T00:00:00Z, the earliest `google.protobuf.Timestamp`. */
+export const TIMESTAMP_MIN_SECONDS = -62135596800;
+/** The seconds of 9999-12-31T23:59:59Z, the latest `google.protobuf.Timestamp` (with up to 999,999,999 nanoseconds). */
+export const TIMESTAMP_MAX_SECONDS = 253402300799;
+/** The largest magnitude of a `google.protobuf.Duration`, in seconds (10,000 years). */
+export const DURATION_MAX_SECONDS = 315576000000;

@@ -227,65 +227,144 @@ export function rvbool(buf: Uint8Array, pos: number, end: number): boolean {
   return halves.lo !== 0 || halves.hi !== 0;
 }
 
-/** The error for {@link halves} beyond the safe integers, naming the value. */
-function unsafe(signed: boolean): WireFault {
-  let value = (BigInt(halves.hi) << 32n) | BigInt(halves.lo);
-  if (signed && halves.hi & 0x80000000) value -= 1n << 64n;
-  return new WireFault("invalid-value", `the 64-bit integer ${value} is beyond Number.MAX_SAFE_INTEGER and cannot be read as a number`);
+/** The error for {@link halves} beyond the safe integers, naming the value (and the field, when given). */
+function unsafe(signed: boolean, field?: string): WireFault {
+  const value = signed ? BigInt.asIntN(64, halvesBig()) : halvesBig();
+  return new WireFault(
+    "invalid-value",
+    `${field === undefined ? "" : `field ${field}: `}the 64-bit integer ${value} is beyond 2^53 and cannot be read as a number ` +
+      `(the generated type holds 64-bit integers as numbers, ts-proto's forceLong=number; generate with forceLong=bigint)`,
+  );
+}
+
+/** {@link halves} as an unsigned bigint. */
+function halvesBig(): bigint {
+  const { lo, hi } = halves;
+  if (hi <= 0x1fffff) return BigInt(hi * 0x100000000 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The number of {@link halves} as unsigned; throws beyond the safe integers. */
-function unsigned64(): number {
-  if (halves.hi > 0x1fffff) throw unsafe(false);
+function unsigned64(field?: string): number {
+  if (halves.hi > 0x1fffff) throw unsafe(false, field);
   return halves.hi * 0x100000000 + halves.lo;
 }
 
 /** The number of {@link halves} as two's complement; throws beyond the safe integers. */
-function signed64(): number {
+function signed64(field?: string): number {
   if (halves.hi & 0x80000000) {
     const lo = (~halves.lo + 1) >>> 0;
     const hi = (~halves.hi + (lo === 0 ? 1 : 0)) >>> 0;
-    if (hi > 0x1fffff) throw unsafe(true);
+    if (hi > 0x1fffff) throw unsafe(true, field);
     return -(hi * 0x100000000 + lo);
   }
-  if (halves.hi > 0x1fffff) throw unsafe(true);
+  if (halves.hi > 0x1fffff) throw unsafe(true, field);
   return halves.hi * 0x100000000 + halves.lo;
 }
 
 /** An int64 varint at `pos`; `reader.pos` is left after it. */
-export function rvi64(buf: Uint8Array, pos: number, end: number): number {
+export function rvi64(buf: Uint8Array, pos: number, end: number, field?: string): number {
   readVarint64(buf, pos, end);
-  return signed64();
+  return signed64(field);
 }
 
 /** A uint64 varint at `pos`; `reader.pos` is left after it. */
-export function rvu64(buf: Uint8Array, pos: number, end: number): number {
+export function rvu64(buf: Uint8Array, pos: number, end: number, field?: string): number {
   readVarint64(buf, pos, end);
-  return unsigned64();
+  return unsigned64(field);
 }
 
 /** A sint64 varint at `pos`; `reader.pos` is left after it. */
-export function rvs64(buf: Uint8Array, pos: number, end: number): number {
+export function rvs64(buf: Uint8Array, pos: number, end: number, field?: string): number {
   readVarint64(buf, pos, end);
+  unzigzag();
+  return signed64(field);
+}
+
+/** Undoes the zigzag encoding of {@link halves}. */
+function unzigzag(): void {
   const { lo, hi } = halves;
   const sign = -(lo & 1);
   halves.lo = (((lo >>> 1) | ((hi & 1) << 31)) ^ sign) >>> 0;
   halves.hi = ((hi >>> 1) ^ sign) >>> 0;
-  return signed64();
 }
 
 /** A little-endian fixed64 at `pos` (the caller has checked the bytes are there). */
-export function rfx64(buf: Uint8Array, pos: number): number {
+export function rfx64(buf: Uint8Array, pos: number, field?: string): number {
   halves.lo = rfx32(buf, pos);
   halves.hi = rfx32(buf, pos + 4);
-  return unsigned64();
+  return unsigned64(field);
 }
 
 /** A little-endian sfixed64 at `pos`. */
-export function rsfx64(buf: Uint8Array, pos: number): number {
+export function rsfx64(buf: Uint8Array, pos: number, field?: string): number {
   halves.lo = rfx32(buf, pos);
   halves.hi = rfx32(buf, pos + 4);
-  return signed64();
+  return signed64(field);
+}
+
+/** {@link halves} as a signed bigint (two's complement). */
+function signedBig(): bigint {
+  if (halves.hi & 0x80000000) return BigInt.asIntN(64, (BigInt(halves.hi) << 32n) | BigInt(halves.lo));
+  return halvesBig();
+}
+
+/** An int64 varint at `pos`, as a bigint; `reader.pos` is left after it. */
+export function rvi64b(buf: Uint8Array, pos: number, end: number): bigint {
+  readVarint64(buf, pos, end);
+  return signedBig();
+}
+
+/** A uint64 varint at `pos`, as a bigint; `reader.pos` is left after it. */
+export function rvu64b(buf: Uint8Array, pos: number, end: number): bigint {
+  readVarint64(buf, pos, end);
+  return halvesBig();
+}
+
+/** A sint64 varint at `pos`, as a bigint; `reader.pos` is left after it. */
+export function rvs64b(buf: Uint8Array, pos: number, end: number): bigint {
+  readVarint64(buf, pos, end);
+  unzigzag();
+  return signedBig();
+}
+
+/** A little-endian fixed64 at `pos`, as a bigint. */
+export function rfx64b(buf: Uint8Array, pos: number): bigint {
+  halves.lo = rfx32(buf, pos);
+  halves.hi = rfx32(buf, pos + 4);
+  return halvesBig();
+}
+
+/** A little-endian sfixed64 at `pos`, as a bigint. */
+export function rsfx64b(buf: Uint8Array, pos: number): bigint {
+  halves.lo = rfx32(buf, pos);
+  halves.hi = rfx32(buf, pos + 4);
+  return signedBig();
+}
+
+/** An int64 varint at `pos`, as decimal text; `reader.pos` is left after it. */
+export function rvi64t(buf: Uint8Array, pos: number, end: number): string {
+  return String(rvi64b(buf, pos, end));
+}
+
+/** A uint64 varint at `pos`, as decimal text; `reader.pos` is left after it. */
+export function rvu64t(buf: Uint8Array, pos: number, end: number): string {
+  return String(rvu64b(buf, pos, end));
+}
+
+/** A sint64 varint at `pos`, as decimal text; `reader.pos` is left after it. */
+export function rvs64t(buf: Uint8Array, pos: number, end: number): string {
+  return String(rvs64b(buf, pos, end));
+}
+
+/** A little-endian fixed64 at `pos`, as decimal text. */
+export function rfx64t(buf: Uint8Array, pos: number): string {
+  return String(rfx64b(buf, pos));
+}
+
+/** A little-endian sfixed64 at `pos`, as decimal text. */
+export function rsfx64t(buf: Uint8Array, pos: number): string {
+  return String(rsfx64b(buf, pos));
 }
 
 /** Throws: a packed list whose length is not a whole number of elements. */

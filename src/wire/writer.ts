@@ -303,6 +303,82 @@ export function ws64(pos: number, tag: number, value: number): number {
   return vs64(wtag(pos, tag), value);
 }
 
+/** Splits a bigint in the 64-bit range into the halves of its two's complement. */
+function splitBig(value: bigint): void {
+  if (value >= -9007199254740991n && value <= 9007199254740991n) {
+    splitInt64(Number(value)); // (exact, and faster than bigint arithmetic)
+    return;
+  }
+  split.lo = Number(value & 0xffffffffn);
+  split.hi = Number((value >> 32n) & 0xffffffffn);
+}
+
+/** An int64 or uint64 varint of a bigint (no tag). */
+export function vi64b(pos: number, value: bigint): number {
+  const buf = room(pos, 10);
+  if (value >= 0n && value <= 0xffffffffn) return varint32(buf, pos, Number(value));
+  splitBig(value);
+  return varint64(buf, pos, split.lo, split.hi);
+}
+
+/** A tag and an int64 or uint64 bigint. */
+export function wi64b(pos: number, tag: number, value: bigint): number {
+  return vi64b(wtag(pos, tag), value);
+}
+
+/** A sint64 varint (zigzag) of a bigint (no tag). */
+export function vs64b(pos: number, value: bigint): number {
+  return vi64b(pos, BigInt.asUintN(64, (value << 1n) ^ (value >> 63n)));
+}
+
+/** A tag and a sint64 bigint. */
+export function ws64b(pos: number, tag: number, value: bigint): number {
+  return vs64b(wtag(pos, tag), value);
+}
+
+/** A fixed64 or sfixed64 of a bigint (no tag). */
+export function vfx64b(pos: number, value: bigint): number {
+  splitBig(value);
+  const hi = split.hi;
+  vfx32(pos, split.lo);
+  return vfx32(pos + 4, hi);
+}
+
+/** A tag and a fixed64 or sfixed64 bigint. */
+export function wfx64b(pos: number, tag: number, value: bigint): number {
+  return vfx64b(wtag(pos, tag), value);
+}
+
+/** An int64 or uint64 varint of decimal text (no tag; the caller checked the text). */
+export function vi64t(pos: number, value: string): number {
+  return vi64b(pos, BigInt(value));
+}
+
+/** A tag and an int64 or uint64 in decimal text. */
+export function wi64t(pos: number, tag: number, value: string): number {
+  return vi64b(wtag(pos, tag), BigInt(value));
+}
+
+/** A sint64 varint of decimal text (no tag). */
+export function vs64t(pos: number, value: string): number {
+  return vs64b(pos, BigInt(value));
+}
+
+/** A tag and a sint64 in decimal text. */
+export function ws64t(pos: number, tag: number, value: string): number {
+  return vs64b(wtag(pos, tag), BigInt(value));
+}
+
+/** A fixed64 or sfixed64 of decimal text (no tag). */
+export function vfx64t(pos: number, value: string): number {
+  return vfx64b(pos, BigInt(value));
+}
+
+/** A tag and a fixed64 or sfixed64 in decimal text. */
+export function wfx64t(pos: number, tag: number, value: string): number {
+  return vfx64b(wtag(pos, tag), BigInt(value));
+}
+
 /** A bool varint (no tag). */
 export function vbool(pos: number, value: boolean): number {
   room(pos, 1)[pos] = value ? 1 : 0;

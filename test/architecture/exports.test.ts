@@ -49,6 +49,7 @@ const CODEC = [
   "type FieldDescriptorLike",
   "type FieldSchema",
   "type JsonStyle",
+  "type LongKind",
   "type MessageDescriptorLike",
   "type MessageSchema",
   "type MessageType",
@@ -60,6 +61,7 @@ const CODEC = [
   "type RegistryOptions",
   "type ShortName",
   "type ValueSchema",
+  "type WellKnownForm",
 ];
 
 const TRANSPORT = [

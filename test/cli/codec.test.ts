@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
 import { cli } from "../support/cli.js";
 
@@ -31,6 +32,18 @@ describe("decode and encode", { concurrency: true }, () => {
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(r.bytes, vector(name, "bin"), name);
     }
+  });
+
+  test("decode | encode keeps the payload fields this schema does not know (a newer producer's), byte for byte", async () => {
+    // OrderShippedEvent with a field 10 (int64, 2^60 + 1) and a field 11 (a string) this schema does not know
+    const payload = new BinaryWriter().uint32(10).string("order-9").uint32(80).int64(2n ** 60n + 1n).uint32(90).string("newer").finish();
+    const bytes = new BinaryWriter().uint32(10).string("3f2c8a1e-9b7d-4e6f-a5c4-1d2e3f4a5b6c").uint32(17).double(1.5).uint32(26).string("OrderShippedEvent").uint32(34).bytes(payload).finish();
+    const dec = await cli(["decode"], { input: Buffer.from(bytes) });
+    assert.equal(dec.status, 0, dec.stderr);
+    assert.equal(typeof (JSON.parse(dec.stdout) as Record<string, unknown>)["_unknown_fields"], "string");
+    const enc = await cli(["encode"], { input: dec.stdout });
+    assert.equal(enc.status, 0, enc.stderr);
+    assert.deepEqual(enc.bytes, Buffer.from(bytes));
   });
 
   test("payload fields alone: encode fills in event_id and timestamp, decode gives them back", async () => {

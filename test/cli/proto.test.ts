@@ -97,6 +97,32 @@ describe("--proto DIR", { concurrency: true }, () => {
     ]);
   });
 
+  test("64-bit values beyond 2^53, as Python writes them (bare) or as strings, go through publish, tail, encode and decode exactly", async () => {
+    const big = '{"user_id": "user-64", "credit": {"units": 1152921504606846977, "currency": "EUR"}, "counters": {"ids": "12345678901234567", "min": -9223372036854775808}}';
+    const [json, binary] = await Promise.all([
+      cli(["publish", "big-ids", "UserSignedUp", big, "--proto", dir, ...at()]),
+      cli(["publish", "big-ids-binary", "UserSignedUp", big, "--format", "binary", "--proto", dir, ...at()]),
+    ]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.equal(binary.status, 0, binary.stderr);
+    const tails = await Promise.all([cli(["tail", "big-ids", "--proto", dir, ...at()]), cli(["tail", "big-ids-binary", "--proto", dir, ...at()])]);
+    for (const tail of tails) {
+      assert.equal(tail.status, 0, tail.stderr);
+      const [line] = jsonLines(tail.stdout);
+      assert.equal(line!["_error"], undefined);
+      assert.deepEqual(line!["credit"], { units: "1152921504606846977", currency: "EUR" });
+      assert.deepEqual(line!["counters"], { ids: "12345678901234567", min: "-9223372036854775808" });
+    }
+    const enc = await cli(["encode", "UserSignedUp", "--proto", dir], { input: big });
+    assert.equal(enc.status, 0, enc.stderr);
+    const dec = await cli(["decode", "--proto", dir], { input: enc.bytes });
+    assert.equal(dec.status, 0, dec.stderr);
+    assert.deepEqual((JSON.parse(dec.stdout) as Record<string, unknown>)["credit"], { units: "1152921504606846977", currency: "EUR" });
+    const over = await cli(["encode", "UserSignedUp", "--proto", dir], { input: '{"credit": {"units": 9223372036854775808}}' });
+    assert.equal(over.status, 2);
+    assert.match(over.stderr, /credit\.units: 9223372036854775808 is out of the range of a 64-bit integer/);
+  });
+
   test("encode and decode it; values are checked against the .proto", async () => {
     const enc = await cli(["encode", "UserSignedUp", "--base64", "--proto", dir], { input: SIGNUP });
     assert.equal(enc.status, 0, enc.stderr);
@@ -128,6 +154,18 @@ describe("--proto DIR", { concurrency: true }, () => {
       assert.deepEqual(names(fromCwd), ["OrderCreatedEvent", "PaymentProcessedEvent", "OrderShippedEvent"]);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test("a .proto naming something __proto__: status 2, naming the file and line, instead of a type that silently vanishes", async () => {
+    const odd = mkdtempSync(join(tmpdir(), "eventwire-cli-proto-name-"));
+    try {
+      writeFileSync(join(odd, "odd.proto"), 'syntax = "proto3";\npackage odd.v1;\nmessage OddEvent {\n  string __proto__ = 1;\n}\n');
+      const r = await cli(["types", "--proto", odd]);
+      assert.equal(r.status, 2, r.stdout);
+      assert.match(r.stderr, /odd\.proto:4: the name __proto__ is not allowed/);
+    } finally {
+      rmSync(odd, { recursive: true, force: true });
     }
   });
 

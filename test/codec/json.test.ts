@@ -235,14 +235,13 @@ describe("JSON decoding refuses bad input with a typed error", () => {
 
 describe("__proto__ and constructor keys", () => {
   const polluting = `{
-    "__proto__": {"polluted": "top", "event_id": "${EVENT_ID}"},
     "constructor": {"prototype": {"polluted": "constructor"}},
     "event_id": "${EVENT_ID}", "timestamp": 1, "event_type": "OrderCreatedEvent",
-    "items": [{"__proto__": {"polluted": "item", "quantity": 9}, "constructor": {"prototype": {"polluted": "item"}}, "name": "n"}],
+    "items": [{"constructor": {"prototype": {"polluted": "item"}}, "name": "n"}],
     "_headers": {"constructor": "c", "toString": "t"}
   }`;
 
-  test("are ignored in the payload and never reach a prototype", () => {
+  test("constructor keys are ignored in the payload and never reach a prototype", () => {
     const e = shopRegistry.fromJson(polluting);
     assert.equal(e.eventType, "OrderCreatedEvent");
     if (e.eventType !== "OrderCreatedEvent") return;
@@ -258,6 +257,15 @@ describe("__proto__ and constructor keys", () => {
     // The same through fromJsonObject, whose input JSON.parse made with own __proto__ keys.
     const again = shopRegistry.fromJsonObject(JSON.parse(polluting));
     assert.deepEqual(again, e);
+    assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
+  });
+
+  test("__proto__ as a key of the event, of a nested message or inside an unknown key is forbidden-key, and reaches no prototype", () => {
+    const top = polluting.replace('"constructor": {"prototype": {"polluted": "constructor"}},', '"__proto__": {"polluted": "top", "event_id": "${EVENT_ID}"},');
+    rejects(top, "forbidden-key", "__proto__");
+    rejects(polluting.replace('"name": "n"', '"__proto__": {"polluted": "item", "quantity": 9}'), "forbidden-key", "items[0].__proto__");
+    rejects(polluting.replace('"constructor": {"prototype": {"polluted": "constructor"}},', '"future": {"x": [{"__proto__": {"polluted": 1}}]},'), "forbidden-key", "future");
+    assert.throws(() => shopRegistry.fromJsonObject(JSON.parse(top)), isError(DecodeError, "forbidden-key", "__proto__"));
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
   });
 

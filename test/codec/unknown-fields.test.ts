@@ -1,11 +1,13 @@
 // Fields a newer peer may add (envelope.proto: "New fields take new numbers")
+// are skipped in the envelope, and kept in the payload to be written back.
 // must be skipped, whatever their wire type, so that older decoders read the
 // event unchanged.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { shopRegistry } from "../../examples/shop/events.js";
-import { EVENT_ID, sampleEvents, TIMESTAMP } from "../support/codec.js";
+import { DecodeError } from "eventwire";
+import { EVENT_ID, isError, sampleEvents, TIMESTAMP } from "../support/codec.js";
 
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(parts.flatMap((p) => [...p]));
@@ -70,5 +72,68 @@ describe("unknown fields are skipped", () => {
       .uint32(tag(4, 2)).bytes(payload)
       .finish();
     assert.deepEqual(shopRegistry.fromBinary(bytes), order);
+  });
+});
+
+describe("unknown fields are kept and written back", () => {
+  /** A newer OrderCreatedEvent's payload: the known fields (canonical), then fields this schema does not know, in the payload and in an item. */
+  function newerPayload(): { payload: Uint8Array; unknown: Uint8Array; itemUnknown: Uint8Array } {
+    const itemUnknown = unknownFields(50);
+    const item = concat(new BinaryWriter().uint32(tag(1, 2)).string("p").uint32(tag(4, 0)).int32(3).finish(), itemUnknown);
+    const unknown = unknownFields(20);
+    const payload = concat(new BinaryWriter().uint32(tag(1, 2)).string("o").uint32(tag(4, 2)).bytes(item).finish(), unknown);
+    return { payload, unknown, itemUnknown };
+  }
+  const envelopeOf = (payload: Uint8Array): Uint8Array =>
+    new BinaryWriter().uint32(tag(1, 2)).string(EVENT_ID).uint32(tag(2, 1)).double(TIMESTAMP).uint32(tag(3, 2)).string("OrderCreatedEvent").uint32(tag(4, 2)).bytes(payload).finish();
+
+  test("binary → event → binary gives the same bytes, the unknown fields after the known ones", () => {
+    const bytes = envelopeOf(newerPayload().payload);
+    const e = shopRegistry.fromBinary(bytes);
+    assert.deepEqual(shopRegistry.toBinary(e), bytes);
+    // interleaved unknown fields come out after the known ones, in the order they came, as protoc writes them
+    const { unknown } = newerPayload();
+    const mixed = concat(unknownFields(100), new BinaryWriter().uint32(tag(1, 2)).string("o").finish(), unknown);
+    assert.deepEqual(
+      shopRegistry.toBinary(shopRegistry.fromBinary(envelopeOf(mixed))),
+      envelopeOf(concat(new BinaryWriter().uint32(tag(1, 2)).string("o").finish(), unknownFields(100), unknown)),
+    );
+  });
+
+  test("they take no part in equality, and the event stays frozen", () => {
+    const e = shopRegistry.fromBinary(envelopeOf(newerPayload().payload));
+    const plain = shopRegistry.create("OrderCreatedEvent", { orderId: "o", items: [{ productId: "p", quantity: 3 }] }, { eventId: EVENT_ID, timestamp: TIMESTAMP });
+    assert.deepStrictEqual(e, plain);
+    assert.ok(Object.isFrozen(e.payload) && Object.isFrozen(e.payload.items[0]));
+    assert.deepEqual(Object.keys(e.payload), Object.keys(plain.payload));
+  });
+
+  test("the JSON form carries them as base64 under _unknown_fields, and JSON → binary gives the bytes back", () => {
+    const bytes = envelopeOf(newerPayload().payload);
+    const e = shopRegistry.fromBinary(bytes);
+    const json = shopRegistry.toJsonObject(e) as { _unknown_fields?: string; items: { _unknown_fields?: string }[] };
+    assert.equal(typeof json._unknown_fields, "string");
+    assert.equal(typeof json.items[0]!._unknown_fields, "string");
+    for (const style of ["compact", "python"] as const) {
+      assert.deepEqual(shopRegistry.toBinary(shopRegistry.fromJson(shopRegistry.toJson(e, { style }))), bytes, style);
+    }
+  });
+
+  test("_unknown_fields must hold well-formed fields the schema does not know", () => {
+    const base = `"event_id": "${EVENT_ID}", "timestamp": 1.5, "event_type": "OrderShippedEvent"`;
+    const known = Buffer.from(new BinaryWriter().uint32(tag(1, 2)).string("x").finish()).toString("base64");
+    assert.throws(() => shopRegistry.fromJson(`{${base}, "_unknown_fields": "${known}"}`), isError(DecodeError, "invalid-value", "_unknown_fields"));
+    assert.throws(() => shopRegistry.fromJson(`{${base}, "_unknown_fields": "SgVh"}`), isError(DecodeError, "malformed-binary", "_unknown_fields"));
+    assert.throws(() => shopRegistry.fromJson(`{${base}, "_unknown_fields": 5}`), isError(DecodeError, "invalid-value", "_unknown_fields"));
+  });
+
+  test("keys a newer JSON producer adds are written back by toJson (LeanMQ's _-prefixed keys at the top are not)", () => {
+    const text = `{"event_id": "${EVENT_ID}", "timestamp": 1.5, "event_type": "OrderCreatedEvent", "order_id": "o", "coupon": {"code": "X", "cents": 1152921504606846977}, "items": [{"name": "n", "gift_wrap": true}], "_metadata": {"id": "m"}}`;
+    const e = shopRegistry.fromJson(text);
+    const json = shopRegistry.toJsonObject(e);
+    assert.deepEqual(json["coupon"], { code: "X", cents: "1152921504606846977" });
+    assert.deepEqual((json["items"] as Record<string, unknown>[])[0]!["gift_wrap"], true);
+    assert.equal(json["_metadata"], undefined);
+    assert.deepEqual(shopRegistry.fromJson(shopRegistry.toJson(e, { style: "python" })), e);
   });
 });

@@ -1,11 +1,15 @@
 // The golden vectors: the codec makes exactly the committed files from the
-// inputs in test/vectors/inputs.ts, and decodes them back to those events.
+// inputs in test/vectors/inputs.ts (the shop's events) and
+// test/vectors/full/inputs.ts (the all-types fixture: every value at its
+// edges, every well-known type, integers beyond 2^53), and decodes them back
+// to those events.
 // After a deliberate change to the encoding, `npm run vectors` rewrites them.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { shopRegistry } from "../../examples/shop/events.js";
+import { fullRegistry, fullVectorEvents, fullVectorFiles } from "../vectors/full/inputs.js";
 import { vectorEvents, vectorFiles } from "../vectors/inputs.js";
 
 const dir = fileURLToPath(new URL("../vectors/", import.meta.url));
@@ -13,7 +17,7 @@ const events = vectorEvents();
 
 describe("golden vectors", () => {
   test("there is one .bin and one .json per event type, and nothing else", () => {
-    const expected = shopRegistry.names.flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts").sort();
+    const expected = shopRegistry.names.flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts", "full").sort();
     assert.deepEqual(readdirSync(dir).sort(), expected);
     assert.deepEqual(events.map((e) => e.eventType).sort(), [...shopRegistry.names].sort());
   });
@@ -48,6 +52,27 @@ describe("golden vectors", () => {
         assert.deepEqual(shopRegistry.fromJson(new Uint8Array(json)), e);
         assert.deepEqual(shopRegistry.fromJson(json.toString("utf8")), e);
       });
+    });
+  }
+});
+
+describe("golden vectors of the all-types fixture", () => {
+  const cases = fullVectorEvents();
+
+  test("there is one .bin and one .json per case, and nothing else", () => {
+    const expected = Object.keys(cases).flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts").sort();
+    assert.deepEqual(readdirSync(`${dir}full`).sort(), expected);
+  });
+
+  for (const [name, e] of Object.entries(cases)) {
+    test(`${name}: the codec makes the files byte for byte, and both decode to the input event`, () => {
+      const bin = new Uint8Array(readFileSync(`${dir}full/${name}.bin`));
+      const json = readFileSync(`${dir}full/${name}.json`, "utf8");
+      const made = fullVectorFiles(e);
+      assert.deepEqual(made.bin, bin, "run `npm run vectors` after a deliberate change to the encoding");
+      assert.equal(made.json, json, "run `npm run vectors` after a deliberate change to the encoding");
+      assert.deepEqual(fullRegistry.fromBinary(bin), e);
+      assert.deepEqual(fullRegistry.toBinary(fullRegistry.fromJson(json)), bin);
     });
   }
 });

@@ -121,9 +121,9 @@ message ThingCountedEvent {
       limit: undefined,
       label: undefined,
       price: undefined,
-      byId: {},
-      big: 0,
-      count: 0,
+      byId: new Map(),
+      big: 0n,
+      count: 0n,
       blob: new Uint8Array(0),
       level: 0,
       samples: [],
@@ -140,14 +140,14 @@ message ThingCountedEvent {
       {
         userId: "u-1",
         limit: 0,
-        price: { units: 5, currency: "EUR" },
-        byId: { 9007199254740991: "max", [-3]: "neg" },
-        big: -9007199254740991,
-        count: 42,
+        price: { units: 5n, currency: "EUR" },
+        byId: new Map([[9007199254740993n, "past 2^53"], [-3n, "neg"]]),
+        big: -(2n ** 63n),
+        count: 2n ** 64n - 1n,
         blob: new Uint8Array([0, 1, 255]),
         level: 1,
         samples: [1.5, -0.25],
-        total: { units: 12, currency: "" },
+        total: { units: 12n, currency: "" },
         flag: true,
       },
     );
@@ -156,8 +156,9 @@ message ThingCountedEvent {
     }
     const json = registry.toJsonObject(e);
     assert.equal(json["limit"], 0);
-    assert.equal(json["big"], "-9007199254740991");
-    assert.deepEqual(json["by_id"], { "-3": "neg", "9007199254740991": "max" });
+    assert.equal(json["big"], "-9223372036854775808");
+    assert.equal(json["count"], "18446744073709551615");
+    assert.deepEqual(json["by_id"], { "-3": "neg", "9007199254740993": "past 2^53" });
     assert.equal(json["level"], "LEVEL_HIGH");
     assert.equal(json["label"], undefined);
   });
@@ -182,13 +183,77 @@ message ThingCountedEvent {
     assert.throws(() => registry.fromBinary(bytes), (err: unknown) => isDecodeError(err, "invalid-utf8"));
   });
 
-  test("a 64-bit value past the safe integers is refused, not rounded", () => {
+  test("a 64-bit value past the safe integers is read exactly, as a bigint, in binary and in JSON", () => {
     const bytes = envelope(new BinaryWriter().uint32(48).int64("9007199254740993").finish());
-    assert.throws(() => registry.fromBinary(bytes), (err: unknown) => isDecodeError(err, "invalid-value") && /9007199254740993/.test(err.message));
+    const e = registry.fromBinary(bytes) as Event<string, { big: bigint }>;
+    assert.equal(e.payload.big, 9007199254740993n);
+    assert.deepEqual(registry.toBinary(e), bytes);
+    const fromPython = registry.fromJson(`{"event_id": "${eventId}", "timestamp": 1.0, "event_type": "ThingCountedEvent", "big": 1152921504606846977}`) as Event<string, { big: bigint }>;
+    assert.equal(fromPython.payload.big, 2n ** 60n + 1n);
+  });
+
+  test("a map with bool keys is a Map through create, binary and JSON", () => {
+    const types = loadProtoTypes([writeProto("flags/f.proto", 'syntax = "proto3";\nmessage FlagsEvent { map<bool, string> by_flag = 1; }\n')]);
+    const flags = createRegistry(types.eventTypes, { files: types.files }) as unknown as EventRegistry<Event>;
+    const e = make(flags, "FlagsEvent", { byFlag: new Map([[true, "yes"], [false, "no"]]) });
+    assert.deepEqual((e.payload as { byFlag: Map<boolean, string> }).byFlag, new Map([[false, "no"], [true, "yes"]]));
+    for (const back of [flags.fromBinary(flags.toBinary(e)), flags.fromJson(flags.toJson(e))]) assert.deepEqual(back, e);
+    assert.deepEqual(flags.toJsonObject(e)["by_flag"], { false: "no", true: "yes" });
+  });
+});
+
+describe("well-known types in .proto files read at run time", () => {
+  test("are held as their messages and written in their canonical JSON forms, both ways", () => {
+    const file = writeProto(
+      "wkt/x/w.proto",
+      `syntax = "proto3";
+package x;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/struct.proto";
+import "google/protobuf/wrappers.proto";
+import "google/protobuf/duration.proto";
+import "google/protobuf/field_mask.proto";
+message WktEvent {
+  google.protobuf.Timestamp at = 1;
+  google.protobuf.Struct meta = 2;
+  google.protobuf.Int64Value big = 3;
+  google.protobuf.Duration took = 4;
+  google.protobuf.Value v = 5;
+  repeated google.protobuf.ListValue lists = 6;
+  google.protobuf.FieldMask mask = 7;
+}
+`,
+    );
+    const types = loadProtoTypes([file]);
+    const registry = createRegistry(types.eventTypes, { files: types.files }) as unknown as EventRegistry<Event>;
+    const fields = { at: "2026-11-27T10:00:00.125Z", meta: { a: [1, "x", null], b: { c: false } }, big: "1152921504606846977", took: "-1.500s", v: { k: true }, lists: [[1, "two"], []], mask: "userId,a.bC" };
+    const e = registry.fromJsonObject({ event_id: eventId, timestamp: 1, event_type: "WktEvent", ...fields });
+    const { event_id: _i, timestamp: _t, event_type: _e, ...written } = registry.toJsonObject(e);
+    assert.deepEqual(written, fields);
+    assert.deepEqual(registry.fromBinary(registry.toBinary(e)), e);
+    assert.deepEqual(registry.fromJson(registry.toJson(e)), e);
   });
 });
 
 describe("loading errors name the file", () => {
+  test("a package, message or field named __proto__ is refused, naming the file and line, instead of vanishing", () => {
+    for (const [name, text] of [
+      ["package", 'syntax = "proto3";\npackage __proto__;\nmessage AEvent { string a = 1; }\n'],
+      ["message", 'syntax = "proto3";\nmessage AEvent { string a = 1; }\nmessage __proto__ { string b = 1; }\n'],
+      ["field", 'syntax = "proto3";\nmessage AEvent {\n  string a = 1;\n  string __proto__ = 2;\n}\n'],
+    ] as const) {
+      const path = writeProto(`proto-names/${name}/p.proto`, text);
+      assert.throws(
+        () => loadProtoTypes([join(temp, "proto-names", name)]),
+        (err: unknown) => err instanceof RegistryError && err.code === "invalid-event-type" && err.message.includes(path) && /__proto__/.test(err.message),
+        name,
+      );
+    }
+    // in a comment or a string it is only text
+    const fine = writeProto("proto-names/comment/p.proto", 'syntax = "proto3";\n// __proto__\nmessage AEvent { string a = 1 [json_name = "__proto__x"]; }\n');
+    assert.deepEqual(loadProtoTypes([fine]).eventTypes.map((t) => t.$type), ["AEvent"]);
+  });
+
   test("a syntax error", () => {
     const path = writeProto("broken/bad.proto", 'syntax = "proto3";\nmessage Bad { string x = ; }\n');
     assert.throws(() => loadProtoTypes([join(temp, "broken")]), (err: unknown) => err instanceof RegistryError && err.message.includes(path));

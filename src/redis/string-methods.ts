@@ -1,4 +1,4 @@
-/** Undoes, and prevents, the process-wide slowdown of string methods that loading ioredis causes in V8. */
+/** Undoes the process-wide slowdown of string methods that loading ioredis causes in V8; loaded right after ioredis. */
 
 /**
  * Keeps method calls on strings fast for the whole process, whatever is
@@ -13,7 +13,9 @@
  * third of its speed). V8 makes a prototype fast again, for good, the first
  * time an inline cache looks a property up through it from an object that
  * has it as prototype. This does that lookup: it cures the slowdown if it
- * has happened, and prevents it if not. It changes nothing observable.
+ * has happened, and prevents it if not. It changes nothing observable. It
+ * runs where ioredis is loaded (src/redis/connection.ts), so a process that
+ * only encodes events never runs it.
  */
 function keepStringMethodsFast(): void {
   const probe: unknown = Object.create(String.prototype);
