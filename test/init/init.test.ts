@@ -92,9 +92,8 @@ import { registry, type AppEvent } from "./events.js";
 export const misspelt = (): unknown => registry.create("UserSignedUpEvent", { emial: "ada@example.com" });
 
 const transport = await connectRedis({ registry });
-// 64-BIT FIELD: when the first event gets its int64 field, set it here to a
-// bigint beyond 2^53 and check below that it arrives exact.
-const sent = registry.create("UserSignedUpEvent", { userId: "user-42", email: "ada@example.com", invitations: 3 });
+// The int64 field is a bigint: 2^60 + 1 arrives exact, in both entry formats.
+const sent = registry.create("UserSignedUpEvent", { userId: "user-42", email: "ada@example.com", invitations: 3, creditMinor: 2n ** 60n + 1n });
 await transport.publish("signups", sent);
 await transport.publish("signups", sent, { format: "binary" });
 
@@ -105,7 +104,7 @@ await transport.close();
 for (const event of received) {
   switch (event.eventType) {
     case "UserSignedUpEvent":
-      console.log(JSON.stringify({ same: event.eventId === sent.eventId, payload: event.payload }));
+      console.log(JSON.stringify({ same: event.eventId === sent.eventId, payload: event.payload }, (_, v: unknown) => (typeof v === "bigint" ? \`\${v}n\` : v)));
   }
 }
 `;
@@ -118,7 +117,7 @@ test("from an empty folder to an event published and consumed, with the packed e
   const tarball = join(work, packed[0]!.filename);
   const inTarball = new Set(packed[0]!.files.map((f) => f.path));
   const scripts = readdirSync(join(root, "src", "redis", "lua")).filter((name) => name.endsWith(".lua"));
-  for (const path of ["dist/src/index.js", "dist/src/redis/index.js", "dist/src/cli/main.js", ...scripts.map((name) => `dist/src/redis/lua/${name}`)]) {
+  for (const path of ["dist/src/index.js", "dist/src/redis/index.js", "dist/src/cli/main.js", "dist/src/redis/lua/lib/streams.lua", ...scripts.map((name) => `dist/src/redis/lua/${name}`)]) {
     assert.ok(inTarball.has(path), `the tarball lacks ${path}`);
   }
 
@@ -145,7 +144,9 @@ test("from an empty folder to an event published and consumed, with the packed e
   for (const name of imported) assert.ok(pkg.dependencies[name], `${name} is imported by the generated code but not in the project's dependencies`);
 
   // The installed eventwire has its Redis scripts where connectRedis loads them.
-  assert.deepEqual(readdirSync(join(project, "node_modules", "eventwire", "dist", "src", "redis", "lua")).sort(), scripts.sort());
+  const installed = join(project, "node_modules", "eventwire", "dist", "src", "redis", "lua");
+  assert.deepEqual(readdirSync(installed).filter((name) => name.endsWith(".lua")).sort(), scripts.sort());
+  assert.deepEqual(readdirSync(join(installed, "lib")).sort(), readdirSync(join(root, "src", "redis", "lua", "lib")).sort());
 
   // Strictly type-checked with the project's tsconfig and TypeScript, compiled, run.
   writeFileSync(join(project, "src", "smoke.ts"), SMOKE);
@@ -153,6 +154,6 @@ test("from an empty folder to an event published and consumed, with the packed e
   step("npm", ["run", "build"], { cwd: project });
   const out = step("node", ["dist/smoke.js"], { cwd: project, env: { REDIS_URL: server.url } });
   const lines = out.trim().split("\n").map((line) => JSON.parse(line) as unknown);
-  const arrived = { same: true, payload: { userId: "user-42", email: "ada@example.com", invitations: 3 } };
+  const arrived = { same: true, payload: { userId: "user-42", email: "ada@example.com", invitations: 3, creditMinor: "1152921504606846977n" } };
   assert.deepEqual(lines, [arrived, arrived]);
 });

@@ -70,11 +70,11 @@ describe("init in an empty folder", () => {
     assert.match(read(dir, "buf.yaml"), /^modules:\n {2}- path: proto$/m);
   });
 
-  test("the first .proto declares the package in its folder, one documented event, and no 64-bit field yet", () => {
+  test("the first .proto declares the package in its folder, one documented event, with a 64-bit field", () => {
     const proto = read(dir, "proto/order_service/v1/events.proto");
     assert.match(proto, /^package order_service\.v1;$/m);
     assert.match(proto, /^\/\/ Fired when a user signs up\.\nmessage UserSignedUpEvent \{$/m);
-    assert.doesNotMatch(proto, /\b(u|s)?int64\b|\bs?fixed64\b/);
+    assert.match(proto, /^ {2}int64 credit_minor = 4;$/m);
   });
 
   test("the registry file imports what npm run generate writes and makes the registry and its event union", () => {

@@ -66,10 +66,6 @@ ${options}
 
 /** The first `.proto`: a package and one documented event type, clean under buf lint and buf format. */
 export function firstProto(protoPackage: string, project: string): string {
-  // 64-BIT FIELD: an `int64` field (say `int64 credit_minor = 4;`, an amount
-  // in minor units) is to be added to this event once the registry reads
-  // code generated with forceLong=bigint; until then the first event keeps
-  // to 32-bit and string fields, so that it works with every registry.
   return `syntax = "proto3";
 
 // The events of ${project}. Each message is an event type, named on the wire
@@ -85,6 +81,9 @@ message ${FIRST_EVENT} {
   string email = 2;
   // How many invitations the user may send.
   int32 invitations = 3;
+  // Credit granted at sign-up, in minor units of its currency (cents): a
+  // 64-bit integer, a bigint in TypeScript, exact beyond 2^53.
+  int64 credit_minor = 4;
 }
 `;
 }
