@@ -61,6 +61,8 @@ export class StreamTransport<E extends Event = Event> {
   readonly store: EntryStore;
   private readonly consumers = new Set<Consumer<E>>();
   private readonly keyCache = new Map<string, QueueKeys>();
+  /** Queues this transport has made or found whole (see {@link ensureQueues}). */
+  private readonly madeQueues = new Set<string>();
   private closed = false;
   /** The stream bounds every write of this transport keeps. */
   private readonly limits: StreamLimits;
@@ -99,7 +101,11 @@ export class StreamTransport<E extends Event = Event> {
     if (this.closed) throw new TransportError("closed", "the transport is closed");
   }
 
-  /** Creates the queue pairs the items go to, each once. */
+  /**
+   * Creates the queue pairs the items go to, each once. A queue this
+   * transport had made before whose group had to be made again was gone
+   * (Redis restarted without its data, say): that is reported.
+   */
   private async ensureQueues(items: readonly Outgoing<E>[]): Promise<void> {
     this.check();
     let last: string | undefined;
@@ -108,7 +114,13 @@ export class StreamTransport<E extends Event = Event> {
       if (queue === last || ensured?.has(queue)) continue;
       if (last !== undefined) (ensured ??= new Set([last])).add(queue);
       last = queue;
-      await this.store.ensureQueue(this.keys(queue));
+      const keys = this.keys(queue);
+      const made = await this.store.ensureQueue(keys);
+      if (made && this.madeQueues.has(queue)) {
+        this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again with its consumer group at the start`);
+      }
+      if (this.madeQueues.size >= 10_000) this.madeQueues.clear();
+      this.madeQueues.add(queue);
     }
   }
 
