@@ -141,3 +141,15 @@ export async function readStdin(io: Io): Promise<Buffer> {
   for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks);
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Standard input as text: a usage error when it is not valid UTF-8 (never read lossily). */
+export async function readStdinText(io: Io, what: string): Promise<string> {
+  const bytes = await readStdin(io);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw usageError(`${what} is not valid UTF-8 text`);
+  }
+}

@@ -165,7 +165,7 @@ export class StreamTransport<E extends Event = Event> {
    * is encoded.
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    await this.ensureQueues(items);
+    this.check();
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
@@ -173,6 +173,9 @@ export class StreamTransport<E extends Event = Event> {
     try {
       for (let i = 0; i < items.length; i += size) {
         const entries = this.encode(items, i, Math.min(items.length, i + size), published);
+        // (once the first chunk is known to be publishable: an event refused
+        // at once, too large say, leaves nothing behind, not even its queue)
+        if (i === 0) await this.ensureQueues(items);
         sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
       }
     } catch (error) {
@@ -208,9 +211,10 @@ export class StreamTransport<E extends Event = Event> {
    * step MULTI/EXEC gives, plus the ids it cannot).
    */
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    await this.ensureQueues(items);
+    this.check();
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const entries = this.encode(items, 0, items.length, published);
+    await this.ensureQueues(items);
     const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;

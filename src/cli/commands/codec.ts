@@ -1,6 +1,6 @@
 /** `eventwire decode` and `eventwire encode`: between an event's JSON and its binary envelope. */
 import { isDecodeError } from "../../index.js";
-import { protoOption, readStdin, type Command, type OptionSpecs } from "../command.js";
+import { protoOption, readStdin, readStdinText, type Command, type OptionSpecs } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { eventFromJson } from "../event-input.js";
 
@@ -68,7 +68,7 @@ Examples:
       throw usageError("the binary output would garble the terminal", "Redirect it to a file or a pipe, or add --base64.");
     }
     if (io.stdin.isTTY) io.stderr.write("eventwire: reading the event's JSON from the terminal; end it with Ctrl-D\n");
-    const input = (await readStdin(io)).toString("utf8");
+    const input = await readStdinText(io, "the input");
     if (input.trim() === "") throw usageError("no input: standard input was empty", `Pipe the event's JSON in, e.g. echo '{"order_id": "o-1"}' | eventwire encode OrderShippedEvent`);
     const registry = session.registry;
     const event = eventFromJson(registry, input, positionals[0], "the input");

@@ -1,6 +1,6 @@
 /** `eventwire publish`: one event, typed on the command line or piped in, to a queue. */
 import type { EntryFormat } from "../../redis/index.js";
-import { jsonOption, protoOption, readStdin, redisOptions, stringOption, type Command } from "../command.js";
+import { jsonOption, protoOption, readStdinText, redisOptions, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { eventFromJson } from "../event-input.js";
 import { json } from "../output.js";
@@ -57,7 +57,7 @@ Example:
     }
     const headers = headerOptions((values["header"] as string[] | undefined) ?? []);
     if (queue === "") throw usageError("the queue name must not be empty");
-    const text = payloadArg === "-" ? (await readStdin(io)).toString("utf8") : payloadArg;
+    const text = payloadArg === "-" ? await readStdinText(io, "the payload") : payloadArg;
     const event = eventFromJson(session.registry, text, eventType, "the payload", headers);
     const transport = await session.transport();
     const existed = await transport.hasQueue(queue);
