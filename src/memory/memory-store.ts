@@ -137,7 +137,7 @@ export class MemoryStore implements EntryStore {
     this.data.hset(keys.dlqMetadata, "main_queue", keys.stream);
     this.data.hset(keys.dlqMetadata, "consumer_group", keys.dlqGroup);
     this.data.hset(keys.dlqMetadata, "is_dlq", "true");
-    if (options.reset) this.data.hincrby(keys.streamMetadata, "resets", 1);
+    if (options.reset && made) this.data.hincrby(keys.streamMetadata, "resets", 1);
     return made;
   }
 

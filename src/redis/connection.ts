@@ -28,7 +28,8 @@ export function redactUrl(url: string): string {
     return u.toString();
   } catch {
     // scheme://[user][:password]@… — hide whatever stands between the first ':' after the scheme and the last '@'
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@]*@/i, "$1:***@");
+    // (a password may hold '@', '/' or '#' when the URL is malformed)
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[\s\S]*@/i, "$1:***@");
   }
 }
 

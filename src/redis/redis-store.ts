@@ -115,7 +115,14 @@ export interface RedisStoreOptions {
  */
 export class RedisStore implements EntryStore {
   private readonly client: Redis;
+  /** Queues made (or found whole) since the last reconnection: {@link ensureQueue} need not look again. */
   private readonly ensured = new Set<string>();
+  /**
+   * Queues this store has made or found whole at any time: one whose group
+   * it has to make again was reset (Redis restarted empty, say), and the
+   * reset is counted.
+   */
+  private readonly known = new Set<string>();
   private readonly owned: "quit" | "disconnect" | false;
   private readonly duplicates: Redis[] = [];
   private readonly timeoutMs: number;
@@ -184,10 +191,15 @@ export class RedisStore implements EntryStore {
         .hset(keys.streamMetadata, "dlq", keys.dlq, "consumer_group", keys.group)
         .hsetnx(keys.dlqMetadata, "created_at", now)
         .hset(keys.dlqMetadata, "main_queue", keys.stream, "consumer_group", keys.dlqGroup, "is_dlq", "true");
-      if (options.reset) tx.hincrby(keys.streamMetadata, "resets", 1);
+      // A reset is counted once, by whoever makes the group again (a reader
+      // that found it gone, or this store for a queue it knew), not by
+      // every reader that found it gone.
+      if (made && (options.reset || this.known.has(keys.stream))) tx.hincrby(keys.streamMetadata, "resets", 1);
       const results = (await tx.exec()) ?? [];
       for (const [error] of results) if (error) throw error;
       this.ensured.add(keys.stream);
+      if (this.known.size >= 10_000) this.known.clear();
+      this.known.add(keys.stream);
       return made;
     });
   }
@@ -238,7 +250,18 @@ export class RedisStore implements EntryStore {
   /** The result of an append script: its ids, and the queues of the streams that came back. */
   private appended(entries: readonly OutgoingEntry[], [ids, revived, unread]: [string[], string[], number]): AppendResult {
     const byStream = new Map(entries.map((e) => [e.keys.stream, e.keys]));
+    this.revived(revived);
     return { ids, revived: revived.map((stream) => byStream.get(String(stream))!), trimmedUnread: Number(unread) };
+  }
+
+  /**
+   * Streams a script had to make again were gone with the rest of their
+   * queue, maybe (the registry entry, the metadata, the DLQ and its group,
+   * after a flush): the next {@link ensureQueue} makes what is missing
+   * instead of trusting what it made before.
+   */
+  private revived(streams: readonly (string | Buffer)[]): void {
+    for (const stream of streams) this.ensured.delete(String(stream));
   }
 
   private async appendMany(entries: readonly OutgoingEntry[], limits: StreamLimits): Promise<AppendResult> {
@@ -378,6 +401,7 @@ export class RedisStore implements EntryStore {
         [keys.dlq, keys.stream, keys.dlqExpiry, keys.streamMetadata],
         [id, limits.maxLength, limits.trim, keys.group, ...fields],
       );
+      if (reply && Number(reply[1]) === 1) this.revived([keys.stream]);
       return reply ? { id: String(reply[0]), revived: Number(reply[1]) === 1 } : undefined;
     });
   }
@@ -471,6 +495,7 @@ export class RedisStore implements EntryStore {
         [keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, keys.dlq],
         args,
       );
+      this.revived(revived);
       return {
         entries: out.map((r) => (Array.isArray(r) ? { copies: Number(r[0]), parked: Number(r[1]) } : -1)),
         revived: revived.map(String),

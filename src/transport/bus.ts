@@ -50,7 +50,9 @@ export interface Subscription<E extends Event = Event> {
  * of one service share its queue's consumer group, and so its load.
  *
  * A subscription outlives the process: events for a service that is down
- * wait in its queue. {@link Subscription.unsubscribe} ends it.
+ * wait in its queue. {@link Subscription.unsubscribe} ends it. While its
+ * process runs, a subscription lost from Redis (Redis restarted without its
+ * data, a flush) is recorded again within its consumer's `claimIntervalMs`.
  *
  * Python services take part with LeanMQ as they are: they publish to `all`
  * with `send_message(serialize_event(e))` and read `sub:<service>` with
@@ -65,6 +67,11 @@ export class EventBus<E extends Event = Event> {
   private started: Promise<void> | undefined;
   private readonly routerConfig: RouterOptions;
   private stopping = false;
+  /** Looks for this bus's subscriptions in Redis (see {@link watch}). */
+  private watcher: NodeJS.Timeout | undefined;
+  private watchEveryMs = Infinity;
+  /** The look under way, if any. */
+  private watching: Promise<void> | undefined;
 
   constructor(transport: StreamTransport<E>, options: Partial<EventBusOptions> = {}) {
     this.transport = transport;
@@ -82,7 +89,11 @@ export class EventBus<E extends Event = Event> {
     return this.router?.stats ?? { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0, parked: 0, resets: 0 };
   }
 
-  /** Creates the shared queue and starts routing (when `route`). Called by the first publish or subscribe. */
+  /**
+   * Creates the shared queue and starts routing (when `route`). Called by
+   * the first publish or subscribe. A start that failed (Redis unavailable)
+   * is tried again by the next call.
+   */
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.transport.store.ensureQueue(this.keys);
@@ -93,7 +104,10 @@ export class EventBus<E extends Event = Event> {
         });
         await this.router.start();
       }
-    })();
+    })().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
     return this.started;
   }
 
@@ -140,12 +154,53 @@ export class EventBus<E extends Event = Event> {
       consumer,
       unsubscribe: async () => {
         this.subscriptions.delete(subscription);
+        await this.watching; // (a look under way must not record it again after this)
         await this.transport.store.setSubscription(this.transport.options.prefix, service, null);
         await consumer.stop();
       },
     };
     this.subscriptions.add(subscription);
+    this.watch(consumer.options.claimIntervalMs);
     return subscription;
+  }
+
+  /**
+   * Looks for this bus's subscriptions in Redis every `everyMs` (the
+   * shortest `claimIntervalMs` of its subscriptions' consumers), and records
+   * again any that is gone — Redis restarted without its data, a flush, the
+   * hash deleted — its queue made first, so that routers copy events to it
+   * again. (Events routed before it was back did not reach it: the window
+   * is at most `everyMs` after Redis answers again.)
+   */
+  private watch(everyMs: number): void {
+    if (everyMs >= this.watchEveryMs) return;
+    clearInterval(this.watcher);
+    this.watchEveryMs = everyMs;
+    this.watcher = setInterval(() => {
+      this.watching ??= this.restoreSubscriptions().finally(() => (this.watching = undefined));
+    }, everyMs);
+    this.watcher.unref();
+  }
+
+  private async restoreSubscriptions(): Promise<void> {
+    const prefix = this.transport.options.prefix;
+    const store = this.transport.store;
+    const live = () => !this.stopping;
+    if (this.subscriptions.size === 0 || !live()) return;
+    try {
+      const recorded = await store.subscriptions(prefix);
+      for (const s of [...this.subscriptions]) {
+        if (recorded.has(s.service)) continue;
+        await store.ensureQueue(this.transport.keys(s.queue));
+        if (!this.subscriptions.has(s) || !live()) continue;
+        await store.setSubscription(prefix, s.service, s.eventTypes);
+        this.transport.options.logger.warn?.(
+          `the subscription of ${s.service} was gone from ${prefix}subscriptions (Redis restarted empty, flushed, or the key deleted); it was recorded again`,
+        );
+      }
+    } catch {
+      // Redis unavailable, or the transport closed: looked at again next time
+    }
   }
 
   /**
@@ -155,6 +210,7 @@ export class EventBus<E extends Event = Event> {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watcher);
     if (this.started) await within(this.started, this.routerConfig.shutdownTimeoutMs);
     await Promise.all([this.router?.stop(), ...[...this.subscriptions].map((s) => s.consumer.stop())]);
   }

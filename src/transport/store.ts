@@ -128,7 +128,11 @@ export interface EntryStore {
    * that already holds entries (after the group was lost) misses none.
    * Returns true when the main stream's group was missing (and made).
    * With `reset` (the caller found the queue gone), it makes the queue even
-   * if it made it before, and counts the reset in `QueueInfo.resets`.
+   * if it made it before, and counts the reset in `QueueInfo.resets` when
+   * the group was still missing (once per reset however many readers found
+   * it gone). A store that keeps state across reconnections (Redis) also
+   * counts a reset when it has to make again the group of a queue it had
+   * made or found before (Redis restarted without its data).
    */
   ensureQueue(keys: QueueKeys, options?: { readonly reset?: boolean }): Promise<boolean>;
   /** Forgets which queues {@link ensureQueue} has made (when they may be gone), so that it makes them again. */

@@ -61,6 +61,8 @@ export class StreamTransport<E extends Event = Event> {
   readonly store: EntryStore;
   private readonly consumers = new Set<Consumer<E>>();
   private readonly keyCache = new Map<string, QueueKeys>();
+  /** Queues this transport has made or found whole (see {@link ensureQueues}). */
+  private readonly madeQueues = new Set<string>();
   private closed = false;
   /** The stream bounds every write of this transport keeps. */
   private readonly limits: StreamLimits;
@@ -99,7 +101,11 @@ export class StreamTransport<E extends Event = Event> {
     if (this.closed) throw new TransportError("closed", "the transport is closed");
   }
 
-  /** Creates the queue pairs the items go to, each once. */
+  /**
+   * Creates the queue pairs the items go to, each once. A queue this
+   * transport had made before whose group had to be made again was gone
+   * (Redis restarted without its data, say): that is reported.
+   */
   private async ensureQueues(items: readonly Outgoing<E>[]): Promise<void> {
     this.check();
     let last: string | undefined;
@@ -108,7 +114,13 @@ export class StreamTransport<E extends Event = Event> {
       if (queue === last || ensured?.has(queue)) continue;
       if (last !== undefined) (ensured ??= new Set([last])).add(queue);
       last = queue;
-      await this.store.ensureQueue(this.keys(queue));
+      const keys = this.keys(queue);
+      const made = await this.store.ensureQueue(keys);
+      if (made && this.madeQueues.has(queue)) {
+        this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again with its consumer group at the start`);
+      }
+      if (this.madeQueues.size >= 10_000) this.madeQueues.clear();
+      this.madeQueues.add(queue);
     }
   }
 
@@ -153,7 +165,7 @@ export class StreamTransport<E extends Event = Event> {
    * is encoded.
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    await this.ensureQueues(items);
+    this.check();
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
@@ -161,6 +173,9 @@ export class StreamTransport<E extends Event = Event> {
     try {
       for (let i = 0; i < items.length; i += size) {
         const entries = this.encode(items, i, Math.min(items.length, i + size), published);
+        // (once the first chunk is known to be publishable: an event refused
+        // at once, too large say, leaves nothing behind, not even its queue)
+        if (i === 0) await this.ensureQueues(items);
         sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
       }
     } catch (error) {
@@ -196,9 +211,10 @@ export class StreamTransport<E extends Event = Event> {
    * step MULTI/EXEC gives, plus the ids it cannot).
    */
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
-    await this.ensureQueues(items);
+    this.check();
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const entries = this.encode(items, 0, items.length, published);
+    await this.ensureQueues(items);
     const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;

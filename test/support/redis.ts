@@ -5,7 +5,7 @@
  * test file, or use REDIS_URL when it is set.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,10 +104,39 @@ export class RedisServer {
     });
   }
 
-  /** Starts the server again on the same port and folder (with AOF on, the data is back). */
-  async restart(): Promise<void> {
+  /**
+   * Starts the server again on the same port and folder (with AOF on, the
+   * data is back). With `empty`, the folder is emptied first: the server
+   * comes back with no data, as one without persistence does.
+   */
+  async restart(options: { readonly empty?: boolean } = {}): Promise<void> {
     await this.kill();
+    if (options.empty) {
+      rmSync(this.dir, { recursive: true, force: true });
+      mkdirSync(this.dir, { recursive: true });
+    }
     await this.startProcess();
+  }
+
+  /** Freezes the server with SIGSTOP: its connections stay open, and nothing is answered until {@link resume}. */
+  pause(): void {
+    this.signal("SIGSTOP");
+  }
+
+  /** Lets a server frozen by {@link pause} run again (SIGCONT). */
+  resume(): void {
+    this.signal("SIGCONT");
+  }
+
+  /** Whether the server process is running (it may be frozen). */
+  get running(): boolean {
+    const child = this.process;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.running) throw new Error(`redis-server on port ${this.port} is not running`);
+    this.process!.kill(signal);
   }
 
   /** Stops the server and removes its folder. */
