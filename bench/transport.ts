@@ -1,15 +1,17 @@
 /**
  * The transport measurements, on a private redis-server: the redis-benchmark
- * XADD ceiling, publishing (one at a time and batched), end to end (publish
- * → consumer group → typed handler → acknowledgement) against a hand-written
- * ioredis loop, latency at a fixed offered rate, and memory over a million
- * events.
+ * XADD ceiling; publishing one at a time and batched; draining a pre-filled
+ * queue; end to end (publish → consumer group → typed handler →
+ * acknowledgement); each batched figure side by side with the hand-written
+ * ioredis loops of hand.ts, in both entry formats; latency at a fixed
+ * offered rate; and memory over a million events.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { connectRedis, silentLogger, type EntryFormat, type StreamTransport } from "eventwire/redis";
 import { shopRegistry, type ShopEvent } from "../examples/shop/events.js";
+import { handConsume, handle, handPublish, loadStatic, type StaticCodecs } from "./hand.js";
 import { seedEvents } from "./inputs.js";
 import { median, now, percentile, runChild } from "./support.js";
 
@@ -38,7 +40,13 @@ export interface TransportResults {
   readonly ceiling: Record<EntryFormat, Rate>;
   readonly publishOne: Record<EntryFormat, Rate>;
   readonly publishBatched: Record<EntryFormat, Rate>;
-  readonly endToEnd: Record<EntryFormat | "baseline", Rate>;
+  /** The hand-written pipelined XADD of the same entries. */
+  readonly handPublish: Record<EntryFormat, Rate>;
+  /** Draining a pre-filled queue: eventwire's consumer, and the hand-written loop. */
+  readonly drain: Record<EntryFormat, Rate>;
+  readonly handDrain: Record<EntryFormat, Rate>;
+  readonly endToEnd: Record<EntryFormat, Rate>;
+  readonly handEndToEnd: Record<EntryFormat, Rate>;
   readonly latency: Record<EntryFormat, { p50: number; p99: number; p999: number; max: number; samples: number; offeredPerSecond: number; achievedPerSecond: number }>;
   readonly memory: MemoryResult;
 }
@@ -116,7 +124,7 @@ async function publishOne(t: StreamTransport<ShopEvent>, format: EntryFormat, ro
   return { perSecond };
 }
 
-async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
+export async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
   const perSecond: number[] = [];
   const all = orders(events);
   for (let r = 0; r < rounds; r++) {
@@ -136,7 +144,7 @@ async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat
  * one process: the time from the first publish until the last event is
  * acknowledged.
  */
-async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
+export async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
   const queue = queueName(`e2e-${format}`);
   const all = orders(events);
   let handled = 0;
@@ -145,11 +153,9 @@ async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, even
   const consumer = await t.consume(
     queue,
     {
-      OrderCreatedEvent: (event) => {
-        if (event.payload.items.length !== 3) throw new Error("wrong event");
-      },
+      OrderCreatedEvent: (event) => handle(event.payload.items),
     },
-    { batchSize: batch, concurrency: batch * 2, blockMs: 100 },
+    consumerOptions(batch),
   );
   const start = now();
   const publishing = (async () => {
@@ -169,46 +175,81 @@ async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, even
   return events / seconds;
 }
 
-/**
- * The same with a minimal hand-written ioredis loop: XADD of
- * `JSON.stringify` of the seed's flat dict (pipelined in batches, as above),
- * XREADGROUP of a batch, `JSON.parse` and the handler per entry, XACK per
- * entry once its handler is done.
- */
-async function baseline(url: string, events: number, batch: number): Promise<number> {
-  const stream = queueName("baseline");
-  const group = "workers";
+/** The consumer options of the throughput figures: batches as large as the hand loop's, and room for two of them. */
+const consumerOptions = (batch: number) => ({ batchSize: batch, concurrency: batch * 2, blockMs: 100 });
+
+/** Resolves when `consumer` has acknowledged `events` entries. */
+function handledAll(stats: { handled: number }, events: number): { done: Promise<void>; stop: () => void } {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const poll = setInterval(() => {
+    if (stats.handled >= events) finish();
+  }, 1);
+  return { done, stop: () => clearInterval(poll) };
+}
+
+/** eventwire's consumer draining a queue filled beforehand (not timed): the time from its start to the last acknowledgement. */
+export async function drain(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
+  const queue = queueName(`drain-${format}`);
+  const all = orders(events);
+  for (let i = 0; i < events; i += 1000) await t.publishMany(all.slice(i, i + 1000).map((event) => ({ queue, event, options: { format } })));
+  const start = now();
+  const consumer = await t.consume(queue, { OrderCreatedEvent: (event) => handle(event.payload.items) }, consumerOptions(batch));
+  const watch = handledAll(consumer.stats, events);
+  await watch.done;
+  const seconds = (now() - start) / 1000;
+  watch.stop();
+  await consumer.stop();
+  return events / seconds;
+}
+
+/** The hand-written loop draining a queue filled beforehand by the hand-written publisher. */
+export async function handDrain(url: string, codecs: StaticCodecs, format: EntryFormat, events: number, batch: number): Promise<number> {
+  const stream = queueName(`hand-drain-${format}`);
+  const redis = new Redis(url);
+  try {
+    await redis.xgroup("CREATE", stream, "workers", "$", "MKSTREAM");
+    await handPublish(redis, stream, format, codecs, events, 1000, MAXLEN);
+    const start = now();
+    await handConsume(redis, stream, "workers", format, codecs, events, batch);
+    return events / ((now() - start) / 1000);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The hand-written pipelined XADD, batches awaited one after the other. */
+export async function handPublishRate(url: string, codecs: StaticCodecs, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
+  const redis = new Redis(url);
+  const perSecond: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const stream = queueName(`hand-publish-${format}`);
+      await redis.xgroup("CREATE", stream, "workers", "$", "MKSTREAM");
+      const start = now();
+      await handPublish(redis, stream, format, codecs, events, batch, MAXLEN);
+      perSecond.push(events / ((now() - start) / 1000));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return { perSecond };
+}
+
+/** The hand-written publisher and consumer at once (two connections, as the library has): the time until the last acknowledgement. */
+export async function handEndToEnd(url: string, codecs: StaticCodecs, format: EntryFormat, events: number, batch: number): Promise<number> {
+  const stream = queueName(`hand-e2e-${format}`);
   const producer = new Redis(url);
   const reader = new Redis(url);
-  await producer.xgroup("CREATE", stream, group, "$", "MKSTREAM");
-  const seed = seedEvents[0]!;
-  const dicts = orders(events).map((e) => ({ ...seed.dict, event_id: e.eventId }));
-  let handled = 0;
-  const handler = (event: { items: unknown[] }) => {
-    if (event.items.length !== 3) throw new Error("wrong event");
-  };
-  const start = now();
-  const publishing = (async () => {
-    for (let i = 0; i < events; i += batch) {
-      const p = producer.pipeline();
-      for (const d of dicts.slice(i, i + batch)) p.xadd(stream, "MAXLEN", "~", MAXLEN, "*", "data", JSON.stringify(d));
-      await p.exec();
-    }
-  })();
-  while (handled < events) {
-    const reply = (await reader.xreadgroup("GROUP", group, "c1", "COUNT", batch, "BLOCK", 100, "STREAMS", stream, ">")) as [string, [string, string[]][]][] | null;
-    if (!reply) continue;
-    for (const [id, fields] of reply[0]![1]) {
-      handler(JSON.parse(fields[1]!) as { items: unknown[] });
-      await reader.xack(stream, group, id);
-      handled++;
-    }
+  try {
+    await producer.xgroup("CREATE", stream, "workers", "$", "MKSTREAM");
+    const start = now();
+    await Promise.all([handPublish(producer, stream, format, codecs, events, batch, MAXLEN), handConsume(reader, stream, "workers", format, codecs, events, batch)]);
+    return events / ((now() - start) / 1000);
+  } finally {
+    producer.disconnect();
+    reader.disconnect();
   }
-  const seconds = (now() - start) / 1000;
-  await publishing;
-  producer.disconnect();
-  reader.disconnect();
-  return events / seconds;
 }
 
 /**
@@ -216,7 +257,7 @@ async function baseline(url: string, events: number, batch: number): Promise<num
  * `rate` events per second (after one second of warm-up at that rate, not
  * counted), and the consumer's default options.
  */
-async function latency(t: StreamTransport<ShopEvent>, url: string, format: EntryFormat, seconds: number, rate: number): Promise<TransportResults["latency"][EntryFormat]> {
+export async function latency(t: StreamTransport<ShopEvent>, url: string, format: EntryFormat, seconds: number, rate: number): Promise<TransportResults["latency"][EntryFormat]> {
   const queue = queueName(`latency-${format}`);
   const samples: number[] = [];
   const consumer = await t.consume(queue, {
@@ -283,7 +324,8 @@ async function memory(t: StreamTransport<ShopEvent>, url: string, format: EntryF
   return result;
 }
 
-export async function transportBench(url: string, port: number, settings: TransportSettings, log: (line: string) => void): Promise<TransportResults> {
+export async function transportBench(url: string, port: number, settings: TransportSettings, staticModule: string, log: (line: string) => void): Promise<TransportResults> {
+  const codecs = await loadStatic(staticModule);
   const t = await connectRedis({ registry: shopRegistry, connection: url, logger: silentLogger, maxLength: MAXLEN });
   const redis = new Redis(url);
   const formats: EntryFormat[] = ["json", "binary"];
@@ -296,13 +338,32 @@ export async function transportBench(url: string, port: number, settings: Transp
     const ceil = await rec((f) => ceiling(port, samples[f].fields, f, settings.rounds, settings.events))();
     log("transport: publishing one at a time");
     const one = await rec((f) => publishOne(t, f, settings.rounds, Math.max(1000, settings.events / 20)))();
-    log("transport: publishing in batches");
-    const batched = await rec((f) => publishBatched(t, f, settings.rounds, settings.events, settings.batch))();
-    log("transport: end to end, and the hand-written loop");
-    const e2e: Record<EntryFormat | "baseline", number[]> = { json: [], binary: [], baseline: [] };
+    log("transport: publishing in batches, and the hand-written pipelined XADD");
+    const batched: Record<EntryFormat, number[]> = { json: [], binary: [] };
+    const handBatched: Record<EntryFormat, number[]> = { json: [], binary: [] };
     for (let r = 0; r < settings.rounds; r++) {
-      e2e.baseline.push(await baseline(url, settings.events, settings.batch));
-      for (const f of formats) e2e[f].push(await endToEnd(t, f, settings.events, settings.batch));
+      for (const f of formats) {
+        batched[f].push(...(await publishBatched(t, f, 1, settings.events, settings.batch)).perSecond);
+        handBatched[f].push(...(await handPublishRate(url, codecs, f, 1, settings.events, settings.batch)).perSecond);
+      }
+    }
+    log("transport: draining a pre-filled queue, and the hand-written loop");
+    const drained: Record<EntryFormat, number[]> = { json: [], binary: [] };
+    const handDrained: Record<EntryFormat, number[]> = { json: [], binary: [] };
+    for (let r = 0; r < settings.rounds; r++) {
+      for (const f of formats) {
+        handDrained[f].push(await handDrain(url, codecs, f, settings.events, settings.batch));
+        drained[f].push(await drain(t, f, settings.events, settings.batch));
+      }
+    }
+    log("transport: end to end, and the hand-written loop");
+    const e2e: Record<EntryFormat, number[]> = { json: [], binary: [] };
+    const handE2e: Record<EntryFormat, number[]> = { json: [], binary: [] };
+    for (let r = 0; r < settings.rounds; r++) {
+      for (const f of formats) {
+        handE2e[f].push(await handEndToEnd(url, codecs, f, settings.events, settings.batch));
+        e2e[f].push(await endToEnd(t, f, settings.events, settings.batch));
+      }
     }
     log(`transport: latency at ${settings.latencyRate} events/s`);
     const lat = await rec((f) => latency(t, url, f, settings.latencySeconds, settings.latencyRate))();
@@ -313,8 +374,12 @@ export async function transportBench(url: string, port: number, settings: Transp
       entryBytes,
       ceiling: ceil,
       publishOne: one,
-      publishBatched: batched,
-      endToEnd: { json: { perSecond: e2e.json }, binary: { perSecond: e2e.binary }, baseline: { perSecond: e2e.baseline } },
+      publishBatched: { json: { perSecond: batched.json }, binary: { perSecond: batched.binary } },
+      handPublish: { json: { perSecond: handBatched.json }, binary: { perSecond: handBatched.binary } },
+      drain: { json: { perSecond: drained.json }, binary: { perSecond: drained.binary } },
+      handDrain: { json: { perSecond: handDrained.json }, binary: { perSecond: handDrained.binary } },
+      endToEnd: { json: { perSecond: e2e.json }, binary: { perSecond: e2e.binary } },
+      handEndToEnd: { json: { perSecond: handE2e.json }, binary: { perSecond: handE2e.binary } },
       latency: lat,
       memory: mem,
     };

@@ -164,7 +164,7 @@ function readMessage(
   maxDepth: number,
 ): object {
   if (depth > maxDepth) throw new DecodeError("too-deep", `messages nest deeper than maxDepth ${maxDepth}`, { path });
-  const message = schema.type.fromPartial({} as never) as Record<string, unknown>;
+  const message = schema.blank();
   const keys = Object.keys(json);
   let unknownBytes: Uint8Array | undefined;
   let unknownJson: Record<string, unknown> | undefined;

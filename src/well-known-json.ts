@@ -180,7 +180,7 @@ function wrapField(schema: ValueSchema, value: unknown): unknown {
 
 /** An unwrapped value → Struct, Value, ListValue, a wrapper or a FieldMask as its message. */
 function wrapMessage(message: MessageSchema, value: unknown): object {
-  const out = message.type.fromPartial({} as never) as Record<string, unknown>;
+  const out = message.blank();
   const field = (n: number) => message.byNumber.get(n)!;
   switch (message.fullName) {
     case "google.protobuf.Struct": {

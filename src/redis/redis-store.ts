@@ -117,6 +117,8 @@ export class RedisStore implements EntryStore {
   private readonly client: Redis;
   /** Queues made (or found whole) since the last reconnection: {@link ensureQueue} need not look again. */
   private readonly ensured = new Set<string>();
+  /** Queue creations under way, by stream key. */
+  private readonly ensuring = new Map<string, Promise<boolean>>();
   /**
    * Queues this store has made or found whole at any time: one whose group
    * it has to make again was reset (Redis restarted empty, say), and the
@@ -167,7 +169,17 @@ export class RedisStore implements EntryStore {
   }
 
   async ensureQueue(keys: QueueKeys, options: { readonly reset?: boolean } = {}): Promise<boolean> {
-    if (this.ensured.has(keys.stream) && !options.reset) return false;
+    if (options.reset) return this.makeQueue(keys, true);
+    if (this.ensured.has(keys.stream)) return false;
+    // One creation at a time per queue: callers that come while it is under way wait for it (and made nothing themselves).
+    const under = this.ensuring.get(keys.stream);
+    if (under !== undefined) return under.then(() => false);
+    const making = this.makeQueue(keys, false).finally(() => this.ensuring.delete(keys.stream));
+    this.ensuring.set(keys.stream, making);
+    return making;
+  }
+
+  private makeQueue(keys: QueueKeys, reset: boolean): Promise<boolean> {
     return this.run(`creating the queue ${keys.stream}`, async () => {
       const now = formatPythonFloat(Date.now() / 1000);
       let made = false;
@@ -194,7 +206,7 @@ export class RedisStore implements EntryStore {
       // A reset is counted once, by whoever makes the group again (a reader
       // that found it gone, or this store for a queue it knew), not by
       // every reader that found it gone.
-      if (made && (options.reset || this.known.has(keys.stream))) tx.hincrby(keys.streamMetadata, "resets", 1);
+      if (made && (reset || this.known.has(keys.stream))) tx.hincrby(keys.streamMetadata, "resets", 1);
       const results = (await tx.exec()) ?? [];
       for (const [error] of results) if (error) throw error;
       this.ensured.add(keys.stream);

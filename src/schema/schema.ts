@@ -6,7 +6,27 @@
 import { RegistryError } from "../errors.js";
 import { WireType } from "../wire/wire-type.js";
 import { FieldType, LABEL_REPEATED, type EnumDescriptorLike, type FieldDescriptorLike, type MessageDescriptorLike, type MessageType, type ProtoFile } from "./descriptors.js";
+import { freezeMap } from "./frozen.js";
 import { probeEntryKey, probeField, type Probed } from "./probe.js";
+
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_RECORD: Readonly<Record<string, never>> = Object.freeze({});
+const EMPTY_BYTES = Object.freeze(new Uint8Array(0));
+
+/** The defaults `fromPartial({})` gave, with each empty list, map or bytes value replaced by a shared frozen one. */
+function blankOf(defaults: Record<string, unknown> | undefined): () => Record<string, unknown> {
+  if (defaults === undefined) return () => ({});
+  const template: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) {
+    const value = defaults[key];
+    if (Array.isArray(value) && value.length === 0) template[key] = EMPTY_LIST;
+    else if (value instanceof Map && value.size === 0) template[key] = freezeMap(new Map());
+    else if (value instanceof Uint8Array && value.length === 0) template[key] = EMPTY_BYTES;
+    else if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0) template[key] = EMPTY_RECORD;
+    else template[key] = value;
+  }
+  return () => ({ ...template });
+}
 
 /** The wire type a scalar or enum value of this field type is written with. */
 export function wireTypeOf(type: number): number {
@@ -110,6 +130,13 @@ export interface MessageSchema {
   /** Fields by their property name in the generated TypeScript type. */
   readonly byLocalName: ReadonlyMap<string, FieldSchema>;
   readonly isMapEntry: boolean;
+  /**
+   * A new message of the generated type with every field at its default, as
+   * its `fromPartial({})` makes it (the same properties in the same order),
+   * without calling it: empty lists, maps and bytes are shared frozen ones,
+   * for a decoder to replace.
+   */
+  readonly blank: () => Record<string, unknown>;
 }
 
 const PACKABLE = new Set<number>([
@@ -203,6 +230,7 @@ export class SchemaPool {
       byJsonKey,
       byLocalName,
       isMapEntry,
+      blank: () => ({}),
     };
     // Registered before its fields are compiled, so recursive types resolve.
     this.compiled.set(fullName, schema);
@@ -214,6 +242,7 @@ export class SchemaPool {
           `message ${fullName}: the generated type has ${Object.keys(defaults).length} properties for ${declared.descriptor.field.length} fields; generate it with this package's buf.gen.yaml options`,
         );
       }
+      (schema as { blank: () => Record<string, unknown> }).blank = blankOf(defaults);
       const empty = isMapEntry ? undefined : (type!.decode(new Uint8Array(0)) as Record<string, unknown>);
       for (const fd of declared.descriptor.field) {
         const entry = this.mapEntryOf(fd);

@@ -194,7 +194,8 @@ export class Consumer<E extends Event = Event> {
     for (const waiter of this.slotWaiters.splice(0)) waiter();
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
-    const drained = Promise.all([this.reader.finished, ...this.inFlight.values()]);
+    // (entries of a read under way when reading stopped are still handled)
+    const drained = this.reader.finished.then(() => Promise.all(this.inFlight.values()));
     if (!(await within(drained, deadline - Date.now()))) {
       this.hardStop.abort();
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);

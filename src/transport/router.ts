@@ -97,7 +97,8 @@ export class Router {
     private readonly limits: StreamLimits,
   ) {
     this.reader = new GroupReader(store, keys, options, {
-      room: () => options.batchSize,
+      // (room for the batch being routed and the next one, read meanwhile)
+      room: () => 2 * options.batchSize,
       waitForRoom: () => Promise.resolve(),
       take: (entries) => this.route(entries),
       holds: (id) => this.busy.has(id),

@@ -18,6 +18,20 @@ import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits }
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
 const PUBLISH_CHUNK = 32;
 
+/** Single publishes appended together at most (see {@link StreamTransport.publish}). */
+const MAX_COALESCED = 1000;
+
+type MutablePublished = { -readonly [K in keyof Published]: Published[K] };
+
+/** A single publish waiting for the end of its turn of the event loop. */
+interface PendingPublish<E extends Event> {
+  readonly item: Outgoing<E>;
+  readonly entry: OutgoingEntry;
+  readonly published: MutablePublished;
+  readonly resolve: (published: Published) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Options of one publish. */
 export interface PublishOptions {
   /** The entry format. @defaultValue the transport's `format` */
@@ -64,6 +78,8 @@ export class StreamTransport<E extends Event = Event> {
   /** Queues this transport has made or found whole (see {@link ensureQueues}). */
   private readonly madeQueues = new Set<string>();
   private closed = false;
+  /** Single publishes of this turn of the event loop, not yet sent. */
+  private coalescing: PendingPublish<E>[] | undefined;
   /** The stream bounds every write of this transport keeps. */
   private readonly limits: StreamLimits;
 
@@ -125,7 +141,7 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /** The entries of `items[start, end)`, and where each goes. */
-  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: { -readonly [K in keyof Published]: Published[K] }[]): OutgoingEntry[] {
+  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: MutablePublished[]): OutgoingEntry[] {
     const entries: OutgoingEntry[] = [];
     for (let i = start; i < end; i++) {
       const { queue, event, options } = items[i]!;
@@ -152,10 +168,71 @@ export class StreamTransport<E extends Event = Event> {
     return entries;
   }
 
-  /** Publishes one event; resolves once Redis has it. */
-  async publish(queue: string, event: E, options?: PublishOptions): Promise<Published> {
-    const [result] = await this.publishMany([options ? { queue, event, options } : { queue, event }]);
-    return result!;
+  /**
+   * Publishes one event; resolves once the store has it. The event is
+   * checked and encoded at once (a refused event rejects this call alone);
+   * the publishes made in one turn of the event loop are then appended
+   * together, one round trip for each queue they go to, in the order they
+   * were made. Publishes to different queues succeed or fail apart.
+   */
+  publish(queue: string, event: E, options?: PublishOptions): Promise<Published> {
+    const item: Outgoing<E> = options ? { queue, event, options } : { queue, event };
+    const published: MutablePublished[] = [];
+    let entry: OutgoingEntry;
+    try {
+      this.check();
+      entry = this.encode([item], 0, 1, published)[0]!;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let batch = this.coalescing;
+    if (batch === undefined) {
+      const started: PendingPublish<E>[] = [];
+      batch = this.coalescing = started;
+      queueMicrotask(() => this.flushPublishes(started));
+    }
+    if (batch.length + 1 >= MAX_COALESCED) this.coalescing = undefined;
+    return new Promise<Published>((resolve, reject) => batch.push({ item, entry, published: published[0]!, resolve, reject }));
+  }
+
+  /** Appends the publishes of one turn: each queue's in one call, the calls sent together. */
+  private flushPublishes(pending: PendingPublish<E>[]): void {
+    if (this.coalescing === pending) this.coalescing = undefined;
+    // (taken out: a batch sent early, by publishMany, is not sent again at the end of the turn)
+    const batch = pending.splice(0);
+    if (batch.length === 0) return;
+    if (batch.length === 1) {
+      void this.appendPublishes(batch);
+      return;
+    }
+    const byQueue = new Map<string, PendingPublish<E>[]>();
+    for (const p of batch) {
+      const list = byQueue.get(p.item.queue);
+      if (list === undefined) byQueue.set(p.item.queue, [p]);
+      else list.push(p);
+    }
+    for (const list of byQueue.values()) void this.appendPublishes(list);
+  }
+
+  /** Appends publishes to one queue; settles each. Never rejects. */
+  private async appendPublishes(list: readonly PendingPublish<E>[]): Promise<void> {
+    try {
+      await this.ensureQueues([list[0]!.item]);
+      const { ids } = await this.appended(
+        await this.store.append(
+          list.map((p) => p.entry),
+          false,
+          this.limits,
+        ),
+      );
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i]!;
+        p.published.streamId = ids[i]!;
+        p.resolve(p.published);
+      }
+    } catch (error) {
+      for (const p of list) p.reject(error);
+    }
   }
 
   /**
@@ -166,7 +243,9 @@ export class StreamTransport<E extends Event = Event> {
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
     this.check();
-    const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
+    // (single publishes made before this call go first)
+    if (this.coalescing !== undefined) this.flushPublishes(this.coalescing);
+    const published: MutablePublished[] = [];
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
     const size = Math.ceil(items.length / Math.ceil(items.length / PUBLISH_CHUNK));
@@ -212,7 +291,8 @@ export class StreamTransport<E extends Event = Event> {
    */
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
     this.check();
-    const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
+    if (this.coalescing !== undefined) this.flushPublishes(this.coalescing);
+    const published: MutablePublished[] = [];
     const entries = this.encode(items, 0, items.length, published);
     await this.ensureQueues(items);
     const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
