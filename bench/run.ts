@@ -167,6 +167,16 @@ const transportRows: string[][] = [
   ["… p99.9 (ms)", t.latency.json.p999.toFixed(3), t.latency.binary.p999.toFixed(3)],
   ["… samples", count(t.latency.json.samples), count(t.latency.binary.samples)],
 ];
+const us = (xs: number[]) => median(xs).toFixed(1);
+const cpuHeaders = ["CPU per event, µs (medians of rounds)", "JSON: client", "JSON: redis-server", "binary: client", "binary: redis-server"];
+const cpuRow = (label: string, c: TransportResults["cpu"][keyof TransportResults["cpu"]]) => [label, us(c.json.client), us(c.json.redis), us(c.binary.client), us(c.binary.redis)];
+const cpuRows = [
+  cpuRow(`publishMany, batches of ${settings.batch}`, t.cpu.publishBatched),
+  cpuRow("… hand-written pipelined XADD", t.cpu.handPublish),
+  ["… (the redis-benchmark ceiling, for scale)", "—", us(t.ceiling.json.perSecond.map((r) => 1e6 / r)), "—", us(t.ceiling.binary.perSecond.map((r) => 1e6 / r))],
+  cpuRow(`draining, consumer batchSize ${settings.batch}`, t.cpu.drain),
+  cpuRow("… hand-written loop", t.cpu.handDrain),
+];
 const mem = t.memory;
 const memoryHeaders = ["figure", "after 100,000", `after ${count(mem.handled)}`, "growth"];
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -223,6 +233,7 @@ const sections: [string, readonly string[], readonly (readonly string[])[]][] = 
   ["Codec, ops/s, with ioredis loaded in the process (each column a process of its own)", ioredisHeaders, ioredisRows],
   ["Codec: an event of every field type and a 64-bit heavy event (forceLong=bigint), medians of rounds", fidelityHeaders, fidelityRows],
   ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
+  ["Where the time goes: CPU per event of each side, over the same timed spans (the ceiling's row: wall time per entry with Redis saturated)", cpuHeaders, cpuRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
 ];

@@ -47,6 +47,8 @@ export interface TransportResults {
   readonly handDrain: Record<EntryFormat, Rate>;
   readonly endToEnd: Record<EntryFormat, Rate>;
   readonly handEndToEnd: Record<EntryFormat, Rate>;
+  /** CPU per event of the batched publishers and the draining consumers, eventwire's and the hand-written. */
+  readonly cpu: Record<"publishBatched" | "handPublish" | "drain" | "handDrain", Record<EntryFormat, CpuPerEvent>>;
   readonly latency: Record<EntryFormat, { p50: number; p99: number; p999: number; max: number; samples: number; offeredPerSecond: number; achievedPerSecond: number }>;
   readonly memory: MemoryResult;
 }
@@ -58,6 +60,44 @@ export interface MemoryResult {
   readonly heapAt100k: number;
   readonly heapAt1M: number;
   readonly handled: number;
+}
+
+/** CPU per event, in µs, over the timed part of each round: this process's (user and system) and the redis-server's. */
+export interface CpuPerEvent {
+  readonly client: number[];
+  readonly redis: number[];
+}
+
+/** Measures CPU time of this process and of the redis-server (INFO cpu) over a span. */
+export class CpuMeter {
+  readonly client: number[] = [];
+  readonly redis: number[] = [];
+  private startClient: NodeJS.CpuUsage | undefined;
+  private startRedis = 0;
+  constructor(private readonly admin: Redis) {}
+
+  private async redisMicros(): Promise<number> {
+    const info = await this.admin.info("cpu");
+    const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+    const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
+    return (user + sys) * 1e6;
+  }
+
+  async start(): Promise<void> {
+    this.startRedis = await this.redisMicros();
+    this.startClient = process.cpuUsage();
+  }
+
+  async stop(events: number): Promise<void> {
+    const used = process.cpuUsage(this.startClient);
+    const redis = await this.redisMicros();
+    this.client.push((used.user + used.system) / events);
+    this.redis.push((redis - this.startRedis) / events);
+  }
+
+  get result(): CpuPerEvent {
+    return { client: this.client, redis: this.redis };
+  }
 }
 
 let queueCounter = 0;
@@ -124,17 +164,19 @@ async function publishOne(t: StreamTransport<ShopEvent>, format: EntryFormat, ro
   return { perSecond };
 }
 
-export async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
+export async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number, cpu?: CpuMeter): Promise<Rate> {
   const perSecond: number[] = [];
   const all = orders(events);
   for (let r = 0; r < rounds; r++) {
     const queue = queueName("publish-batched");
     await t.publish(queue, all[0]!, { format });
+    await cpu?.start();
     const start = now();
     for (let i = 0; i < events; i += batch) {
       await t.publishMany(all.slice(i, i + batch).map((event) => ({ queue, event, options: { format } })));
     }
     perSecond.push(events / ((now() - start) / 1000));
+    await cpu?.stop(events);
   }
   return { perSecond };
 }
@@ -189,46 +231,53 @@ function handledAll(stats: { handled: number }, events: number): { done: Promise
 }
 
 /** eventwire's consumer draining a queue filled beforehand (not timed): the time from its start to the last acknowledgement. */
-export async function drain(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
+export async function drain(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number, cpu?: CpuMeter): Promise<number> {
   const queue = queueName(`drain-${format}`);
   const all = orders(events);
   for (let i = 0; i < events; i += 1000) await t.publishMany(all.slice(i, i + 1000).map((event) => ({ queue, event, options: { format } })));
+  await cpu?.start();
   const start = now();
   const consumer = await t.consume(queue, { OrderCreatedEvent: (event) => handle(event.payload.items) }, consumerOptions(batch));
   const watch = handledAll(consumer.stats, events);
   await watch.done;
   const seconds = (now() - start) / 1000;
+  await cpu?.stop(events);
   watch.stop();
   await consumer.stop();
   return events / seconds;
 }
 
 /** The hand-written loop draining a queue filled beforehand by the hand-written publisher. */
-export async function handDrain(url: string, codecs: StaticCodecs, format: EntryFormat, events: number, batch: number): Promise<number> {
+export async function handDrain(url: string, codecs: StaticCodecs, format: EntryFormat, events: number, batch: number, cpu?: CpuMeter): Promise<number> {
   const stream = queueName(`hand-drain-${format}`);
   const redis = new Redis(url);
   try {
     await redis.xgroup("CREATE", stream, "workers", "$", "MKSTREAM");
     await handPublish(redis, stream, format, codecs, events, 1000, MAXLEN);
+    await cpu?.start();
     const start = now();
     await handConsume(redis, stream, "workers", format, codecs, events, batch);
-    return events / ((now() - start) / 1000);
+    const rate = events / ((now() - start) / 1000);
+    await cpu?.stop(events);
+    return rate;
   } finally {
     redis.disconnect();
   }
 }
 
 /** The hand-written pipelined XADD, batches awaited one after the other. */
-export async function handPublishRate(url: string, codecs: StaticCodecs, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
+export async function handPublishRate(url: string, codecs: StaticCodecs, format: EntryFormat, rounds: number, events: number, batch: number, cpu?: CpuMeter): Promise<Rate> {
   const redis = new Redis(url);
   const perSecond: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
       const stream = queueName(`hand-publish-${format}`);
       await redis.xgroup("CREATE", stream, "workers", "$", "MKSTREAM");
+      await cpu?.start();
       const start = now();
       await handPublish(redis, stream, format, codecs, events, batch, MAXLEN);
       perSecond.push(events / ((now() - start) / 1000));
+      await cpu?.stop(events);
     }
   } finally {
     redis.disconnect();
@@ -330,7 +379,8 @@ export async function transportBench(url: string, port: number, settings: Transp
   const redis = new Redis(url);
   const formats: EntryFormat[] = ["json", "binary"];
   const samples = { json: await sampleEntry(t, redis, "json"), binary: await sampleEntry(t, redis, "binary") };
-  redis.disconnect();
+  const meters = () => ({ json: new CpuMeter(redis), binary: new CpuMeter(redis) });
+  const cpu = { publishBatched: meters(), handPublish: meters(), drain: meters(), handDrain: meters() };
   const entryBytes = { json: samples.json.bytes, binary: samples.binary.bytes };
   const rec = <T>(f: (format: EntryFormat) => Promise<T>) => async (): Promise<Record<EntryFormat, T>> => ({ json: await f("json"), binary: await f("binary") });
   try {
@@ -343,8 +393,8 @@ export async function transportBench(url: string, port: number, settings: Transp
     const handBatched: Record<EntryFormat, number[]> = { json: [], binary: [] };
     for (let r = 0; r < settings.rounds; r++) {
       for (const f of formats) {
-        batched[f].push(...(await publishBatched(t, f, 1, settings.events, settings.batch)).perSecond);
-        handBatched[f].push(...(await handPublishRate(url, codecs, f, 1, settings.events, settings.batch)).perSecond);
+        batched[f].push(...(await publishBatched(t, f, 1, settings.events, settings.batch, cpu.publishBatched[f])).perSecond);
+        handBatched[f].push(...(await handPublishRate(url, codecs, f, 1, settings.events, settings.batch, cpu.handPublish[f])).perSecond);
       }
     }
     log("transport: draining a pre-filled queue, and the hand-written loop");
@@ -352,8 +402,8 @@ export async function transportBench(url: string, port: number, settings: Transp
     const handDrained: Record<EntryFormat, number[]> = { json: [], binary: [] };
     for (let r = 0; r < settings.rounds; r++) {
       for (const f of formats) {
-        handDrained[f].push(await handDrain(url, codecs, f, settings.events, settings.batch));
-        drained[f].push(await drain(t, f, settings.events, settings.batch));
+        handDrained[f].push(await handDrain(url, codecs, f, settings.events, settings.batch, cpu.handDrain[f]));
+        drained[f].push(await drain(t, f, settings.events, settings.batch, cpu.drain[f]));
       }
     }
     log("transport: end to end, and the hand-written loop");
@@ -380,10 +430,12 @@ export async function transportBench(url: string, port: number, settings: Transp
       handDrain: { json: { perSecond: handDrained.json }, binary: { perSecond: handDrained.binary } },
       endToEnd: { json: { perSecond: e2e.json }, binary: { perSecond: e2e.binary } },
       handEndToEnd: { json: { perSecond: handE2e.json }, binary: { perSecond: handE2e.binary } },
+      cpu: Object.fromEntries(Object.entries(cpu).map(([k, m]) => [k, { json: m.json.result, binary: m.binary.result }])) as TransportResults["cpu"],
       latency: lat,
       memory: mem,
     };
   } finally {
+    redis.disconnect();
     await t.close();
   }
 }

@@ -46,6 +46,9 @@ export const Headers = {
 /** The JSON key under which non-empty headers travel (LeanMQ reserves `_`-prefixed keys for metadata). */
 export const HEADERS_KEY = "_headers";
 
+/** The headers of a decoded event that has none: one frozen object, shared. */
+export const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The last dot-separated part of a fully qualified name: `a.b.C` gives `C`. */
 export type ShortName<S extends string> = S extends `${string}.${infer Rest}` ? ShortName<Rest> : S;
 

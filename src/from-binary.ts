@@ -1,7 +1,7 @@
 /** Decoding a binary `EventEnvelope` and the payload it carries into a frozen event. */
 import type { CompiledType, CompiledTypes } from "./compile/compiled-type.js";
 import { DecodeError } from "./errors.js";
-import type { Event } from "./event.js";
+import { NO_HEADERS, type Event } from "./event.js";
 import type { DecodeOptions } from "./schema/decode-options.js";
 import { placeFault, WireFault } from "./wire/faults.js";
 import { beginInput, endInput, reader, rf64, rlen, rtag, text } from "./wire/reader.js";
@@ -17,8 +17,6 @@ const ENVELOPE_FIELDS: readonly (readonly [string, number] | undefined)[] = [
   ["payload", WireType.LEN],
   ["headers", WireType.LEN],
 ];
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Decodes an `EventEnvelope` and the payload it carries into a frozen event.

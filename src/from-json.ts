@@ -5,7 +5,7 @@
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { validate as isUuid } from "uuid";
 import { DecodeError, describeValue, joinPath } from "./errors.js";
-import { HEADERS_KEY, type Event } from "./event.js";
+import { HEADERS_KEY, NO_HEADERS, type Event } from "./event.js";
 import { inexact, NEEDS_PYTHON, parseJson, pythonJsonLoadsExactly, READ_AGAIN, readAgainIfInexact } from "./python/loads.js";
 import type { DecodeOptions } from "./schema/decode-options.js";
 import { FieldType } from "./schema/descriptors.js";
@@ -102,7 +102,7 @@ function readEvent(lookup: TypeLookup, value: unknown, options: DecodeOptions): 
     eventId,
     timestamp: timestamp === 0 ? 0 : timestamp, // negative zero (a number that underflows, say) reads as zero, as in binary
     eventType: registered.name,
-    headers: Object.freeze(headers),
+    headers,
     payload,
   });
 }
@@ -125,9 +125,10 @@ function pick(obj: Record<string, unknown>, name: string, alias: string): unknow
   return a ?? b;
 }
 
-function readHeaders(value: unknown): Record<string, string> {
+/** The event's headers, frozen. */
+function readHeaders(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined || value === null) return NO_HEADERS;
   const headers: Record<string, string> = {};
-  if (value === undefined || value === null) return headers;
   if (!isObject(value)) {
     throw new DecodeError("invalid-value", `expected an object of strings, got ${describeValue(value)}`, { path: HEADERS_KEY });
   }
@@ -141,7 +142,7 @@ function readHeaders(value: unknown): Record<string, string> {
     }
     headers[key] = v;
   }
-  return headers;
+  return Object.freeze(headers);
 }
 
 /** The path of a value: `parent.name`, then `[index]` or `["key"]` when given. */
