@@ -14,10 +14,14 @@
 export default [
   { package: "redis-server", command: "redis-server", serves: "the Redis tests, which start their own servers on free loopback ports" },
   { package: "redis-tools", command: "redis-benchmark", serves: "`npm run bench` (the redis-benchmark XADD ceiling), and redis-cli" },
-  { package: "protobuf-compiler", command: "protoc", serves: "the cross-language tests: protoc generates the Python code from proto/" },
+  { package: "protobuf-compiler", command: "protoc", serves: "`npm run generate` (protoc's Python plugin, for python/gen/) and the cross-language tests" },
   { package: "openssl", command: "openssl", serves: "the TLS test, which makes its certificate" },
   { package: "python3", command: "/usr/bin/python3", serves: "the cross-language and LeanMQ tests, which run Debian's Python" },
   { package: "python3-protobuf", python: "google.protobuf", serves: "the cross-language tests: Python re-encodes the golden vectors" },
   { package: "libprotobuf-dev", file: "/usr/include/google/protobuf/timestamp.proto", serves: "the cross-language tests: the well-known types' .proto files, for protoc and protobufjs" },
-  { package: "python3-redis", python: "redis", serves: "the LeanMQ tests: a Python model of LeanMQ shares queues with eventwire" },
+  { package: "python3-redis", python: "redis", serves: "the LeanMQ tests and the Python package (python/): Python shares queues with eventwire" },
+  { package: "python3-pytest", python: "pytest", serves: "the Python package's tests (python/tests), which npm test runs" },
+  { package: "golang-go", command: "go", serves: "the Go check of the contract: Go decodes and re-encodes every golden vector" },
+  { package: "protoc-gen-go", command: "protoc-gen-go", serves: "`npm run generate`: the Go code of the contract (buf.gen.go.yaml), and the Go check's fixtures" },
+  { package: "golang-google-protobuf-dev", file: "/usr/share/gocode/src/google.golang.org/protobuf/proto/encode.go", serves: "the Go check: Go's protobuf runtime, without fetching modules" },
 ];

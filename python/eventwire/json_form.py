@@ -190,8 +190,9 @@ def message_tree(message):
 
 
 def _take_unknown(tree, descriptor_, path, found, steps=()):
-    """A copy of ``tree`` without its ``_unknown_fields`` keys (recorded in
-    ``found`` as (path of message, bytes)), for ``json_format.ParseDict``."""
+    """A copy of ``tree`` for ``json_format.ParseDict``: without its
+    ``_unknown_fields`` keys (recorded in ``found`` as (steps to the message,
+    bytes)), and with bare non-finite numbers in float fields quoted."""
     if not isinstance(tree, dict):
         return tree
     out = {}
@@ -205,6 +206,8 @@ def _take_unknown(tree, descriptor_, path, found, steps=()):
                 raise DecodeError("invalid-value", f"the unknown fields are not base64: {error}", _join(path, key)) from None
             continue
         field = descriptor_.fields_by_name.get(key) or _by_json_name(descriptor_, key)
+        if field is not None and _holds_floats(field):
+            value = _quote_non_finite(value)
         if field is not None and field.type == _FD.TYPE_MESSAGE and not field.message_type.full_name.startswith("google.protobuf."):
             if _is_map(field):
                 value_field = field.message_type.fields_by_name["value"]
@@ -216,6 +219,30 @@ def _take_unknown(tree, descriptor_, path, found, steps=()):
                 value = _take_unknown(value, field.message_type, _join(path, field.name), found, steps + ((field.name, None),))
         out[key] = value
     return out
+
+
+_FLOAT_WRAPPERS = {"google.protobuf.DoubleValue", "google.protobuf.FloatValue"}
+
+
+def _holds_floats(field):
+    if field.type in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
+        return True
+    if field.type != _FD.TYPE_MESSAGE:
+        return False
+    if _is_map(field):
+        return _holds_floats(field.message_type.fields_by_name["value"])
+    return field.message_type.full_name in _FLOAT_WRAPPERS
+
+
+def _quote_non_finite(value):
+    """Python's bare NaN and Infinity (as ``json.loads`` reads them) as the strings the proto3 mapping has for them, in float fields only."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, list):
+        return [_quote_non_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _quote_non_finite(v) for k, v in value.items()}
+    return value
 
 
 def _by_json_name(descriptor_, key):

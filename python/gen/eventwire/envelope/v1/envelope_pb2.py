@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$eventwire/envelope/v1/envelope.proto\x12\x15\x65ventwire.envelope.v1\"\xcd\x01\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttimestamp\x18\x02 \x01(\x01\x12\x12\n\nevent_type\x18\x03 \x01(\t\x12\x0f\n\x07payload\x18\x04 \x01(\x0c\x12\x42\n\x07headers\x18\x05 \x03(\x0b\x32\x31.eventwire.envelope.v1.EventEnvelope.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42HZFgithub.com/eventwire/eventwire/go/gen/eventwire/envelope/v1;envelopev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$eventwire/envelope/v1/envelope.proto\x12\x15\x65ventwire.envelope.v1\"\x8a\x02\n\rEventEnvelope\x12\x19\n\x08\x65vent_id\x18\x01 \x01(\tR\x07\x65ventId\x12\x1c\n\ttimestamp\x18\x02 \x01(\x01R\ttimestamp\x12\x1d\n\nevent_type\x18\x03 \x01(\tR\teventType\x12\x18\n\x07payload\x18\x04 \x01(\x0cR\x07payload\x12K\n\x07headers\x18\x05 \x03(\x0b\x32\x31.eventwire.envelope.v1.EventEnvelope.HeadersEntryR\x07headers\x1a:\n\x0cHeadersEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\x42HZFgithub.com/eventwire/eventwire/go/gen/eventwire/envelope/v1;envelopev1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'eventwire.envelope.v1.envelope_pb2', globals())
@@ -24,7 +24,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _EVENTENVELOPE_HEADERSENTRY._options = None
   _EVENTENVELOPE_HEADERSENTRY._serialized_options = b'8\001'
   _EVENTENVELOPE._serialized_start=64
-  _EVENTENVELOPE._serialized_end=269
-  _EVENTENVELOPE_HEADERSENTRY._serialized_start=223
-  _EVENTENVELOPE_HEADERSENTRY._serialized_end=269
+  _EVENTENVELOPE._serialized_end=330
+  _EVENTENVELOPE_HEADERSENTRY._serialized_start=272
+  _EVENTENVELOPE_HEADERSENTRY._serialized_end=330
 # @@protoc_insertion_point(module_scope)

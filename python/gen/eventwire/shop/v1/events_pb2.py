@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x65ventwire/shop/v1/events.proto\x12\x11\x65ventwire.shop.v1\"N\n\tOrderItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05price\x18\x03 \x01(\x01\x12\x10\n\x08quantity\x18\x04 \x01(\x05\"r\n\x11OrderCreatedEvent\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x01\x12+\n\x05items\x18\x04 \x03(\x0b\x32\x1c.eventwire.shop.v1.OrderItem\"]\n\x15PaymentProcessedEvent\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x01\x12\x0e\n\x06status\x18\x04 \x01(\t\"O\n\x11OrderShippedEvent\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x17\n\x0ftracking_number\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rrier\x18\x03 \x01(\tB@Z>github.com/eventwire/eventwire/go/gen/eventwire/shop/v1;shopv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x65ventwire/shop/v1/events.proto\x12\x11\x65ventwire.shop.v1\"p\n\tOrderItem\x12\x1d\n\nproduct_id\x18\x01 \x01(\tR\tproductId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n\x05price\x18\x03 \x01(\x01R\x05price\x12\x1a\n\x08quantity\x18\x04 \x01(\x05R\x08quantity\"\x91\x01\n\x11OrderCreatedEvent\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\x17\n\x07user_id\x18\x02 \x01(\tR\x06userId\x12\x14\n\x05total\x18\x03 \x01(\x01R\x05total\x12\x32\n\x05items\x18\x04 \x03(\x0b\x32\x1c.eventwire.shop.v1.OrderItemR\x05items\"\x81\x01\n\x15PaymentProcessedEvent\x12\x1d\n\npayment_id\x18\x01 \x01(\tR\tpaymentId\x12\x19\n\x08order_id\x18\x02 \x01(\tR\x07orderId\x12\x16\n\x06\x61mount\x18\x03 \x01(\x01R\x06\x61mount\x12\x16\n\x06status\x18\x04 \x01(\tR\x06status\"q\n\x11OrderShippedEvent\x12\x19\n\x08order_id\x18\x01 \x01(\tR\x07orderId\x12\'\n\x0ftracking_number\x18\x02 \x01(\tR\x0etrackingNumber\x12\x18\n\x07\x63\x61rrier\x18\x03 \x01(\tR\x07\x63\x61rrierB@Z>github.com/eventwire/eventwire/go/gen/eventwire/shop/v1;shopv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'eventwire.shop.v1.events_pb2', globals())
@@ -22,11 +22,11 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z>github.com/eventwire/eventwire/go/gen/eventwire/shop/v1;shopv1'
   _ORDERITEM._serialized_start=53
-  _ORDERITEM._serialized_end=131
-  _ORDERCREATEDEVENT._serialized_start=133
-  _ORDERCREATEDEVENT._serialized_end=247
-  _PAYMENTPROCESSEDEVENT._serialized_start=249
-  _PAYMENTPROCESSEDEVENT._serialized_end=342
-  _ORDERSHIPPEDEVENT._serialized_start=344
-  _ORDERSHIPPEDEVENT._serialized_end=423
+  _ORDERITEM._serialized_end=165
+  _ORDERCREATEDEVENT._serialized_start=168
+  _ORDERCREATEDEVENT._serialized_end=313
+  _PAYMENTPROCESSEDEVENT._serialized_start=316
+  _PAYMENTPROCESSEDEVENT._serialized_end=445
+  _ORDERSHIPPEDEVENT._serialized_start=447
+  _ORDERSHIPPEDEVENT._serialized_end=560
 # @@protoc_insertion_point(module_scope)
