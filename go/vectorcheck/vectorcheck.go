@@ -1,7 +1,9 @@
 // Package vectorcheck proves a Go implementation against eventwire's golden
 // vectors (test/vectors): each .bin decodes as an EventEnvelope, its payload
-// as the message its event_type names, and both encode back, with
-// deterministic marshaling, to exactly the bytes of the file.
+// as the message its event_type names, with no field left unknown; both
+// encode back to exactly the bytes of the file in the canonical encoding
+// (Canonical, over Go's protobuf reflection); and Go's own deterministic
+// Marshal of the payload decodes to the same message.
 package vectorcheck
 
 import (
@@ -71,12 +73,17 @@ func Check(t testing.TB, path string, payloadPackage string) (*envelopev1.EventE
 	if n := len(payload.ProtoReflect().GetUnknown()); n != 0 {
 		t.Errorf("%s: %d bytes of the payload are fields Go's %s does not know", path, n, name)
 	}
-	again, err := deterministic.Marshal(payload)
+	again := Canonical(payload.ProtoReflect())
+	if !bytes.Equal(again, envelope.GetPayload()) {
+		t.Errorf("%s: the payload re-encodes to other bytes:\n  file %x\n  Go   %x", path, envelope.GetPayload(), again)
+	}
+	native, err := deterministic.Marshal(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(again, envelope.GetPayload()) {
-		t.Errorf("%s: the payload re-encodes to other bytes:\n  file %x\n  Go   %x", path, envelope.GetPayload(), again)
+	back := messageType.New().Interface()
+	if err := proto.Unmarshal(native, back); err != nil || !proto.Equal(back, payload) {
+		t.Errorf("%s: Go's own Marshal of the payload does not decode to the same message (%v)", path, err)
 	}
 	rebuilt := &envelopev1.EventEnvelope{
 		EventId:   envelope.GetEventId(),
@@ -85,12 +92,12 @@ func Check(t testing.TB, path string, payloadPackage string) (*envelopev1.EventE
 		Payload:   again,
 		Headers:   envelope.GetHeaders(),
 	}
-	out, err := deterministic.Marshal(rebuilt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := Canonical(rebuilt.ProtoReflect())
 	if !bytes.Equal(out, data) {
 		t.Errorf("%s: the envelope re-encodes to other bytes:\n  file %x\n  Go   %x", path, data, out)
+	}
+	if native, err := deterministic.Marshal(rebuilt); err != nil || !bytes.Equal(native, data) {
+		t.Errorf("%s: Go's own deterministic Marshal of the envelope differs from the file (%v)", path, err)
 	}
 	return envelope, payload
 }
