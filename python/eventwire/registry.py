@@ -11,7 +11,7 @@ from google.protobuf import message as protobuf_message
 from . import json_text
 from .errors import DecodeError, EventValidationError, RegistryError
 from .event import HEADERS_KEY, Event, is_uuid, short_name
-from .json_form import message_tree, parse_message
+from .json_form import UNKNOWN_FIELDS_KEY, message_tree, parse_message
 from .gen_envelope import EventEnvelope
 
 __all__ = ["Registry", "DEFAULT_MAX_BYTES"]
@@ -151,14 +151,19 @@ class Registry:
     def to_dict(self, event):
         """The event as the flat dict the Python event system's ``to_dict``
         makes: ``event_id``, ``timestamp``, ``event_type``, every payload field
-        under its ``.proto`` name (values per the proto3 JSON mapping), then
-        ``_headers`` when there are any, then keys kept from a newer producer."""
+        under its ``.proto`` name (values per the proto3 JSON mapping), keys
+        kept from a newer producer, the payload's unknown fields, then
+        ``_headers`` when there are any (the TypeScript side's order)."""
         out = {"event_id": event.event_id, "timestamp": float(event.timestamp), "event_type": event.event_type}
-        out.update(message_tree(event.payload))
-        if event.headers:
-            out[HEADERS_KEY] = {k: event.headers[k] for k in sorted(event.headers, key=_utf8_key)}
+        payload = message_tree(event.payload)
+        unknown = payload.pop(UNKNOWN_FIELDS_KEY, None)
+        out.update(payload)
         for key, value in event.extra.items():
             out.setdefault(key, value)
+        if unknown is not None:
+            out[UNKNOWN_FIELDS_KEY] = unknown
+        if event.headers:
+            out[HEADERS_KEY] = {k: event.headers[k] for k in sorted(event.headers, key=_utf8_key)}
         return out
 
     def to_json(self, event, style="compact"):
@@ -220,9 +225,9 @@ class Registry:
         payload_tree = {}
         extra = {}
         for key, item in value.items():
-            if key in _BASE_KEYS or key.startswith("_") and key != "_unknown_fields":
+            if key in _BASE_KEYS or key.startswith("_") and key != UNKNOWN_FIELDS_KEY:
                 continue
-            if key in fields or key == "_unknown_fields":
+            if key in fields or key == UNKNOWN_FIELDS_KEY:
                 payload_tree[key] = item
             else:
                 extra[key] = item

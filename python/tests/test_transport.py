@@ -223,3 +223,22 @@ def test_the_bus_routes_to_every_subscribed_service_with_two_routers(redis_url, 
         a.client.delete(key)
     a.close()
     b.close()
+
+
+def test_a_lost_subscription_is_recorded_again(redis_url, shop_registry, prefix):
+    t = connect(shop_registry, url=redis_url, prefix=prefix + "events:")
+    bus = EventBus(t, watch_interval_ms=10)
+    got = []
+    bus.subscribe("notification-service", {"*": lambda e, d: got.append(e.payload.order_id)})
+    t.client.delete(prefix + "events:subscriptions")
+    time.sleep(0.02)
+    bus.step(block_ms=10)
+    assert t.store.subscriptions(prefix + "events:") == {"notification-service": ["*"]}
+    bus.publish(order(shop_registry, "after"))
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        bus.step(block_ms=20)
+    assert got == ["after"]
+    for key in t.client.scan_iter(match=prefix + "*"):
+        t.client.delete(key)
+    t.close()

@@ -117,13 +117,18 @@ class EventBus:
     """The event bus on a transport (whose prefix is, by convention, ``events:``).
 
     ``route`` (default True): whether :meth:`run` also routes the shared
-    queue; any number of processes may.
+    queue; any number of processes may. ``watch_interval_ms`` (5,000): how
+    often :meth:`step` looks for this bus's subscriptions in Redis, and
+    records again any that is gone (Redis restarted empty, a flush), its
+    queue made first.
     """
 
-    def __init__(self, transport, route=True, router_consumer=None):
+    def __init__(self, transport, route=True, router_consumer=None, watch_interval_ms=5_000):
         self.transport = transport
         self.subscriptions = []
         self.router = Router(transport, consumer=router_consumer) if route else None
+        self.watch_interval_ms = watch_interval_ms
+        self._last_watch = time.monotonic()
         self._stop = threading.Event()
         self._started = False
 
@@ -161,9 +166,24 @@ class EventBus:
         self.subscriptions.append(subscription)
         return subscription
 
+    def _restore_subscriptions(self):
+        store, prefix = self.transport.store, self.transport.prefix
+        recorded = store.subscriptions(prefix)
+        for s in self.subscriptions:
+            if s.service in recorded:
+                continue
+            store.ensure_queue(s.consumer.keys, reset=True)
+            store.set_subscription(prefix, s.service, s.event_types)
+            log.warning("the subscription of %s was gone from %ssubscriptions; it was recorded again", s.service, prefix)
+
     def step(self, block_ms=100):
-        """One turn of the router (when routing) and of every subscription's consumer."""
+        """One turn of the router (when routing) and of every subscription's
+        consumer; every ``watch_interval_ms``, a look for lost subscriptions."""
         self.start()
+        now = time.monotonic()
+        if self.subscriptions and now - self._last_watch >= self.watch_interval_ms / 1000:
+            self._last_watch = now
+            self._restore_subscriptions()
         waits = 1 + len(self.subscriptions)
         if self.router is not None:
             self.router.step(block_ms=max(1, block_ms // waits))
