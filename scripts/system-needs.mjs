@@ -21,7 +21,7 @@ export default [
   { package: "libprotobuf-dev", file: "/usr/include/google/protobuf/timestamp.proto", serves: "the cross-language tests: the well-known types' .proto files, for protoc and protobufjs" },
   { package: "python3-redis", python: "redis", serves: "the LeanMQ tests and the Python package (python/): Python shares queues with eventwire" },
   { package: "python3-pytest", python: "pytest", serves: "the Python package's tests (python/tests), which npm test runs" },
-  { package: "python3-pip", command: "pip3", serves: "the Python package's test that builds its wheel, as `pip install ./python` does" },
+  { package: "python3-pip", command: "/usr/bin/pip3", serves: "the Python package's test that builds its wheel, as `pip install ./python` does" },
   { package: "python3-setuptools", python: "setuptools", serves: "building the Python package (its pyproject.toml's build backend)" },
   { package: "python3-wheel", python: "wheel", serves: "building the Python package's wheel" },
   { package: "golang-go", command: "go", serves: "the Go check of the contract: Go decodes and re-encodes every golden vector" },
