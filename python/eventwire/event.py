@@ -42,8 +42,10 @@ class Event:
     """One event. Frozen: to change one, make another (``dataclasses.replace``).
 
     ``payload`` is a message of the generated class; treat it as read-only.
-    ``extra`` holds top-level JSON keys a newer producer wrote that the schema
-    does not know, written back by ``to_json``.
+    ``extra`` holds the top-level JSON keys a newer producer wrote that the
+    schema does not know, and ``nested_extra`` those inside the payload's
+    messages, by the steps to their message (field name, and index, map key
+    or None, each): ``to_json`` writes both back where they were.
     """
 
     event_id: str
@@ -52,7 +54,11 @@ class Event:
     payload: typing.Any
     headers: typing.Mapping[str, str] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
     extra: typing.Mapping[str, typing.Any] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}), compare=False)
+    nested_extra: typing.Mapping[tuple, typing.Mapping[str, typing.Any]] = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({}), compare=False
+    )
 
     def __post_init__(self):
         object.__setattr__(self, "headers", types.MappingProxyType(dict(self.headers)))
         object.__setattr__(self, "extra", types.MappingProxyType(dict(self.extra)))
+        object.__setattr__(self, "nested_extra", types.MappingProxyType({k: types.MappingProxyType(dict(v)) for k, v in self.nested_extra.items()}))

@@ -189,10 +189,12 @@ def message_tree(message):
 # --- Reading ---------------------------------------------------------------------------
 
 
-def _take_unknown(tree, descriptor_, path, found, steps=()):
+def _take_unknown(tree, descriptor_, path, found, steps=(), kept=None):
     """A copy of ``tree`` for ``json_format.ParseDict``: without its
     ``_unknown_fields`` keys (recorded in ``found`` as (steps to the message,
-    bytes)), and with bare non-finite numbers in float fields quoted."""
+    bytes)), without keys the schema does not know (recorded in ``kept``, by
+    the steps to their message), and with bare non-finite numbers in float
+    fields quoted."""
     if not isinstance(tree, dict):
         return tree
     out = {}
@@ -206,17 +208,21 @@ def _take_unknown(tree, descriptor_, path, found, steps=()):
                 raise DecodeError("invalid-value", f"the unknown fields are not base64: {error}", _join(path, key)) from None
             continue
         field = descriptor_.fields_by_name.get(key) or _by_json_name(descriptor_, key)
-        if field is not None and _holds_floats(field):
+        if field is None:
+            if kept is not None:
+                kept.setdefault(steps, {})[key] = value
+            continue
+        if _holds_floats(field):
             value = _quote_non_finite(value)
-        if field is not None and field.type == _FD.TYPE_MESSAGE and not field.message_type.full_name.startswith("google.protobuf."):
+        if field.type == _FD.TYPE_MESSAGE and not field.message_type.full_name.startswith("google.protobuf."):
             if _is_map(field):
                 value_field = field.message_type.fields_by_name["value"]
-                if value_field.type == _FD.TYPE_MESSAGE and isinstance(value, dict):
-                    value = {k: _take_unknown(v, value_field.message_type, _join(path, field.name, k), found, steps + ((field.name, k),)) for k, v in value.items()}
+                if value_field.type == _FD.TYPE_MESSAGE and not value_field.message_type.full_name.startswith("google.protobuf.") and isinstance(value, dict):
+                    value = {k: _take_unknown(v, value_field.message_type, _join(path, field.name, k), found, steps + ((field.name, k),), kept) for k, v in value.items()}
             elif field.label == _FD.LABEL_REPEATED and isinstance(value, list):
-                value = [_take_unknown(v, field.message_type, _join(path, field.name, i), found, steps + ((field.name, i),)) for i, v in enumerate(value)]
+                value = [_take_unknown(v, field.message_type, _join(path, field.name, i), found, steps + ((field.name, i),), kept) for i, v in enumerate(value)]
             else:
-                value = _take_unknown(value, field.message_type, _join(path, field.name), found, steps + ((field.name, None),))
+                value = _take_unknown(value, field.message_type, _join(path, field.name), found, steps + ((field.name, None),), kept)
         out[key] = value
     return out
 
@@ -285,17 +291,47 @@ def _parse_key(field, text):
 def parse_message(tree, cls):
     """A message of ``cls`` from its JSON form's tree (either the proto or
     the JSON names of fields; 64-bit integers as strings or numbers; the
-    unknown fields under ``_unknown_fields`` kept). Keys the schema does not
-    know are ignored. Raises :class:`DecodeError` (``invalid-value``)."""
+    unknown fields under ``_unknown_fields`` kept), and the keys the schema
+    does not know, by the steps to the message they were in (field name, and
+    index, map key or None, each), for :func:`put_back_keys`. Raises
+    :class:`DecodeError` (``invalid-value``)."""
     found = []
-    stripped = _take_unknown(tree, cls.DESCRIPTOR, "", found)
+    kept = {}
+    stripped = _take_unknown(tree, cls.DESCRIPTOR, "", found, (), kept)
     message = cls()
     try:
-        json_format.ParseDict(stripped, message, ignore_unknown_fields=True)
+        json_format.ParseDict(stripped, message)
         for steps, data in found:
             _message_at(message, steps).MergeFromString(data)
     except DecodeError:
         raise
     except (json_format.ParseError, ValueError, TypeError, KeyError) as error:
         raise DecodeError("invalid-value", str(error)) from None
-    return message
+    return message, kept
+
+
+def put_back_keys(tree, kept):
+    """Puts the keys :func:`parse_message` kept back into a message's tree,
+    where the TypeScript side writes them: after the fields, before
+    ``_unknown_fields``. Keys whose message is no longer there are dropped."""
+    for steps, keys in kept.items():
+        node = tree
+        for name, index in steps:
+            node = node.get(name) if isinstance(node, dict) else None
+            if index is not None:
+                if isinstance(node, list) and isinstance(index, int) and index < len(node):
+                    node = node[index]
+                elif isinstance(node, dict) and isinstance(index, str):
+                    node = node.get(index)
+                else:
+                    node = None
+            if node is None:
+                break
+        if not isinstance(node, dict):
+            continue
+        unknown = node.pop(UNKNOWN_FIELDS_KEY, None)
+        for key, value in keys.items():
+            node.setdefault(key, value)
+        if unknown is not None:
+            node[UNKNOWN_FIELDS_KEY] = unknown
+    return tree

@@ -3,6 +3,7 @@ verbs of the codec — ``to_binary``/``from_binary`` (the protobuf
 ``EventEnvelope``) and ``to_json``/``from_json`` (the flat dict Python
 services use) — giving the same bytes and text as the TypeScript side."""
 
+import json
 import time
 import uuid
 
@@ -11,7 +12,7 @@ from google.protobuf import message as protobuf_message
 from . import json_text
 from .errors import DecodeError, EventValidationError, RegistryError
 from .event import HEADERS_KEY, Event, is_uuid, short_name
-from .json_form import UNKNOWN_FIELDS_KEY, message_tree, parse_message
+from .json_form import UNKNOWN_FIELDS_KEY, message_tree, parse_message, put_back_keys
 from .gen_envelope import EventEnvelope
 
 __all__ = ["Registry", "DEFAULT_MAX_BYTES"]
@@ -70,8 +71,7 @@ class Registry:
     def _lookup(self, name):
         cls = self._by_name.get(name)
         if cls is None:
-            shown = name[:200]
-            raise DecodeError("unknown-event-type", f"no event type {shown!r} is registered", "event_type")
+            raise DecodeError("unknown-event-type", f"no event type {json.dumps(name[:200], ensure_ascii=False)} is registered", "event_type")
         return cls
 
     # --- Making ----------------------------------------------------------------------
@@ -155,7 +155,7 @@ class Registry:
         kept from a newer producer, the payload's unknown fields, then
         ``_headers`` when there are any (the TypeScript side's order)."""
         out = {"event_id": event.event_id, "timestamp": float(event.timestamp), "event_type": event.event_type}
-        payload = message_tree(event.payload)
+        payload = put_back_keys(message_tree(event.payload), event.nested_extra)
         unknown = payload.pop(UNKNOWN_FIELDS_KEY, None)
         out.update(payload)
         for key, value in event.extra.items():
@@ -231,6 +231,7 @@ class Registry:
                 payload_tree[key] = item
             else:
                 extra[key] = item
-        payload = parse_message(payload_tree, cls)
+        payload, kept = parse_message(payload_tree, cls)
+        kept.pop((), None)
         ts = float(timestamp)
-        return Event(event_id, 0.0 if ts == 0 else ts, short_name(cls.DESCRIPTOR.full_name), payload, headers, extra)
+        return Event(event_id, 0.0 if ts == 0 else ts, short_name(cls.DESCRIPTOR.full_name), payload, headers, extra, kept)

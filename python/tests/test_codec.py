@@ -178,6 +178,16 @@ def test_keys_a_newer_producer_adds_are_kept(shop_registry):
     assert shop_registry.to_json(shop_registry.from_json(text[:-1] + ',"priority":"high"}')) == newer
 
 
+def test_keys_a_newer_producer_adds_inside_messages_are_kept(shop_registry):
+    text = (VECTORS / "OrderCreatedEvent.json").read_text(encoding="utf-8")
+    newer = text.replace('"quantity":1}', '"quantity":1,"gift_wrap":true,"note":{"to":"Zoë"}}')
+    assert newer != text
+    event = shop_registry.from_json(newer)
+    assert dict(event.nested_extra) == {(("items", 1),): {"gift_wrap": True, "note": {"to": "Zoë"}}}
+    assert shop_registry.to_json(event) == newer
+    assert shop_registry.to_binary(event) == (VECTORS / "OrderCreatedEvent.bin").read_bytes()
+
+
 def test_a_registry_refuses_two_types_of_one_name_and_reserved_field_names(fixtures_gen):
     from fixtures.billing.v1 import events_pb2 as billing
     from fixtures.misc.v1 import misc_pb2
