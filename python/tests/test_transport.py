@@ -242,3 +242,19 @@ def test_a_lost_subscription_is_recorded_again(redis_url, shop_registry, prefix)
     for key in t.client.scan_iter(match=prefix + "*"):
         t.client.delete(key)
     t.close()
+
+
+def test_the_router_dead_letters_an_entry_it_cannot_route(redis_url, shop_registry, prefix):
+    t = connect(shop_registry, url=redis_url, prefix=prefix + "events:")
+    bus = EventBus(t, watch_interval_ms=60_000)
+    bus.start()
+    all_keys = t.keys("all")
+    t.client.xadd(all_keys.stream, {"data": '{"event_id": "x", "no": "type"}'})
+    bus.step(block_ms=20)
+    letter, = t.dead_letters("all").list()
+    assert letter.reason == "undecodable: missing-field: the entry has no event type"
+    assert bus.router.stats["dead_lettered"] == 1
+    assert t.info("all")["pending"] == 0
+    for key in t.client.scan_iter(match=prefix + "*"):
+        t.client.delete(key)
+    t.close()
