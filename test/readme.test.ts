@@ -1,7 +1,8 @@
 // The README's examples run exactly as written: every ```ts block preceded
 // by `<!-- run: name -->` is written to a file inside the package (so that
 // `eventwire/...` imports resolve) and run against a private redis-server,
-// and what it prints is checked.
+// and what it prints is checked; every ```python block so marked is run the
+// same way with Debian's Python and the Python package (PYTHONPATH=python).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,14 @@ import { RedisServer } from "./support/redis.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const readme = readFileSync(join(root, "README.md"), "utf8");
 const examples = [...readme.matchAll(/<!-- run: ([\w-]+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
+const pythonExamples = [...readme.matchAll(/<!-- run: ([\w-]+) -->\n```python\n([\s\S]*?)```/g)].map((m) => ({ name: m[1]!, code: m[2]! }));
+
+/** What each Python example must print. */
+const pythonExpectations: Record<string, RegExp[]> = {
+  "python-codec": [/^True\nTrue\n2\ninvalid-event-id event_id\n$/],
+  "python-transport": [/^order-9 20\.0 1\norder-9 20\.0 1\n2 0\n$/],
+  "python-bus": [/^\['OrderShippedEvent'\]\n$/],
+};
 
 /**
  * The example's code as it runs from test/.tmp: its imports of the
@@ -66,7 +75,26 @@ describe("README examples", () => {
 
   test("every runnable example has expectations, and every expectation an example", () => {
     assert.deepEqual(examples.map((e) => e.name).sort(), Object.keys(expectations).sort());
+    assert.deepEqual(pythonExamples.map((e) => e.name).sort(), Object.keys(pythonExpectations).sort());
   });
+
+  for (const { name, code } of pythonExamples) {
+    test(`${name} runs as written (Python)`, async () => {
+      const redis = new Redis(server.url);
+      await redis.flushall();
+      redis.disconnect();
+      const file = join(dir, `readme-${name}.py`);
+      writeFileSync(file, code);
+      const run = spawnSync("/usr/bin/python3", [file], {
+        cwd: root,
+        encoding: "utf8",
+        env: { ...process.env, REDIS_URL: server.url, PYTHONPATH: join(root, "python"), PYTHONDONTWRITEBYTECODE: "1" },
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 0, `exit ${run.status}\n${run.stdout}\n${run.stderr}`);
+      for (const pattern of pythonExpectations[name]!) assert.match(run.stdout, pattern);
+    });
+  }
 
   test("the examples type-check under the project's strict settings", () => {
     const files = examples.map(({ name, code }) => {

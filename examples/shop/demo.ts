@@ -6,13 +6,14 @@
  * event as the notification service sees it, waits until every order has
  * reached its final state, prints the orders, and stops everything.
  *
- *   npm run demo -- [--orders N] [--fast] [--seed S] [--format json|binary] [--json] [--memory]
+ *   npm run demo -- [--orders N] [--fast] [--seed S] [--format json|binary] [--json] [--memory] [--python]
  *
  * Redis is REDIS_URL when set; else a private redis-server, when one is on
  * PATH; else the four services run in this process on the in-memory
- * transport.
+ * transport. With --python, the notification service is the Python one
+ * (notification_service.py, on eventwire's Python package).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -50,6 +51,8 @@ Options:
   --format F        entry format on the bus: json (LeanMQ's, the default) or binary
   --json            print the final orders as JSON on standard output (the rest on standard error)
   --memory          run the four services in this process on the in-memory transport
+  --python          run the notification service as a Python process (Debian's python3 with
+                    python3-protobuf and python3-redis), on eventwire's Python package
   -h, --help        show this help
 
 Redis: REDIS_URL when set; else a private redis-server on a free port when redis-server
@@ -63,6 +66,7 @@ interface DemoOptions {
   readonly format: EntryFormat;
   readonly json: boolean;
   readonly memory: boolean;
+  readonly python: boolean;
 }
 
 function fail(message: string): never {
@@ -82,6 +86,7 @@ function parseOptions(argv: readonly string[]): DemoOptions {
         format: { type: "string" },
         json: { type: "boolean" },
         memory: { type: "boolean" },
+        python: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -97,6 +102,7 @@ function parseOptions(argv: readonly string[]): DemoOptions {
   if (!/^\d+$/.test(ordersText) || orders < 1 || orders > 1000) fail(`--orders must be a whole number from 1 to 1000, got ${JSON.stringify(ordersText)}`);
   const format = (values["format"] as string | undefined) ?? "json";
   if (format !== "json" && format !== "binary") fail(`--format must be json or binary, got ${JSON.stringify(format)}`);
+  if (values["python"] === true && values["memory"] === true) fail("--python runs a service in a process of its own, on Redis: it cannot be combined with --memory");
   return {
     orders,
     fast: values["fast"] === true,
@@ -104,6 +110,7 @@ function parseOptions(argv: readonly string[]): DemoOptions {
     format,
     json: values["json"] === true,
     memory: values["memory"] === true,
+    python: values["python"] === true,
   };
 }
 
@@ -186,30 +193,60 @@ interface System {
 }
 
 const SERVICE_PROCESS = fileURLToPath(new URL("./service-process.ts", import.meta.url));
+const PYTHON_NOTIFICATION_SERVICE = fileURLToPath(new URL("./notification_service.py", import.meta.url));
+const PYTHON = "/usr/bin/python3";
 
-/** Each service in a process of its own, on Redis. */
-async function startProcesses(config: ServiceConfig, tracker: Tracker, children: Set<ChildProcess>): Promise<System> {
+/**
+ * A service in a Python process: its reports come as JSON lines on its
+ * standard output, its commands go as JSON lines to its standard input
+ * (whose end, when the demo is gone, stops it too).
+ */
+function startPython(script: string, env: NodeJS.ProcessEnv, onReport: (report: ServiceReport) => void): ChildProcess {
+  const child = spawn(PYTHON, [script], { env, stdio: ["pipe", "pipe", 2] });
+  let buffer = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    for (const line of lines) if (line.trim() !== "") onReport(JSON.parse(line) as ServiceReport);
+  });
+  child.stdin!.on("error", () => {}); // a service already gone
+  return child;
+}
+
+/** Each service in a process of its own, on Redis; with `python`, the notification service is the Python one. */
+async function startProcesses(config: ServiceConfig, tracker: Tracker, children: Set<ChildProcess>, python: boolean): Promise<System> {
   const procs = new Map<string, ChildProcess>();
   await Promise.all(
     SERVICES.map(
       (service) =>
         new Promise<void>((resolve, reject) => {
-          // Service output (warnings) goes to standard error, keeping standard output for the results.
-          const child = fork(SERVICE_PROCESS, [service], { env: { ...process.env, EVENTWIRE_DEMO: JSON.stringify(config) }, stdio: ["ignore", 2, 2, "ipc"] });
-          children.add(child);
-          procs.set(service, child);
-          child.on("exit", () => children.delete(child));
-          child.once("exit", (code) => reject(new Error(`${service} exited with status ${code} before it was ready`)));
-          child.on("message", (report: ServiceReport) => {
+          const onReport = (report: ServiceReport): void => {
             if (report.kind === "ready") resolve();
             else if (report.kind === "failed") reject(new Error(`${report.service} could not start: ${report.message}`));
             else if (report.kind === "order") tracker.order(report.order);
             else tracker.notification(report.notification);
-          });
+          };
+          const env = { ...process.env, EVENTWIRE_DEMO: JSON.stringify(config) };
+          // Service output (warnings) goes to standard error, keeping standard output for the results.
+          const child =
+            python && service === "notification-service"
+              ? startPython(PYTHON_NOTIFICATION_SERVICE, env, onReport)
+              : fork(SERVICE_PROCESS, [service], { env, stdio: ["ignore", 2, 2, "ipc"] });
+          children.add(child);
+          procs.set(service, child);
+          child.on("exit", () => children.delete(child));
+          child.once("error", (error) => reject(new Error(`${service} could not be started: ${error.message}`)));
+          child.once("exit", (code) => reject(new Error(`${service} exited with status ${code} before it was ready`)));
+          child.on("message", onReport);
         }),
     ),
   );
-  const send = (child: ChildProcess, command: ServiceCommand): void => void (child.connected && child.send(command));
+  const send = (child: ChildProcess, command: ServiceCommand): void => {
+    if (child.stdin) {
+      if (child.stdin.writable) child.stdin.write(JSON.stringify(command) + "\n");
+    } else if (child.connected) child.send(command);
+  };
   return {
     async createOrder(userId, items) {
       send(procs.get("order-service")!, { kind: "create-order", userId, items });
@@ -333,8 +370,9 @@ async function main(): Promise<void> {
     system = await startInMemory(options, sim, tracker);
   } else {
     const config: ServiceConfig = { redisUrl: redis?.url ?? envUrl!, prefix: PREFIX, format: options.format, seed: options.seed, fast: options.fast };
-    out.write(`Starting ${SERVICES.join(", ")}: one process each, talking only through the event bus (${PREFIX}all, ${PREFIX}sub:<service>).\n`);
-    system = await startProcesses(config, tracker, children);
+    const names = SERVICES.map((s) => (options.python && s === "notification-service" ? `${s} (Python)` : s));
+    out.write(`Starting ${names.join(", ")}: one process each, talking only through the event bus (${PREFIX}all, ${PREFIX}sub:<service>).\n`);
+    system = await startProcesses(config, tracker, children, options.python);
   }
   out.write("\n");
 

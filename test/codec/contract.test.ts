@@ -1,5 +1,6 @@
 // The proto contract and the code generated from it: buf lint passes, the
-// files are formatted, and `gen/` is exactly what the generator makes now.
+// files are formatted, and `gen/`, `python/gen/` and `go/gen/` are exactly
+// what the generators make now.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,13 +28,23 @@ test("proto files are formatted as buf format writes them", () => {
   assert.equal(r.status, 0, r.output);
 });
 
-test("gen/ is exactly what `npm run generate` makes from proto/", () => {
-  const out = mkdtempSync(join(tmpdir(), "eventwire-gen-"));
-  try {
-    const r = run(["generate", "--output", out]);
-    assert.equal(r.status, 0, r.output);
-    assertSameTree(join(root, "gen"), join(out, "gen"), "gen", "npm run generate");
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-});
+// Each template and the folder it writes: TypeScript (ts-proto), Python
+// (protoc's Python and .pyi generators) and Go (protoc-gen-go).
+const templates = [
+  { template: "buf.gen.yaml", folder: "gen" },
+  { template: "buf.gen.python.yaml", folder: "python/gen" },
+  { template: "buf.gen.go.yaml", folder: "go/gen" },
+] as const;
+
+for (const { template, folder } of templates) {
+  test(`${folder}/ is exactly what \`npm run generate\` makes from proto/ (${template})`, () => {
+    const out = mkdtempSync(join(tmpdir(), "eventwire-gen-"));
+    try {
+      const r = run(["generate", "--template", template, "--output", out]);
+      assert.equal(r.status, 0, r.output);
+      assertSameTree(join(root, folder), join(out, folder), folder, "npm run generate");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+}

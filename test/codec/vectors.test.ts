@@ -17,7 +17,7 @@ const events = vectorEvents();
 
 describe("golden vectors", () => {
   test("there is one .bin and one .json per event type, and nothing else", () => {
-    const expected = shopRegistry.names.flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts", "full").sort();
+    const expected = shopRegistry.names.flatMap((n) => [`${n}.bin`, `${n}.json`]).concat("inputs.ts", "full", "README.md").sort();
     assert.deepEqual(readdirSync(dir).sort(), expected);
     assert.deepEqual(events.map((e) => e.eventType).sort(), [...shopRegistry.names].sort());
   });
@@ -47,6 +47,10 @@ describe("golden vectors", () => {
         assert.deepEqual(Buffer.from(made.json, "utf8"), json, "run `npm run vectors` after a deliberate change to the encoding");
       });
 
+      test(".json is what the codec writes for the event the .bin holds (what every implementation writes)", () => {
+        assert.equal(shopRegistry.toJson(shopRegistry.fromBinary(bin)), json.toString("utf8"));
+      });
+
       test("both decode to the input event", () => {
         assert.deepEqual(shopRegistry.fromBinary(bin), e);
         assert.deepEqual(shopRegistry.fromJson(new Uint8Array(json)), e);
@@ -73,6 +77,9 @@ describe("golden vectors of the all-types fixture", () => {
       assert.equal(made.json, json, "run `npm run vectors` after a deliberate change to the encoding");
       assert.deepEqual(fullRegistry.fromBinary(bin), e);
       assert.deepEqual(fullRegistry.toBinary(fullRegistry.fromJson(json)), bin);
+      // the .json is what the codec writes for the event the .bin holds, so
+      // that an implementation in any language can be checked against both
+      assert.equal(fullRegistry.toJson(fullRegistry.fromBinary(bin)), json);
     });
   }
 });

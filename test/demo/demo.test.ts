@@ -149,6 +149,30 @@ describe("npm run demo", () => {
     assert.notDeepEqual(other.orders.map((o) => o.user_id), onRedis.orders.map((o) => o.user_id));
   });
 
+  test("--python: the notification service runs in Python, reads JSON and binary entries alike, and every order ends the same", async () => {
+    assert.ok(onRedis, "runs after the first test");
+    // one after the other: two runs on one Redis would share its bus
+    const json = await demo(["--fast", "--seed", "1234", "--orders", "4", "--python", "--json"], { env: { REDIS_URL: server.url } });
+    const binary = await demo(["--fast", "--seed", "1234", "--orders", "4", "--python", "--format", "binary", "--json"], { env: { REDIS_URL: server.url } });
+    for (const r of [json, binary]) {
+      const run = result(r);
+      assert.deepEqual(run.orders, onRedis.orders);
+      checkOrders(run, 4);
+      assert.match(r.stderr, /^Starting order-service, payment-service, shipping-service, notification-service \(Python\): one process each/m);
+      // the Python service's notifications, in the same words as the TypeScript one's
+      eventLines(r.stderr, run);
+      const confirmations = r.stderr.match(/^\S+ {2}order-service +OrderCreatedEvent +order-[0-9a-f]{8} {2}confirmation to user-\d{4}: 2 items, total \d+\.\d\d$/gm);
+      assert.equal(confirmations?.length, 4, r.stderr);
+    }
+    assert.equal(result(binary).format, "binary");
+  });
+
+  test("--python cannot be combined with --memory", async () => {
+    const r = await demo(["--python", "--memory"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^demo: --python runs a service in a process of its own, on Redis: it cannot be combined with --memory$/m);
+  });
+
   test("without REDIS_URL or redis-server on PATH: in memory, and it says so", async () => {
     const emptyPath = mkdtempSync(join(tmpdir(), "eventwire-demo-path-")); // no redis-server here
     const r = await demo(["--fast", "--seed", "1234", "--orders", "4", "--json"], { env: { REDIS_URL: undefined, PATH: emptyPath } });

@@ -3,8 +3,10 @@
  * events of the all-types fixture, generated with forceLong=bigint
  * (test/fixtures/proto/fixtures/full/v1/full.proto) — every value at its
  * edges, every field at its default, and integers beyond 2^53 in every
- * position. `npm run vectors` writes `<case>.bin` and `<case>.json` from
- * them; test/codec/vectors.test.ts checks the codec still makes exactly
+ * position. Maps and structs are given in the order of their binary form
+ * (keys sorted), so that each `.json` is the one every implementation writes
+ * for the event the `.bin` holds. `npm run vectors` writes `<case>.bin` and
+ * `<case>.json` from them; test/codec/vectors.test.ts checks the codec still makes exactly
  * those bytes. Changing an input means regenerating and committing the files.
  */
 import { createRegistry, type Event, type EventRegistry } from "eventwire";
@@ -77,7 +79,7 @@ export function edges(floatMax = true): Event {
       oBool: false,
       oBytes: new Uint8Array(0),
       cMessage: inner,
-      mStringString: { b: "2", a: "1", "": "empty" },
+      mStringString: { "": "empty", a: "1", b: "2" },
       mInt32String: { [-(2 ** 31)]: "min", [2 ** 31 - 1]: "max", 0: "zero" },
       mInt64Message: new Map<bigint, object>([[-(2n ** 63n), inner], [2n ** 63n - 1n, {}]]),
       mBoolInt32: new Map([[true, 1], [false, 0]]),
@@ -94,7 +96,7 @@ export function edges(floatMax = true): Event {
     known: {
       ts: new Date("9999-12-31T23:59:59.999Z"),
       duration: { seconds: -315576000000n, nanos: -999999999 },
-      struct: { n: 1.5, s: "x", b: false, z: null, l: [1, "two", [null]], o: { deep: { er: true } } },
+      struct: { b: false, l: [1, "two", [null]], n: 1.5, o: { deep: { er: true } }, s: "x", z: null },
       value: [1, { a: null }],
       list: ["a", 2, true, null, { x: [] }],
       nullValue: 0,
@@ -115,7 +117,7 @@ export function edges(floatMax = true): Event {
       rValue: [null, "s", 0, true, [], {}],
       rInt64Value: [2n ** 53n + 1n, 0n],
       rAny: [packedTimestamp, packedInner],
-      mValue: { n: null, s: "v", nested: { a: [1, 2] } },
+      mValue: { n: null, nested: { a: [1, 2] }, s: "v" },
       mTs: { epoch: new Date(0), later: new Date(1700000000123) },
       mDuration: new Map([[-(2n ** 63n), { seconds: 1n, nanos: 500000000 }]]),
       pickString: "",

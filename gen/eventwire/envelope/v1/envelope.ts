@@ -398,7 +398,29 @@ export const protoMetadata = {
     "enumType": [],
     "service": [],
     "extension": [],
-    "options": undefined,
+    "options": {
+      "javaPackage": "",
+      "javaOuterClassname": "",
+      "javaMultipleFiles": false,
+      "javaGenerateEqualsAndHash": false,
+      "javaStringCheckUtf8": false,
+      "optimizeFor": 1,
+      "goPackage": "github.com/eventwire/eventwire/go/gen/eventwire/envelope/v1;envelopev1",
+      "ccGenericServices": false,
+      "javaGenericServices": false,
+      "pyGenericServices": false,
+      "deprecated": false,
+      "ccEnableArenas": true,
+      "objcClassPrefix": "",
+      "csharpNamespace": "",
+      "swiftPrefix": "",
+      "phpClassPrefix": "",
+      "phpNamespace": "",
+      "phpMetadataNamespace": "",
+      "rubyPackage": "",
+      "features": undefined,
+      "uninterpretedOption": [],
+    },
     "sourceCodeInfo": {
       "location": [{
         "path": [2],
@@ -408,42 +430,42 @@ export const protoMetadata = {
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0],
-        "span": [11, 0, 32, 1],
+        "span": [13, 0, 34, 1],
         "leadingComments":
           " EventEnvelope carries one event: the base fields every event has, the\n event's own fields encoded as a protobuf message of the type that\n `event_type` names, and free-form string headers.\n\n The field numbers below are frozen: peers in every language decode by them,\n so a number is never reused or renumbered. New fields take new numbers.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 0],
-        "span": [15, 2, 22],
+        "span": [17, 2, 22],
         "leadingComments":
           " Unique id of the event: a UUID in its canonical text form\n (8-4-4-4-12 hexadecimal digits, lower case when made by eventwire).\n Frozen as field 1.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 1],
-        "span": [20, 2, 23],
+        "span": [22, 2, 23],
         "leadingComments":
           " When the event was created, in seconds since the Unix epoch, with the\n fraction of a second in the decimals: the same value Python's\n `time.time()` gives and the JSON form's `timestamp` carries.\n Frozen as field 2.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 2],
-        "span": [24, 2, 24],
+        "span": [26, 2, 24],
         "leadingComments":
           " The event's type: the short name of its protobuf message, for example\n `OrderCreatedEvent`. It names the message type `payload` decodes to.\n Frozen as field 3.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 3],
-        "span": [27, 2, 20],
+        "span": [29, 2, 20],
         "leadingComments":
           " The event's own fields: a protobuf-encoded message of the type that\n `event_type` names. Frozen as field 4.\n",
         "trailingComments": "",
         "leadingDetachedComments": [],
       }, {
         "path": [4, 0, 2, 4],
-        "span": [31, 2, 34],
+        "span": [33, 2, 34],
         "leadingComments":
           " String headers that travel with the event but are not part of it:\n correlation id, causation id, trace context, source service and the\n like. Keys are case-sensitive. Frozen as field 5.\n",
         "trailingComments": "",

@@ -1,0 +1,213 @@
+// TypeScript and Python services on the same queues: the Python package
+// (python/, driven through test/python/peer.py) runs the same Lua scripts
+// (same SHA1), reads what TypeScript publishes and the other way round, in
+// both entry formats; its retries and dead letters are read and requeued by
+// TypeScript; and on the event bus, TypeScript and Python routers and
+// services each get every event of their types.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { EventBus, connectRedis, silentLogger, type StreamTransport } from "eventwire/redis";
+import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
+import { Scripts } from "../../src/redis/scripts.js";
+import { RedisServer } from "../support/redis.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+const PEER = join(root, "test/python/peer.py");
+
+interface Line {
+  readonly kind: string;
+  readonly [key: string]: unknown;
+}
+
+function lines(stdout: string): Line[] {
+  return stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Line);
+}
+
+/** Runs the peer to its end; fails with its output when it fails. */
+function peer(...args: string[]): Line[] {
+  const r = spawnSync(PYTHON, [PEER, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, `peer ${args.join(" ")} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return lines(r.stdout);
+}
+
+/** Starts the peer in the background: its lines as they come, and its end. */
+function startPeer(...args: string[]): { lines: Line[]; done: Promise<number | null>; waitFor(kind: string): Promise<void> } {
+  const child = spawn(PYTHON, [PEER, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const out: Line[] = [];
+  let buffer = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    const parts = buffer.split("\n");
+    buffer = parts.pop()!;
+    for (const p of parts) if (p.trim() !== "") out.push(JSON.parse(p) as Line);
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  after(() => child.kill());
+  return {
+    lines: out,
+    done: done.then((code) => {
+      if (code !== 0) assert.fail(`peer ${args.join(" ")} failed (exit ${code}):\n${stderr}`);
+      return code;
+    }),
+    async waitFor(kind: string) {
+      const deadline = Date.now() + 30_000;
+      while (!out.some((l) => l.kind === kind)) {
+        if (Date.now() > deadline) assert.fail(`the peer never said ${kind}:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+let server: RedisServer;
+let url: string;
+let counter = 0;
+const prefixes: StreamTransport<ShopEvent>[] = [];
+
+async function transport(prefix: string): Promise<StreamTransport<ShopEvent>> {
+  const t = await connectRedis({ registry: shopRegistry, connection: url, prefix, logger: silentLogger });
+  prefixes.push(t);
+  return t;
+}
+
+const fresh = (): string => `interop-${process.pid}-${++counter}:`;
+
+before(async () => {
+  const probe = spawnSync(PYTHON, ["-c", "import google.protobuf, redis"], { encoding: "utf8" });
+  assert.equal(probe.status, 0, `Debian's Python lacks python3-protobuf or python3-redis (apt-get install python3-protobuf python3-redis):\n${probe.stderr}`);
+  server = await RedisServer.start();
+  url = process.env["REDIS_URL"] ?? server.url;
+});
+
+after(async () => {
+  for (const t of prefixes) await t.close();
+  await server?.stop();
+});
+
+test("Python assembles every script exactly as TypeScript does: the same SHA1", () => {
+  const [line] = peer("shas");
+  const shas = line!["shas"] as Record<string, string>;
+  const expected = Object.fromEntries(Object.values(Scripts).map((s) => [s.name, createHash("sha1").update(s.lua).digest("hex")]));
+  assert.deepEqual(shas, expected);
+  assert.equal(Object.keys(shas).length, Object.keys(Scripts).length);
+});
+
+test("Python consumes what TypeScript publishes, in both entry formats", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  const events = [0, 1, 2, 3].map((i) =>
+    shopRegistry.create("OrderCreatedEvent", { orderId: `ts-${i}`, userId: "user-Zoë", total: 10 + i, items: [{ productId: "p", name: "Café ☕", price: 10 + i, quantity: 1 }] }, {
+      headers: { "correlation-id": `c-${i}` },
+    }),
+  );
+  for (const [i, e] of events.entries()) await ts.publish("orders", e, { format: i % 2 === 0 ? "json" : "binary" });
+  const out = peer("consume", url, prefix, "orders", "--expect", "4");
+  const handled = out.filter((l) => l.kind === "handled");
+  assert.deepEqual(handled.map((l) => l["order_id"]), ["ts-0", "ts-1", "ts-2", "ts-3"]);
+  for (const [i, l] of handled.entries()) {
+    assert.equal(l["event_id"], events[i]!.eventId);
+    assert.deepEqual(l["headers"], { "correlation-id": `c-${i}` });
+    assert.equal(l["json"], shopRegistry.toJson(events[i]!), "Python's JSON of the event is TypeScript's");
+  }
+  const info = await ts.info("orders");
+  assert.deepEqual([info.length, info.pending, info.dlqLength], [4, 0, 0]);
+});
+
+test("TypeScript consumes what Python publishes, in both entry formats", async () => {
+  const prefix = fresh();
+  const published = [...peer("publish", url, prefix, "orders", "json", "2"), ...peer("publish", url, prefix, "orders", "binary", "2")];
+  const ts = await transport(prefix);
+  const got: ShopEvent[] = [];
+  const consumer = await ts.consume("orders", { OrderCreatedEvent: (e) => void got.push(e) });
+  await consumer.drain();
+  assert.deepEqual(got.map((e) => e.eventId), published.map((l) => l["event_id"]));
+  assert.deepEqual(got.map((e) => shopRegistry.toJson(e)), published.map((l) => l["json"]));
+  const first = got[0];
+  assert.ok(first?.eventType === "OrderCreatedEvent" && first.payload.items[0]?.name === "Tasse ☕" && first.headers["source-service"] === "python-peer");
+  // the JSON entries are LeanMQ's, byte for byte as TypeScript writes the same event
+  const [entry] = await ts.store.range(ts.keys("orders").stream, "-", "+", 1);
+  const data = entry!.fields.get("data")!.toString("utf8");
+  const text = shopRegistry.toJson(first, { style: "python" });
+  assert.ok(data.startsWith(text.slice(0, -1) + ', "_metadata": {"id": "'), data);
+});
+
+test("Python's retries are counted by Redis, its dead letters read and requeued by TypeScript", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  const order = shopRegistry.create("OrderCreatedEvent", { orderId: "o-dlq", userId: "u", total: 5 });
+  await ts.publish("orders", order, { format: "binary" });
+  const first = peer("consume", url, prefix, "orders", "--fail-until", "9", "--max-attempts", "3");
+  assert.deepEqual(first.filter((l) => l.kind === "failed").map((l) => l["deliveries"]), [1, 2, 3]);
+  const letters = await ts.deadLetters("orders").list();
+  assert.equal(letters.length, 1);
+  const letter = letters[0]!;
+  assert.equal(letter.reason, "handler-failed (attempt 3 of 3): RuntimeError: ledger offline at delivery 3");
+  assert.equal(letter.kind, "handler-failed");
+  assert.equal(letter.attempts, 3);
+  assert.equal(letter.event?.eventId, order.eventId);
+  assert.equal((await ts.info("orders")).pending, 0);
+  assert.equal(await ts.deadLetters("orders").requeue("all"), 1);
+  // requeued by TypeScript, handled by Python at its first delivery from the main queue again
+  const second = peer("consume", url, prefix, "orders");
+  const handled = second.filter((l) => l.kind === "handled");
+  assert.deepEqual(handled.map((l) => [l["event_id"], l["deliveries"]]), [[order.eventId, 1]]);
+  const info = await ts.info("orders");
+  assert.deepEqual([info.pending, info.dlqLength], [0, 0]);
+});
+
+test("TypeScript's dead letters are requeued by Python's transport and handled there", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  const order = shopRegistry.create("OrderCreatedEvent", { orderId: "o-ts-dlq", userId: "u", total: 5 });
+  await ts.publish("orders", order);
+  const consumer = await ts.consume("orders", { OrderCreatedEvent: () => Promise.reject(new Error("card declined")) }, { retry: { maxAttempts: 2, initialDelayMs: 5 } });
+  await consumer.drain();
+  await consumer.stop();
+  const [letter] = await ts.deadLetters("orders").list();
+  assert.equal(letter?.reason, "handler-failed (attempt 2 of 2): Error: card declined");
+  const requeued = peer("requeue", url, prefix, "orders");
+  assert.deepEqual(
+    requeued.map((l) => [l.kind, l["reason"] ?? l["count"], l["attempts"], l["event_id"]]),
+    [
+      ["dead-letter", "handler-failed (attempt 2 of 2): Error: card declined", 2, order.eventId],
+      ["requeued", 1, undefined, undefined],
+    ],
+  );
+  const handled = peer("consume", url, prefix, "orders").filter((l) => l.kind === "handled");
+  assert.deepEqual(handled.map((l) => l["order_id"]), ["o-ts-dlq"]);
+});
+
+test("the bus: TypeScript and Python routers and services each get every event of their types", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  const bus = new EventBus(ts);
+  const tsSeen: string[] = [];
+  await bus.subscribe("audit-service", { "*": (e) => void tsSeen.push(`${e.eventType}:${e.payload.orderId}`) }, { claimIntervalMs: 100 });
+  // two Python services, each with its own router: the notification service sees everything, the payment service pays for orders
+  const notifications = startPeer("bus", url, prefix, "notification-service", "--expect", "12");
+  const payments = startPeer("bus", url, prefix, "payment-service", "--expect", "6", "--pay");
+  await notifications.waitFor("subscribed");
+  await payments.waitFor("subscribed");
+  for (let i = 0; i < 6; i++) {
+    await bus.publish(shopRegistry.create("OrderCreatedEvent", { orderId: `bus-${i}`, userId: "u", total: i + 1 }), { format: i % 2 === 0 ? "json" : "binary" });
+  }
+  await Promise.all([notifications.done, payments.done]);
+  const deadline = Date.now() + 20_000;
+  while (tsSeen.length < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const expected = [0, 1, 2, 3, 4, 5].flatMap((i) => [`OrderCreatedEvent:bus-${i}`, `PaymentProcessedEvent:bus-${i}`]).sort();
+  assert.deepEqual([...tsSeen].sort(), expected, "the TypeScript service got every event once");
+  const seen = (p: ReturnType<typeof startPeer>) => p.lines.filter((l) => l.kind === "handled").map((l) => `${l["event_type"]}:${l["order_id"]}`).sort();
+  assert.deepEqual(seen(notifications), expected, "the Python notification service got every event once");
+  assert.deepEqual(seen(payments), expected.filter((e) => e.startsWith("OrderCreated")), "the Python payment service got every order once");
+  const routers = [notifications, payments].map((p) => p.lines.find((l) => l.kind === "done")!["router"] as { copies: number });
+  const copies = routers.reduce((n, r) => n + r.copies, 0) + bus.routerStats.copies;
+  assert.equal(copies, 6 * 3 + 6 * 2, "each order copied to three services, each payment to two, whichever router took it");
+  await bus.stop();
+});
