@@ -257,6 +257,8 @@ test(`chaos: faults at random (seed ${SEED}); every confirmed event handled, dea
           const slot = slots.get(name)!;
           await slot.restarted; // (the slot's last victim is back first)
           const victim = slots.get(name)!.worker;
+          // (a worker restarted a moment ago may still be starting on a loaded machine: killed only once ready)
+          await victim.ready;
           await victim.kill();
           const back = 300 + Math.floor(rand() * 1500);
           faults.push(`${at()} SIGKILL ${victim.label} (restarted after ${back} ms)`);
