@@ -2,6 +2,7 @@
 import { TransportError } from "../index.js";
 import type { EntryFormat } from "./leanmq/entry.js";
 import { DEFAULT_MAX_LENGTH, DEFAULT_PREFIX } from "./leanmq/keys.js";
+import type { SchemaMode } from "./schema-registry.js";
 import type { TrimMode } from "./store.js";
 
 /** Where a component reports what it does; every method is optional. */
@@ -51,6 +52,17 @@ export interface TransportOptions {
   readonly trim: TrimMode;
   /** @defaultValue {@link consoleLogger} */
   readonly logger: Logger;
+  /**
+   * What publishing does with each event type's schema, the first time this
+   * transport publishes the type (see `SchemaRegistry`): `"register"` it in
+   * Redis under the prefix, so that tools (`eventwire tail`, `eventwire ui`)
+   * decode the events without `.proto` files, refusing a schema that breaks
+   * compatibility with the registered one (`SchemaConflictError`);
+   * `"force"` registers even that, as a new version; `"off"` registers
+   * nothing.
+   * @defaultValue `"register"`
+   */
+  readonly schemas: SchemaMode;
 }
 
 /** The defaults of {@link TransportOptions}. */
@@ -60,6 +72,7 @@ export const defaultTransportOptions: TransportOptions = Object.freeze({
   maxLength: DEFAULT_MAX_LENGTH,
   trim: "acknowledged",
   logger: consoleLogger,
+  schemas: "register",
 });
 
 /** Throws `invalid-option` unless `value` is a positive (or, with `allowZero`, non-negative) number. */

@@ -13,6 +13,7 @@ import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { newMetadata } from "./leanmq/metadata.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
+import { SchemaRegistry } from "./schema-registry.js";
 import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
@@ -59,6 +60,8 @@ export class StreamTransport<E extends Event = Event> {
   readonly options: TransportOptions;
   /** The store underneath. */
   readonly store: EntryStore;
+  /** The schema registry under this transport's prefix: what publishing registers (see `TransportOptions.schemas`), and what is registered. */
+  readonly schemas: SchemaRegistry;
   private readonly consumers = new Set<Consumer<E>>();
   private readonly keyCache = new Map<string, QueueKeys>();
   /** Queues this transport has made or found whole (see {@link ensureQueues}). */
@@ -84,6 +87,10 @@ export class StreamTransport<E extends Event = Event> {
     if (this.options.format !== "json" && this.options.format !== "binary") {
       throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(this.options.format)}`);
     }
+    if (this.options.schemas !== "register" && this.options.schemas !== "force" && this.options.schemas !== "off") {
+      throw new TransportError("invalid-option", `schemas must be "register", "force" or "off", got ${String(this.options.schemas)}`);
+    }
+    this.schemas = new SchemaRegistry(store, this.options.prefix, registry as unknown as EventRegistry<Event>, this.options.schemas);
   }
 
   /** The keys of a queue pair under this transport's prefix. */
@@ -166,6 +173,16 @@ export class StreamTransport<E extends Event = Event> {
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
     this.check();
+    // each event type's schema, the first time this transport publishes it
+    let registering: Promise<void>[] | undefined;
+    let last: string | undefined;
+    for (const { event } of items) {
+      if (event.eventType === last) continue;
+      last = event.eventType;
+      const p = this.schemas.ensure(event.eventType);
+      if (p !== undefined) (registering ??= []).push(p);
+    }
+    if (registering !== undefined) await Promise.all(registering);
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
