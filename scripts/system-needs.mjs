@@ -20,4 +20,6 @@ export default [
   { package: "python3-protobuf", python: "google.protobuf", serves: "the cross-language tests: Python re-encodes the golden vectors" },
   { package: "libprotobuf-dev", file: "/usr/include/google/protobuf/timestamp.proto", serves: "the cross-language tests: the well-known types' .proto files, for protoc and protobufjs" },
   { package: "python3-redis", python: "redis", serves: "the LeanMQ tests: a Python model of LeanMQ shares queues with eventwire" },
+  { package: "chromium", command: "/usr/bin/chromium", serves: "the dashboard's browser tests, driven by playwright-core" },
+  { package: "bsdutils", command: "script", serves: "the CLI's colour test, which runs it on a terminal" },
 ];

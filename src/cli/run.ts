@@ -12,6 +12,7 @@ import { queues } from "./commands/queues.js";
 import { schemas } from "./commands/schemas.js";
 import { tail } from "./commands/tail.js";
 import { types } from "./commands/types.js";
+import { ui } from "./commands/ui.js";
 import { CliError, ExitCode, explain, usageError } from "./errors.js";
 import { eventwirePackage } from "./package-info.js";
 import { Session } from "./session.js";
@@ -30,6 +31,7 @@ export const commands: readonly Command[] = [
   dlqDelete,
   types,
   schemas,
+  ui,
   config,
   completionCommand(() => commands),
 ];

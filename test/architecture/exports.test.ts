@@ -15,6 +15,7 @@ const entries = {
   "eventwire/redis": "src/redis/index.ts",
   "eventwire/memory": "src/memory/index.ts",
   "eventwire/dynamic": "src/dynamic/index.ts",
+  "eventwire/ui": "src/ui/index.ts",
 } as const;
 
 const CODEC = [
@@ -170,6 +171,7 @@ const expected: Record<keyof typeof entries, string[]> = {
     "type RedisTransportOptions",
   ],
   "eventwire/memory": [...TRANSPORT, "MemoryStore", "createMemoryTransport", "type ConsumerInfo", "type GroupInfo", "type MemoryStoreOptions", "type MemoryTransportOptions", "type PendingInfo"],
+  "eventwire/ui": ["createDashboard", "type DashboardHandler", "type DashboardOptions"],
   "eventwire/dynamic": ["descriptorSetTypes", "loadProtoTypes", "protoTypes", "type ProtoTypes", "type ProtoTypesOptions", "type RegisteredDescriptorSet"],
 };
 
