@@ -10,7 +10,7 @@ export type { Event, EventBase, EventOf, PayloadOf, ShortName } from "./event.js
 export { DecodeError, EventValidationError, EventwireError, RegistryError, SchemaConflictError, TransportError, isDecodeError, isEventwireError, isSchemaConflictError } from "./errors.js";
 export { decodeDescriptorSet, describedEnums, describedMessages, describeMessage, descriptorSetFingerprint, encodeDescriptorSet } from "./descriptor-set.js";
 export type { DescribedEnum, DescribedField, DescribedFile, DescribedMessage, DescriptorSet } from "./descriptor-set.js";
-export { breakingChanges } from "./schema-compatibility.js";
+export { breakingChanges, isOlderShape } from "./schema-compatibility.js";
 export type { EventwireErrorCode } from "./errors.js";
 export { defaultDecodeOptions } from "./schema/decode-options.js";
 export type { DecodeOptions } from "./schema/decode-options.js";

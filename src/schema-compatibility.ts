@@ -28,10 +28,34 @@ function typeText(f: DescribedField): string {
  * The event type itself must keep its full name: `root` names it.
  */
 export function breakingChanges(before: DescriptorSet, after: DescriptorSet, root: string): string[] {
-  const changes: string[] = [];
+  return changesBetween(before, after, root).flatMap((c) => (c.addition ? [] : [c.text]));
+}
+
+/**
+ * Whether `after` is an earlier shape of `before`: it differs only by
+ * lacking fields `before` has (what an older publisher's schema looks like
+ * next to a newer one already registered).
+ */
+export function isOlderShape(before: DescriptorSet, after: DescriptorSet, root: string): boolean {
+  const changes = changesBetween(before, after, root);
+  return changes.length > 0 && changes.every((c) => c.removed);
+}
+
+interface Change {
+  readonly text: string;
+  /** A field removed (what an older shape shows). */
+  readonly removed: boolean;
+  /** Not a breaking change: `after` adds fields or enum values (what an older shape does not). */
+  readonly addition?: boolean;
+}
+
+function changesBetween(before: DescriptorSet, after: DescriptorSet, root: string): Change[] {
+  const found: Change[] = [];
+  let additions = false;
+  const changes = { push: (text: string) => void found.push({ text, removed: / was removed$/.test(text) && !text.startsWith("the value ") }) };
   const oldMessages = describedMessages(before);
   const newMessages = describedMessages(after);
-  if (!newMessages.has(root)) return [`the message ${root} is gone`];
+  if (!newMessages.has(root)) return [{ text: `the message ${root} is gone`, removed: false }];
   // Only what the event type reaches through fields that stay: walk from the root.
   const seen = new Set<string>();
   const walk = (name: string): void => {
@@ -52,6 +76,8 @@ export function breakingChanges(before: DescriptorSet, after: DescriptorSet, roo
       if (typeText(g) !== typeText(f)) changes.push(`${where} changed type from ${typeText(f)} to ${typeText(g)}`);
       else if (f.typeName !== "") walk(f.typeName.slice(1));
     }
+    const wasNumbers = new Set(was.field.map((f) => f.number));
+    if (now.field.some((f) => !wasNumbers.has(f.number))) additions = true;
   };
   walk(root);
   const oldEnums = describedEnums(before);
@@ -65,6 +91,10 @@ export function breakingChanges(before: DescriptorSet, after: DescriptorSet, roo
       if (named === undefined) changes.push(`the value ${v.name} (${v.number}) of enum ${name} was removed`);
       else if (named !== v.name) changes.push(`the value ${v.name} (${v.number}) of enum ${name} was renamed to ${named}`);
     }
+    const wasNumbers = new Set(was.value.map((v) => v.number));
+    if (now.value.some((v) => !wasNumbers.has(v.number))) additions = true;
   }
-  return changes;
+  // (an addition counts against being an older shape, never as a breaking change)
+  if (additions) found.push({ text: "", removed: false, addition: true });
+  return found;
 }

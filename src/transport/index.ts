@@ -18,7 +18,7 @@ export { EventBus } from "./bus.js";
 export type { EventBusOptions, Subscription } from "./bus.js";
 export type { RouterOptions, RouterStats } from "./router.js";
 export { consoleLogger, defaultTransportOptions, silentLogger } from "./options.js";
-export type { Logger, TransportOptions } from "./options.js";
+export type { Logger, SchemaMode, TransportOptions } from "./options.js";
 export { defaultConsumerOptions, defaultRetryPolicy } from "./consumer-options.js";
 export type { ConsumerInit, ConsumerOptions, RetryPolicy, SkipPolicy } from "./consumer-options.js";
 export type { EntryFormat } from "./leanmq/entry.js";
@@ -45,5 +45,5 @@ export type {
   TrimMode,
 } from "./store.js";
 export { SchemaRegistry } from "./schema-registry.js";
-export type { RegisteredSchema, SchemaMode } from "./schema-registry.js";
+export type { RegisteredSchema } from "./schema-registry.js";
 export { EventwireError, SchemaConflictError, TransportError, isEventwireError, isSchemaConflictError } from "../index.js";

@@ -2,7 +2,6 @@
 import { TransportError } from "../index.js";
 import type { EntryFormat } from "./leanmq/entry.js";
 import { DEFAULT_MAX_LENGTH, DEFAULT_PREFIX } from "./leanmq/keys.js";
-import type { SchemaMode } from "./schema-registry.js";
 import type { TrimMode } from "./store.js";
 
 /** Where a component reports what it does; every method is optional. */
@@ -21,6 +20,14 @@ export const consoleLogger: Logger = {
 
 /** A logger that says nothing. */
 export const silentLogger: Logger = {};
+
+/**
+ * What a publisher does with its schemas: `register` them (refusing one that
+ * breaks compatibility), `force` them (registering a breaking one as a new
+ * version, marked forced), or `off` (nothing: its events are readable only
+ * where their `.proto` files are).
+ */
+export type SchemaMode = "register" | "force" | "off";
 
 /** Options shared by everything built on one transport. */
 export interface TransportOptions {

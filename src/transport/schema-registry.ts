@@ -3,7 +3,10 @@
  * schema (a `FileDescriptorSet` and its fingerprint) the first time they
  * publish it, so that tools read every event without the `.proto` files; a
  * schema that breaks compatibility with the registered one is refused with
- * a {@link SchemaConflictError} unless forced. Keys: see leanmq/keys.ts.
+ * a {@link SchemaConflictError} unless forced — but a schema that only lacks
+ * fields of the newest version is taken for an older publisher's and
+ * registers nothing; Redis refusing the registry's
+ * keys is a warning, once, and publishing goes on. Keys: see leanmq/keys.ts.
  */
 import {
   breakingChanges,
@@ -14,18 +17,13 @@ import {
   SchemaConflictError,
   TransportError,
   type Event,
+  isEventwireError,
+  isOlderShape,
   type EventRegistry,
   type RegisteredType,
 } from "../index.js";
+import type { Logger, SchemaMode } from "./options.js";
 import type { EntryStore, StoredSchema } from "./store.js";
-
-/**
- * What a publisher does with its schemas: `register` them (refusing one that
- * breaks compatibility), `force` them (registering a breaking one as a new
- * version, marked forced), or `off` (nothing: its events are readable only
- * where their `.proto` files are).
- */
-export type SchemaMode = "register" | "force" | "off";
 
 /** One registered version of an event type's schema. */
 export interface RegisteredSchema extends StoredSchema {
@@ -52,6 +50,7 @@ export class SchemaRegistry {
     private readonly registry: EventRegistry<Event>,
     /** What publishing does with schemas. */
     readonly mode: SchemaMode,
+    private readonly logger: Logger = {},
   ) {}
 
   /**
@@ -73,6 +72,12 @@ export class SchemaRegistry {
         },
         (error: unknown) => {
           this.pending.delete(eventType);
+          // Redis refusing the registry's keys (an ACL that allows only the queues' keys, say) does not stop publishing: said once, not tried again
+          if (isEventwireError(error, "redis-refused")) {
+            this.registered.add(eventType);
+            this.logger.warn?.(`the schema of ${type.fullName} was not registered (tools will not decode its events without its .proto files): ${(error as Error).message}`);
+            return;
+          }
           throw error;
         },
       );
@@ -101,8 +106,11 @@ export class SchemaRegistry {
       const latest = versions.at(-1);
       let forced = false;
       if (latest) {
-        const changes = breakingChanges(decodeDescriptorSet(latest.descriptorSet), described, registered.fullName);
+        const newest = decodeDescriptorSet(latest.descriptorSet);
+        const changes = breakingChanges(newest, described, registered.fullName);
         if (changes.length > 0) {
+          // an older publisher (during a rolling deploy, say): it lacks fields the newest version has, and nothing else differs; the newest stays
+          if (isOlderShape(newest, described, registered.fullName)) return { ...latest, ...named, added: false };
           if (!options.force) throw new SchemaConflictError(registered.fullName, latest.version, changes);
           forced = true;
         }

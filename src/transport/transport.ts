@@ -90,7 +90,7 @@ export class StreamTransport<E extends Event = Event> {
     if (this.options.schemas !== "register" && this.options.schemas !== "force" && this.options.schemas !== "off") {
       throw new TransportError("invalid-option", `schemas must be "register", "force" or "off", got ${String(this.options.schemas)}`);
     }
-    this.schemas = new SchemaRegistry(store, this.options.prefix, registry as unknown as EventRegistry<Event>, this.options.schemas);
+    this.schemas = new SchemaRegistry(store, this.options.prefix, registry as unknown as EventRegistry<Event>, this.options.schemas, this.options.logger);
   }
 
   /** The keys of a queue pair under this transport's prefix. */
@@ -159,6 +159,19 @@ export class StreamTransport<E extends Event = Event> {
     return entries;
   }
 
+  /** Registers each event type's schema the first time this transport publishes it (see `TransportOptions.schemas`). */
+  private async registerSchemas(items: readonly Outgoing<E>[]): Promise<void> {
+    let registering: Promise<void>[] | undefined;
+    let last: string | undefined;
+    for (const { event } of items) {
+      if (event.eventType === last) continue;
+      last = event.eventType;
+      const p = this.schemas.ensure(event.eventType);
+      if (p !== undefined) (registering ??= []).push(p);
+    }
+    if (registering !== undefined) await Promise.all(registering);
+  }
+
   /** Publishes one event; resolves once Redis has it. */
   async publish(queue: string, event: E, options?: PublishOptions): Promise<Published> {
     const [result] = await this.publishMany([options ? { queue, event, options } : { queue, event }]);
@@ -173,16 +186,7 @@ export class StreamTransport<E extends Event = Event> {
    */
   async publishMany(items: readonly Outgoing<E>[]): Promise<Published[]> {
     this.check();
-    // each event type's schema, the first time this transport publishes it
-    let registering: Promise<void>[] | undefined;
-    let last: string | undefined;
-    for (const { event } of items) {
-      if (event.eventType === last) continue;
-      last = event.eventType;
-      const p = this.schemas.ensure(event.eventType);
-      if (p !== undefined) (registering ??= []).push(p);
-    }
-    if (registering !== undefined) await Promise.all(registering);
+
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
@@ -192,7 +196,10 @@ export class StreamTransport<E extends Event = Event> {
         const entries = this.encode(items, i, Math.min(items.length, i + size), published);
         // (once the first chunk is known to be publishable: an event refused
         // at once, too large say, leaves nothing behind, not even its queue)
-        if (i === 0) await this.ensureQueues(items);
+        if (i === 0) {
+          await this.registerSchemas(items);
+          await this.ensureQueues(items);
+        }
         sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
       }
     } catch (error) {

@@ -41,6 +41,7 @@ const CODEC = [
   "formatPythonFloat",
   "isDecodeError",
   "isEventwireError",
+  "isOlderShape",
   "isSchemaConflictError",
   "pythonFloat",
   "pythonJsonDumps",

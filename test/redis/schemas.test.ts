@@ -16,6 +16,7 @@ import {
   breakingChanges,
   createRegistry,
   decodeDescriptorSet,
+  describedMessages,
   describeMessage,
   descriptorSetFingerprint,
   encodeDescriptorSet,
@@ -196,6 +197,14 @@ describe("publishers register", { concurrency: true }, () => {
     await publish(v1);
     await publish(v1); // another process, the same schema: no new version
     await publish(v2);
+    await publish(v1); // an older publisher, still running: it only lacks a field, so it publishes and registers nothing
+    const dropsAndAdds = version("message UserSignedUp { string user_id = 1; string email = 3; string phone = 4; }", pkg);
+    const dropped = await publish(dropsAndAdds).then(
+      () => assert.fail("a schema that removes a field and adds another was accepted"),
+      (e: unknown) => e,
+    );
+    assert.ok(isSchemaConflictError(dropped), String(dropped));
+    assert.deepEqual(dropped.changes, [`${pkg}.UserSignedUp.age (field 2) was removed`]);
     const error = await publish(broken).then(
       () => assert.fail("a breaking schema was accepted"),
       (e: unknown) => e,
@@ -204,7 +213,7 @@ describe("publishers register", { concurrency: true }, () => {
     assert.equal(error.code, "incompatible-schema");
     assert.equal(error.registeredVersion, 2);
     assert.deepEqual(error.changes, [`${pkg}.UserSignedUp.age (field 2) changed type from int32 to string`]);
-    assert.equal(await redis.xlen(`${prefix}signups`), 3, "the refused event was not published");
+    assert.equal(await redis.xlen(`${prefix}signups`), 4, "the refused events were not published");
 
     await publish(broken, "force");
     const reader = await transportWith(v1, prefix);
@@ -224,13 +233,17 @@ describe("publishers register", { concurrency: true }, () => {
     );
     const transports = await Promise.all(registries.map((r) => transportWith(r, prefix)));
     try {
-      const results = await Promise.allSettled(transports.map((t) => t.schemas.register("UserSignedUp")));
-      // each is compatible with what it saw; a later one may find an earlier one's fields missing only if it has fewer
+      // each is an addition to the ones with fewer fields, or an older shape of those with more: none is refused
+      const results = await Promise.all(transports.map((t) => t.schemas.register("UserSignedUp")));
       const versions = await transports[0]!.schemas.versions(`${pkg}.UserSignedUp`);
-      const added = results.filter((r) => r.status === "fulfilled").length;
-      assert.equal(versions.length, added);
+      assert.equal(versions.length, results.filter((r) => r.added).length, "one version per registration that added one");
       assert.deepEqual(versions.map((v) => v.version), [...versions.keys()].map((i) => i + 1));
-      for (const r of results) if (r.status === "rejected") assert.ok(isSchemaConflictError(r.reason), String(r.reason));
+      assert.deepEqual(
+        versions.map((v) => v.fingerprint),
+        results.filter((r) => r.added).sort((a, b) => a.version - b.version).map((r) => r.fingerprint),
+      );
+      // the newest is the widest (five fields), whichever order they ran in
+      assert.equal(describedMessages(decodeDescriptorSet(versions.at(-1)!.descriptorSet)).get(`${pkg}.UserSignedUp`)!.field.length, 5);
     } finally {
       await Promise.all(transports.map((t) => t.close()));
     }
