@@ -309,4 +309,43 @@ describe("tools read the registered schemas", { concurrency: true }, () => {
     const text = await cli(["schemas"], { cwd: empty, env });
     assert.match(text.stdout, /^EVENT TYPE\s+FULL NAME\s+VERSION\s+VERSIONS\s+FINGERPRINT\s+AGE\s+FORCED\nUserSignedUp\s+acme\.tools\.v1\.UserSignedUp\s+1\s+1\s+[0-9a-f]{12}\s/);
   });
+
+  test("eventwire schemas --check: each .proto event type against the registered versions, status 1 when one breaks, nothing written", async () => {
+    const prefix = "check:";
+    const pkg = "acme.check.v1";
+    const v1 = "message UserSignedUp { string user_id = 1; int32 age = 2; }";
+    const registered = version(v1, pkg);
+    const t = await transportWith(registered, prefix);
+    try {
+      await t.publish("signups", create(registered, "UserSignedUp", {}));
+    } finally {
+      await t.close();
+    }
+    const folder = (body: string): string => {
+      const f = join(dir, `check-${++n}`);
+      mkdirSync(f, { recursive: true });
+      writeFileSync(join(f, "signup.proto"), `syntax = "proto3";\npackage ${pkg};\n${body}\n`);
+      return f;
+    };
+    const env = { REDIS_URL: server.url, EVENTWIRE_PREFIX: prefix, EVENTWIRE_PROTO: undefined };
+    const run = (body: string) => cli(["schemas", "--check", "--json", "--proto", folder(body)], { cwd: dir, env });
+    const [same, compatible, older, breaking, fresh] = await Promise.all([
+      run(v1),
+      run("message UserSignedUp { string user_id = 1; int32 age = 2; string email = 3; }"),
+      run("message UserSignedUp { string user_id = 1; }"),
+      run("message UserSignedUp { string user_id = 1; string age = 2; }"),
+      run("message InvoicePaid { string invoice_id = 1; }"),
+    ]);
+    const status = (r: { stdout: string }) => (JSON.parse(r.stdout) as { status: string; changes: string[] }[]).map((x) => [x.status, x.changes]);
+    assert.deepEqual([same.status, compatible.status, older.status, fresh.status], [0, 0, 0, 0], same.stderr + compatible.stderr + older.stderr + fresh.stderr);
+    assert.deepEqual(status(same), [["same", []]]);
+    assert.deepEqual(status(compatible), [["compatible", []]]);
+    assert.deepEqual(status(older), [["older", []]]);
+    assert.deepEqual(status(fresh), [["new", []]]);
+    assert.equal(breaking.status, 1);
+    assert.deepEqual(status(breaking), [["breaking", [`${pkg}.UserSignedUp.age (field 2) changed type from int32 to string`]]]);
+    const versions = await redis.hget(schemaKey(prefix, `${pkg}.UserSignedUp`), "latest");
+    assert.equal(versions, "1", "checking registered nothing");
+    assert.equal(await redis.sismember(schemaIndexKey(prefix), `${pkg}.InvoicePaid`), 0);
+  });
 });
