@@ -27,4 +27,6 @@ export default [
   { package: "golang-go", command: "go", serves: "the Go check of the contract: Go decodes and re-encodes every golden vector" },
   { package: "protoc-gen-go", command: "protoc-gen-go", serves: "`npm run generate`: the Go code of the contract (buf.gen.go.yaml), and the Go check's fixtures" },
   { package: "golang-google-protobuf-dev", file: "/usr/share/gocode/src/google.golang.org/protobuf/proto/encode.go", serves: "the Go check: Go's protobuf runtime, without fetching modules" },
+  { package: "chromium", command: "/usr/bin/chromium", serves: "the dashboard's browser tests, driven by playwright-core" },
+  { package: "bsdutils", command: "script", serves: "the CLI's colour test, which runs it on a terminal" },
 ];

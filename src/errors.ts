@@ -42,7 +42,9 @@ export type EventwireErrorCode =
   /** The component was closed or stopped and cannot do that any more. */
   | "closed"
   /** An option is out of its range. */
-  | "invalid-option";
+  | "invalid-option"
+  /** An event type's schema breaks wire or JSON compatibility with the version registered in Redis. */
+  | "incompatible-schema";
 
 /**
  * The base class of every error eventwire throws on purpose. `code` says what
@@ -71,6 +73,37 @@ export class DecodeError extends EventwireError {
 /** An event could not be made or encoded: a payload value has the wrong type or is out of range. */
 export class EventValidationError extends EventwireError {
   override name = "EventValidationError";
+}
+
+/**
+ * A publisher's schema of an event type breaks compatibility with the one
+ * registered in Redis (code `incompatible-schema`): `changes` says how,
+ * one sentence each. Publishing with `schemas: "force"` registers it anyway,
+ * as a new version.
+ */
+export class SchemaConflictError extends EventwireError {
+  override name = "SchemaConflictError";
+  /** The event type's full name. */
+  readonly eventType: string;
+  /** The registered version it conflicts with. */
+  readonly registeredVersion: number;
+  /** What breaks, one sentence each. */
+  readonly changes: readonly string[];
+
+  constructor(eventType: string, registeredVersion: number, changes: readonly string[]) {
+    super(
+      "incompatible-schema",
+      `the schema of ${eventType} is not compatible with version ${registeredVersion} registered in Redis: ${changes.join("; ")}`,
+    );
+    this.eventType = eventType;
+    this.registeredVersion = registeredVersion;
+    this.changes = Object.freeze([...changes]);
+  }
+}
+
+/** Whether `error` is a {@link SchemaConflictError} (also across copies of eventwire). */
+export function isSchemaConflictError(error: unknown): error is SchemaConflictError {
+  return isEventwireError(error) && error.code === "incompatible-schema";
 }
 
 /** A transport operation failed: Redis unreachable, an unknown queue, a closed component, a bad option. */

@@ -1,5 +1,6 @@
 /** What a CLI command is — its options, arguments and help — and how its command line is parsed. */
 import { parseArgs } from "node:util";
+import type { Paint } from "./colour.js";
 import type { Session } from "./session.js";
 import { usageError } from "./errors.js";
 
@@ -31,6 +32,8 @@ export interface CommandContext {
   readonly positionals: readonly string[];
   readonly session: Session;
   readonly io: Io;
+  /** Colours for standard output (no-ops when it gets none: piped, `NO_COLOR`, `--no-color`). */
+  readonly paint: Paint;
 }
 
 /** A command: its name (`dlq requeue`), help, options and action. */
@@ -48,33 +51,46 @@ export interface Command {
   run(context: CommandContext): Promise<number>;
 }
 
-/** The options of commands that use Redis. */
-export const redisOptions: OptionSpecs = {
-  redis: { type: "string", value: "URL", help: "Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379)" },
-  prefix: { type: "string", value: "P", help: "the queues' key prefix (default: mq:; the event bus's queues are under events:)" },
-};
-
-/** The option of commands that use event types. */
-export const protoOption: OptionSpecs = {
+/**
+ * The options every command takes, before or after the command's name
+ * (`eventwire --prefix events: queues` and `eventwire queues --prefix
+ * events:` are the same). A command that has no use for one ignores it, as
+ * it ignores the environment variable that sets it.
+ */
+export const globalOptions: OptionSpecs = {
+  redis: { type: "string", value: "URL", help: "Redis to use (default: $REDIS_URL, else the config file's, else redis://127.0.0.1:6379)" },
+  prefix: { type: "string", value: "P", help: "the queues' key prefix (default: $EVENTWIRE_PREFIX, else the config file's, else mq:)" },
   proto: { type: "string", multiple: true, value: "PATH", help: "more event types, from the .proto files in a folder (or one file); repeatable" },
-};
-
-export const jsonOption: OptionSpecs = {
+  config: { type: "string", value: "FILE", help: "the config file (default: eventwire.config.json, looked for upward from the working directory)" },
   json: { type: "boolean", help: "print JSON, for scripts" },
+  color: { type: "boolean", help: "colour the output even when it is not a terminal" },
+  "no-color": { type: "boolean", help: "no colour, even on a terminal (as NO_COLOR=1)" },
 };
 
 const helpOption: OptionSpecs = {
   help: { type: "boolean", short: "h", help: "show this help" },
 };
 
-/** The command's help text. */
+function optionRows(options: OptionSpecs): (readonly [string, string])[] {
+  return Object.entries(options).map(([name, spec]) => [`${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`, spec.help] as const);
+}
+
+/** Option rows as aligned help lines. */
+export function optionLines(options: OptionSpecs, width?: number): string[] {
+  const rows = optionRows(options);
+  const w = width ?? Math.max(...rows.map(([flag]) => flag.length));
+  return rows.map(([flag, help]) => `  ${flag.padEnd(w)}  ${help}`);
+}
+
+/** The width of the flag column for these options. */
+export function flagWidth(...specs: OptionSpecs[]): number {
+  return Math.max(...specs.flatMap((o) => optionRows(o).map(([flag]) => flag.length)));
+}
+
+/** The command's help text: usage, what it does, its options, then the global options. */
 export function helpText(command: Command): string {
-  const options = { ...command.options, ...helpOption };
-  const rows = Object.entries(options).map(([name, spec]) => {
-    const flag = `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.value ? ` ${spec.value}` : ""}`;
-    return [flag, spec.help] as const;
-  });
-  const width = Math.max(...rows.map(([flag]) => flag.length));
+  const own = { ...command.options, ...helpOption };
+  const width = flagWidth(own, globalOptions);
   return [
     `Usage: eventwire ${command.name}${command.args ? " " + command.args : ""} [options]`,
     "",
@@ -83,14 +99,22 @@ export function helpText(command: Command): string {
     command.details.trim(),
     "",
     "Options:",
-    ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),
+    ...optionLines(own, width),
+    "",
+    "Global options (before or after the command):",
+    ...optionLines(globalOptions, width),
     "",
   ].join("\n");
 }
 
+/** Every option a command accepts: its own, --help and the global ones. */
+export function allOptions(command: Command): OptionSpecs {
+  return { ...globalOptions, ...command.options, ...helpOption };
+}
+
 /** Parses a command's arguments; throws a usage error naming the problem. */
 export function parseCommand(command: Command, args: readonly string[]): { values: OptionValues; positionals: string[]; help: boolean } {
-  const options = { ...command.options, ...helpOption };
+  const options = allOptions(command);
   const config = Object.fromEntries(
     Object.entries(options).map(([name, spec]) => [
       name,

@@ -36,6 +36,26 @@ export function usageError(message: string, hint?: string): CliError {
   return new CliError(message, ExitCode.usage, hint);
 }
 
+/** An eventwire error's message without the field path in front (`event_type: no event type …` → `no event type …`). */
+export function withoutPath(error: { readonly message: string; readonly path: string }): string {
+  return error.path !== "" && error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message;
+}
+
+/** What to do about an event type that is not registered (after the codec's own words for it). */
+export function unknownTypeHint(known?: readonly string[]): string {
+  const list = known === undefined ? "" : known.length === 0 ? "No event types are known here. " : `Known event types: ${known.join(", ")}. `;
+  return `${list}Run "eventwire types" to list them; add your own with --proto DIR (or $EVENTWIRE_PROTO), or read them from Redis where publishers register them ("eventwire schemas").`;
+}
+
+/**
+ * An event type that is not registered, worded as the codec words it
+ * (`no event type "X" is registered`) whichever way it was met: typed on
+ * the command line, in a JSON entry or in a binary one.
+ */
+export function unknownTypeError(name: string, known?: readonly string[]): CliError {
+  return usageError(`no event type ${JSON.stringify(name.slice(0, 200))} is registered`, unknownTypeHint(known));
+}
+
 /**
  * The error as the user should read it. eventwire's own errors become
  * messages with advice; anything else (a bug) is returned as it is, for its
@@ -52,7 +72,7 @@ export function explain(error: unknown, context: { redis: string; command: strin
       case "unknown-queue":
         return new CliError(error.message, ExitCode.usage, `Run "eventwire queues" to list the queues (with --prefix events: for the event bus's).`, { cause: error });
       case "unknown-event-type":
-        return new CliError(error.message, ExitCode.usage, `Run "eventwire types" to list the event types; add your own with --proto DIR.`, { cause: error });
+        return new CliError(withoutPath(error), ExitCode.usage, unknownTypeHint(), { cause: error });
       case "duplicate-event-type":
       case "invalid-event-type":
         return new CliError(error.message, ExitCode.usage, "Check the .proto files given with --proto.", { cause: error });

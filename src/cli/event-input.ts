@@ -1,7 +1,7 @@
 /** Events typed on the command line or piped in, as JSON: checked, completed and decoded. */
 import { v4 as uuidv4 } from "uuid";
 import { HEADERS_KEY, isDecodeError, pythonJsonLoads, type Event, type EventRegistry, type MessageSchema } from "../index.js";
-import { usageError } from "./errors.js";
+import { unknownTypeError, usageError } from "./errors.js";
 
 const BASE_KEYS = new Set(["event_id", "eventId", "timestamp", "event_type", "eventType"]);
 
@@ -11,10 +11,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A usage error for an event type the registry does not have, listing those it has. */
 export function unknownType(registry: EventRegistry<Event>, name: string): Error {
-  return usageError(
-    `no event type ${JSON.stringify(name)} is registered`,
-    `Known event types: ${registry.names.join(", ")}. Run "eventwire types" for their fields; add your own with --proto DIR.`,
-  );
+  return unknownTypeError(name, registry.names);
 }
 
 /**

@@ -7,7 +7,7 @@ export type Align = "left" | "right";
  * Rows as a table: a header line, then one line per row, columns separated
  * by two spaces; the last column is not padded (long reasons stay whole).
  */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = [], headerStyle: (text: string) => string = (t) => t): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -17,7 +17,7 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       })
       .join("  ")
       .trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+  return [headerStyle(line(headers)), ...rows.map(line)].join("\n") + "\n";
 }
 
 /** A duration as a short age: `850ms`, `42s`, `3m05s`, `2h14m`, `3d04h`. */

@@ -22,3 +22,5 @@
 export { loadProtoTypes } from "./load.js";
 export { protoTypes } from "./proto-types.js";
 export type { ProtoTypes, ProtoTypesOptions } from "./proto-types.js";
+export { descriptorSetTypes } from "./descriptor-types.js";
+export type { RegisteredDescriptorSet } from "./descriptor-types.js";

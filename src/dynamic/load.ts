@@ -44,6 +44,11 @@ function refuseProtoNames(file: string): void {
  * {@link RegistryError} naming the file when one cannot be read or parsed.
  */
 export function loadProtoTypes(paths: readonly string[], options: ProtoTypesOptions = {}): ProtoTypes {
+  return protoTypes(readProtoRoot(paths), options);
+}
+
+/** The protobufjs root of the `.proto` files at `paths` (see {@link loadProtoTypes}), not yet resolved. */
+export function readProtoRoot(paths: readonly string[]): protobuf.Root {
   const includeDirs: string[] = [];
   const files: string[] = [];
   for (const given of paths) {
@@ -74,5 +79,5 @@ export function loadProtoTypes(paths: readonly string[], options: ProtoTypesOpti
     const where = `imports resolve from ${includeDirs.join(", ")}, as with protoc -I`;
     throw new RegistryError("invalid-event-type", `cannot read the .proto files (${where}): ${(cause as Error).message}`, { cause });
   }
-  return protoTypes(root, options);
+  return root;
 }

@@ -21,7 +21,7 @@
  * real time.
  */
 import { formatPythonFloat, pythonFloat, pythonJsonDumps } from "../index.js";
-import { queueNames, readSubscriptions, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import { queueNames, readSubscriptions, SchemaField, schemaIndexKey, schemaKey, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
 import {
   TransportError,
   type AppendResult,
@@ -29,12 +29,15 @@ import {
   type ClaimResult,
   type DeliveredEntry,
   type EntryStore,
+  type NewSchema,
   type OutgoingEntry,
   type QueueInfo,
   type QueueKeys as Keys,
   type RouteEntry,
   type RouteResult,
   type Routed,
+  type SchemaAdded,
+  type StoredSchema,
   type StreamEntry,
   type StreamLimits,
 } from "../transport/index.js";
@@ -407,6 +410,48 @@ export class MemoryStore implements EntryStore {
 
   async subscriptions(prefix: string): Promise<Map<string, string[]>> {
     return readSubscriptions(this.data.get(subscriptionsKey(prefix), "hash")?.fields ?? []);
+  }
+
+  // (the descriptor sets are held as base64 text: this model's hashes hold strings)
+  async schemaVersions(prefix: string, fullName: string): Promise<StoredSchema[]> {
+    const fields = this.data.get(schemaKey(prefix, fullName), "hash")?.fields ?? new Map<string, string>();
+    const latest = Number(fields.get(SchemaField.latest) ?? "0");
+    const out: StoredSchema[] = [];
+    for (let v = 1; v <= latest; v++) {
+      const set = fields.get(SchemaField.set(v));
+      const fingerprint = fields.get(SchemaField.fingerprint(v));
+      if (set === undefined || fingerprint === undefined) continue;
+      out.push({
+        version: v,
+        fingerprint,
+        descriptorSet: new Uint8Array(Buffer.from(set, "base64")),
+        registeredAt: Number(fields.get(SchemaField.registeredAt(v)) ?? "0"),
+        forced: fields.get(SchemaField.forced(v)) === "1",
+      });
+    }
+    return out;
+  }
+
+  async addSchemaVersion(prefix: string, fullName: string, expectedLatest: number, schema: NewSchema): Promise<SchemaAdded> {
+    const key = schemaKey(prefix, fullName);
+    const fields = this.data.get(key, "hash")?.fields;
+    const existing = fields?.get(SchemaField.byFingerprint(schema.fingerprint));
+    if (existing !== undefined) return { outcome: "exists", version: Number(existing) };
+    const latest = Number(fields?.get(SchemaField.latest) ?? "0");
+    if (latest !== expectedLatest) return { outcome: "conflict", latest };
+    const v = latest + 1;
+    this.data.hset(key, SchemaField.set(v), Buffer.from(schema.descriptorSet).toString("base64"));
+    this.data.hset(key, SchemaField.fingerprint(v), schema.fingerprint);
+    this.data.hset(key, SchemaField.registeredAt(v), formatPythonFloat(schema.registeredAt));
+    this.data.hset(key, SchemaField.forced(v), schema.forced ? "1" : "0");
+    this.data.hset(key, SchemaField.byFingerprint(schema.fingerprint), String(v));
+    this.data.hset(key, SchemaField.latest, String(v));
+    this.data.sadd(schemaIndexKey(prefix), fullName);
+    return { outcome: "added", version: v };
+  }
+
+  async schemaTypes(prefix: string): Promise<string[]> {
+    return [...(this.data.get(schemaIndexKey(prefix), "set")?.members ?? [])].sort();
   }
 
   /**

@@ -5,17 +5,20 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { formatPythonFloat } from "../index.js";
-import { EntryField, queueNames, readSubscriptions, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import { EntryField, queueNames, readSubscriptions, SchemaField, schemaIndexKey, schemaKey, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
 import type {
   AppendResult,
   ClaimOne,
   ClaimResult,
   DeliveredEntry,
   EntryStore,
+  NewSchema,
   OutgoingEntry,
   QueueInfo,
   RouteEntry,
   RouteResult,
+  SchemaAdded,
+  StoredSchema,
   StreamEntry,
   StreamLimits,
 } from "../transport/index.js";
@@ -494,6 +497,32 @@ export class RedisStore implements EntryStore {
     return this.run(`reading the subscriptions of ${prefix}`, async () => readSubscriptions(Object.entries(await this.client.hgetall(subscriptionsKey(prefix)))));
   }
 
+  async schemaVersions(prefix: string, fullName: string): Promise<StoredSchema[]> {
+    return this.run(`reading the schema of ${fullName}`, async () => {
+      const raw = await this.client.hgetallBuffer(schemaKey(prefix, fullName));
+      return readSchemaHash(new Map(Object.entries(raw)));
+    });
+  }
+
+  async addSchemaVersion(prefix: string, fullName: string, expectedLatest: number, schema: NewSchema): Promise<SchemaAdded> {
+    return this.run(`registering the schema of ${fullName}`, async () => {
+      const [version, flag] = await runScript<[number, number]>(this.client, Scripts.addSchema, [schemaKey(prefix, fullName), schemaIndexKey(prefix)], [
+        fullName,
+        expectedLatest,
+        schema.fingerprint,
+        Buffer.from(schema.descriptorSet),
+        formatPythonFloat(schema.registeredAt),
+        schema.forced ? 1 : 0,
+      ]);
+      if (version === -1) return { outcome: "conflict", latest: Number(flag) };
+      return { outcome: flag === 1 ? "added" : "exists", version: Number(version) };
+    });
+  }
+
+  async schemaTypes(prefix: string): Promise<string[]> {
+    return this.run(`listing the schemas of ${prefix}`, async () => (await this.client.smembers(schemaIndexKey(prefix))).sort());
+  }
+
   async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
     if (entries.length === 0) return { entries: [], revived: [] };
     return this.run(`routing entries of ${keys.stream}`, async () => {
@@ -574,4 +603,23 @@ export class RedisStore implements EntryStore {
       }
     }
   }
+}
+
+/** The versions in a schema hash (see `schemaKey`), oldest first; fields of a version that is incomplete are skipped. */
+export function readSchemaHash(fields: ReadonlyMap<string, Buffer>): StoredSchema[] {
+  const latest = Number(fields.get(SchemaField.latest)?.toString() ?? "0");
+  const out: StoredSchema[] = [];
+  for (let v = 1; v <= latest; v++) {
+    const set = fields.get(SchemaField.set(v));
+    const fingerprint = fields.get(SchemaField.fingerprint(v))?.toString();
+    if (set === undefined || fingerprint === undefined) continue;
+    out.push({
+      version: v,
+      fingerprint,
+      descriptorSet: new Uint8Array(set),
+      registeredAt: Number(fields.get(SchemaField.registeredAt(v))?.toString() ?? "0"),
+      forced: fields.get(SchemaField.forced(v))?.toString() === "1",
+    });
+  }
+  return out;
 }

@@ -80,6 +80,7 @@ export const Scripts = {
   route: load("route"),
   prune: load("prune"),
   leave: load("leave"),
+  addSchema: load("add-schema"),
 } as const;
 
 /** An argument of a script call. */

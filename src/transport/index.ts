@@ -18,12 +18,12 @@ export { EventBus } from "./bus.js";
 export type { EventBusOptions, Subscription } from "./bus.js";
 export type { RouterOptions, RouterStats } from "./router.js";
 export { consoleLogger, defaultTransportOptions, silentLogger } from "./options.js";
-export type { Logger, TransportOptions } from "./options.js";
+export type { Logger, SchemaMode, TransportOptions } from "./options.js";
 export { defaultConsumerOptions, defaultRetryPolicy } from "./consumer-options.js";
 export type { ConsumerInit, ConsumerOptions, RetryPolicy, SkipPolicy } from "./consumer-options.js";
 export type { EntryFormat } from "./leanmq/entry.js";
 export type { EntryMetadata } from "./leanmq/metadata.js";
-export { BUS_PREFIX, BUS_QUEUE, DEFAULT_MAX_LENGTH, DEFAULT_PREFIX, LEANMQ_DEFAULT_CONSUMER } from "./leanmq/keys.js";
+export { BUS_PREFIX, BUS_QUEUE, DEFAULT_MAX_LENGTH, DEFAULT_PREFIX, LEANMQ_DEFAULT_CONSUMER, RESERVED_NAMESPACE, schemaIndexKey, schemaKey } from "./leanmq/keys.js";
 export type { QueueKeys } from "./leanmq/keys.js";
 export type {
   AppendResult,
@@ -35,10 +35,15 @@ export type {
   OutgoingEntry,
   QueueInfo,
   RouteEntry,
+  NewSchema,
   RouteResult,
   Routed,
+  SchemaAdded,
+  StoredSchema,
   StreamEntry,
   StreamLimits,
   TrimMode,
 } from "./store.js";
-export { EventwireError, TransportError, isEventwireError } from "../index.js";
+export { SchemaRegistry } from "./schema-registry.js";
+export type { RegisteredSchema } from "./schema-registry.js";
+export { EventwireError, SchemaConflictError, TransportError, isEventwireError, isSchemaConflictError } from "../index.js";

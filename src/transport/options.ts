@@ -21,6 +21,14 @@ export const consoleLogger: Logger = {
 /** A logger that says nothing. */
 export const silentLogger: Logger = {};
 
+/**
+ * What a publisher does with its schemas: `register` them (refusing one that
+ * breaks compatibility), `force` them (registering a breaking one as a new
+ * version, marked forced), or `off` (nothing: its events are readable only
+ * where their `.proto` files are).
+ */
+export type SchemaMode = "register" | "force" | "off";
+
 /** Options shared by everything built on one transport. */
 export interface TransportOptions {
   /**
@@ -51,6 +59,17 @@ export interface TransportOptions {
   readonly trim: TrimMode;
   /** @defaultValue {@link consoleLogger} */
   readonly logger: Logger;
+  /**
+   * What publishing does with each event type's schema, the first time this
+   * transport publishes the type (see `SchemaRegistry`): `"register"` it in
+   * Redis under the prefix, so that tools (`eventwire tail`, `eventwire ui`)
+   * decode the events without `.proto` files, refusing a schema that breaks
+   * compatibility with the registered one (`SchemaConflictError`);
+   * `"force"` registers even that, as a new version; `"off"` registers
+   * nothing.
+   * @defaultValue `"register"`
+   */
+  readonly schemas: SchemaMode;
 }
 
 /** The defaults of {@link TransportOptions}. */
@@ -60,6 +79,7 @@ export const defaultTransportOptions: TransportOptions = Object.freeze({
   maxLength: DEFAULT_MAX_LENGTH,
   trim: "acknowledged",
   logger: consoleLogger,
+  schemas: "register",
 });
 
 /** Throws `invalid-option` unless `value` is a positive (or, with `allowZero`, non-negative) number. */

@@ -114,6 +114,27 @@ export interface QueueInfo {
   readonly trimmedUnread: number;
 }
 
+/** A schema version to register. */
+export interface NewSchema {
+  readonly fingerprint: string;
+  /** The binary `FileDescriptorSet`. */
+  readonly descriptorSet: Uint8Array;
+  /** Float seconds. */
+  readonly registeredAt: number;
+  /** Registered despite breaking changes. */
+  readonly forced: boolean;
+}
+
+/** One registered version of an event type's schema. */
+export interface StoredSchema extends NewSchema {
+  readonly version: number;
+}
+
+/** What {@link EntryStore.addSchemaVersion} did. */
+export type SchemaAdded =
+  | { readonly outcome: "added" | "exists"; readonly version: number }
+  | { readonly outcome: "conflict"; readonly latest: number };
+
 /**
  * The stream operations the transport is built on. The Redis store runs each
  * as one command or one Lua script; the in-memory store does the same on
@@ -209,6 +230,22 @@ export interface EntryStore {
   pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number>;
   /** Removes `consumer` from the group when it has nothing pending (a consumer that stops cleanly leaves no name behind). Returns whether it did. */
   leaveGroup(keys: QueueKeys, consumer: string): Promise<boolean>;
+  /**
+   * The registered versions of an event type's schema under `prefix`
+   * (see `schemaKey` in leanmq/keys.ts), oldest first; empty when none.
+   */
+  schemaVersions(prefix: string, fullName: string): Promise<StoredSchema[]>;
+  /**
+   * Atomically: when a version with this fingerprint is registered, that
+   * version (`exists`); else, when the newest version is still
+   * `expectedLatest` (0 for none), adds version `expectedLatest + 1` and
+   * records the type in the index (`added`); else `conflict`, with the newest
+   * version (another publisher registered one meanwhile: check it and try
+   * again).
+   */
+  addSchemaVersion(prefix: string, fullName: string, expectedLatest: number, schema: NewSchema): Promise<SchemaAdded>;
+  /** The full names of the event types with a registered schema under `prefix`, sorted. */
+  schemaTypes(prefix: string): Promise<string[]>;
   /** A store for a blocking reader: the same data over a connection of its own (Redis), or `this` (memory). */
   forBlockingReads(): Promise<EntryStore>;
   /**

@@ -13,6 +13,7 @@ import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { newMetadata } from "./leanmq/metadata.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
+import { SchemaRegistry } from "./schema-registry.js";
 import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
@@ -73,6 +74,8 @@ export class StreamTransport<E extends Event = Event> {
   readonly options: TransportOptions;
   /** The store underneath. */
   readonly store: EntryStore;
+  /** The schema registry under this transport's prefix: what publishing registers (see `TransportOptions.schemas`), and what is registered. */
+  readonly schemas: SchemaRegistry;
   private readonly consumers = new Set<Consumer<E>>();
   private readonly keyCache = new Map<string, QueueKeys>();
   /** Queues this transport has made or found whole (see {@link ensureQueues}). */
@@ -100,6 +103,10 @@ export class StreamTransport<E extends Event = Event> {
     if (this.options.format !== "json" && this.options.format !== "binary") {
       throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(this.options.format)}`);
     }
+    if (this.options.schemas !== "register" && this.options.schemas !== "force" && this.options.schemas !== "off") {
+      throw new TransportError("invalid-option", `schemas must be "register", "force" or "off", got ${String(this.options.schemas)}`);
+    }
+    this.schemas = new SchemaRegistry(store, this.options.prefix, registry as unknown as EventRegistry<Event>, this.options.schemas, this.options.logger);
   }
 
   /** The keys of a queue pair under this transport's prefix. */
@@ -168,6 +175,19 @@ export class StreamTransport<E extends Event = Event> {
     return entries;
   }
 
+  /** Registers each event type's schema the first time this transport publishes it (see `TransportOptions.schemas`). */
+  private async registerSchemas(items: readonly Outgoing<E>[]): Promise<void> {
+    let registering: Promise<void>[] | undefined;
+    let last: string | undefined;
+    for (const { event } of items) {
+      if (event.eventType === last) continue;
+      last = event.eventType;
+      const p = this.schemas.ensure(event.eventType);
+      if (p !== undefined) (registering ??= []).push(p);
+    }
+    if (registering !== undefined) await Promise.all(registering);
+  }
+
   /**
    * Publishes one event; resolves once the store has it. The event is
    * checked and encoded at once (a refused event rejects this call alone);
@@ -217,6 +237,7 @@ export class StreamTransport<E extends Event = Event> {
   /** Appends publishes to one queue; settles each. Never rejects. */
   private async appendPublishes(list: readonly PendingPublish<E>[]): Promise<void> {
     try {
+      await this.registerSchemas(list.map((p) => p.item));
       await this.ensureQueues([list[0]!.item]);
       const { ids } = await this.appended(
         await this.store.append(
@@ -254,7 +275,10 @@ export class StreamTransport<E extends Event = Event> {
         const entries = this.encode(items, i, Math.min(items.length, i + size), published);
         // (once the first chunk is known to be publishable: an event refused
         // at once, too large say, leaves nothing behind, not even its queue)
-        if (i === 0) await this.ensureQueues(items);
+        if (i === 0) {
+          await this.registerSchemas(items);
+          await this.ensureQueues(items);
+        }
         sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
       }
     } catch (error) {
@@ -294,6 +318,7 @@ export class StreamTransport<E extends Event = Event> {
     if (this.coalescing !== undefined) this.flushPublishes(this.coalescing);
     const published: MutablePublished[] = [];
     const entries = this.encode(items, 0, items.length, published);
+    await this.registerSchemas(items);
     await this.ensureQueues(items);
     const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;

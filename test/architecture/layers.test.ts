@@ -29,6 +29,8 @@ type Layer =
   | "redis entry"
   | "memory"
   | "memory entry"
+  | "ui"
+  | "ui entry"
   | "cli";
 
 /** The layer of a file under src/. */
@@ -51,6 +53,8 @@ function layerOf(file: string): Layer {
     [/^src\/redis\//, "redis"],
     [/^src\/memory\/index\.ts$/, "memory entry"],
     [/^src\/memory\//, "memory"],
+    [/^src\/ui\/index\.ts$/, "ui entry"],
+    [/^src\/ui\//, "ui"],
     [/^src\/cli\//, "cli"],
   ];
   for (const [pattern, layer] of rules) if (pattern.test(file)) return layer;
@@ -76,7 +80,9 @@ const allowed: Record<Layer, readonly Layer[]> = {
   "redis entry": ["codec entry", "transport entry", "redis"],
   memory: ["codec entry", "transport entry", "leanmq"],
   "memory entry": ["codec entry", "transport entry", "memory"],
-  cli: ["codec entry", "dynamic entry", "redis entry"],
+  ui: ["codec entry", "transport entry"],
+  "ui entry": ["ui"],
+  cli: ["codec entry", "dynamic entry", "redis entry", "ui entry"],
 };
 
 /** npm packages each layer may load (node: built-ins are free). */

@@ -18,7 +18,7 @@ after(async () => {
   await server.stop();
 });
 
-const COMMANDS = ["publish", "tail", "decode", "encode", "queues", "dlq list", "dlq requeue", "dlq delete", "types", "init"];
+const COMMANDS = ["publish", "tail", "decode", "encode", "queues", "dlq list", "dlq requeue", "dlq delete", "types", "schemas", "ui", "config", "completion", "init"];
 
 describe("help", { concurrency: true }, () => {
   test("--help on every command: its usage and options, status 0", async () => {

@@ -36,7 +36,7 @@ function shipped(i: number): ShopEvent {
 describe("publish, then tail", { concurrency: true }, () => {
   test("a JSON entry and a binary entry: publish prints their ids, tail prints both events", async () => {
     const q = queue();
-    const a = await cli(["publish", q, "OrderShippedEvent", '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}', ...at()]);
+    const a = await cli(["publish", q, "--create", "OrderShippedEvent", '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}', ...at()]);
     assert.equal(a.status, 0, a.stderr);
     const [, streamA] = /^stream id\s+(\S+)$/m.exec(a.stdout) ?? [];
     const [, eventA] = /^event_id\s+(\S+)$/m.exec(a.stdout) ?? [];
@@ -87,7 +87,7 @@ describe("publish, then tail", { concurrency: true }, () => {
   test("the payload can come from standard input, with its own event_id; --ttl is recorded", async () => {
     const q = queue();
     const id = randomUUID();
-    const r = await cli(["publish", q, "OrderShippedEvent", "-", "--ttl", "60", "--json", ...at()], {
+    const r = await cli(["publish", q, "--create", "OrderShippedEvent", "-", "--ttl", "60", "--json", ...at()], {
       input: JSON.stringify({ event_id: id, order_id: "order-9" }),
     });
     assert.equal(r.status, 0, r.stderr);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, test } from "node:test";
 import { root } from "../support/cli.js";
+import { pack } from "../support/pack.js";
 import { RedisServer } from "../support/redis.js";
 
 /** Each npm step's limit; the whole test's is below. */
@@ -109,13 +110,13 @@ for (const event of received) {
 }
 `;
 
-test("from an empty folder to an event published and consumed, with the packed eventwire", { timeout: 10 * 60_000 }, () => {
+test("from an empty folder to an event published and consumed, with the packed eventwire", { timeout: 10 * 60_000 }, async () => {
   requireRegistry();
 
-  // npm pack runs prepare (the build): the tarball has dist/, the Redis scripts included.
-  const packed = JSON.parse(step("npm", ["pack", "--json", "--pack-destination", work], { cwd: root })) as { filename: string; files: { path: string }[] }[];
-  const tarball = join(work, packed[0]!.filename);
-  const inTarball = new Set(packed[0]!.files.map((f) => f.path));
+  // npm pack runs prepack (the build): the tarball has dist/, the Redis scripts included.
+  const packed = await pack(work, userEnv());
+  const tarball = join(work, packed.filename);
+  const inTarball = new Set(packed.files.map((f) => f.path));
   const scripts = readdirSync(join(root, "src", "redis", "lua")).filter((name) => name.endsWith(".lua"));
   for (const path of ["dist/src/index.js", "dist/src/redis/index.js", "dist/src/cli/main.js", "dist/src/redis/lua/lib/streams.lua", ...scripts.map((name) => `dist/src/redis/lua/${name}`)]) {
     assert.ok(inTarball.has(path), `the tarball lacks ${path}`);

@@ -281,7 +281,8 @@ export async function groupsOf(redis: Redis, key: string): Promise<Record<string
  * stream entries' field values as text.
  */
 export async function dumpDb(redis: Redis): Promise<Record<string, unknown>> {
-  const keys = (await redis.keys("*")).sort();
+  // (eventwire's own namespace under a prefix — the schema registry — is no part of LeanMQ's layout)
+  const keys = (await redis.keys("*")).filter((k) => !/^[^:]*:eventwire:/.test(k)).sort();
   const idName = new Map<string, string>();
   const out: Record<string, unknown> = {};
   for (const key of keys) {

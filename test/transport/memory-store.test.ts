@@ -1700,6 +1700,27 @@ const behaviours: [string, Behaviour][] = [
       assert.deepEqual((await s.route(k, "A", [good], BIG)).entries, [{ copies: 1, parked: 0 }]);
     },
   ],
+  [
+    "addSchemaVersion adds a version only over the newest one checked against, returns the version of a known fingerprint, and lists the types",
+    async (b) => {
+      const s = b.store;
+      const set = (n: number) => ({ fingerprint: `sha256:${n}`, descriptorSet: new Uint8Array([10, n, 0, 255]), registeredAt: 1732700000.5 + n, forced: n === 3 });
+      assert.deepEqual(await s.schemaVersions(b.prefix, "acme.v1.Signup"), []);
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Signup", 0, set(1)), { outcome: "added", version: 1 });
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Signup", 0, set(1)), { outcome: "exists", version: 1 });
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Signup", 0, set(2)), { outcome: "conflict", latest: 1 });
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Signup", 1, set(2)), { outcome: "added", version: 2 });
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Signup", 2, set(3)), { outcome: "added", version: 3 });
+      assert.deepEqual(await s.addSchemaVersion(b.prefix, "acme.v1.Other", 0, set(1)), { outcome: "added", version: 1 });
+      const versions = await s.schemaVersions(b.prefix, "acme.v1.Signup");
+      assert.deepEqual(
+        versions.map((v) => [v.version, v.fingerprint, [...v.descriptorSet], v.registeredAt, v.forced]),
+        [1, 2, 3].map((n) => [n, `sha256:${n}`, [10, n, 0, 255], 1732700000.5 + n, n === 3]),
+      );
+      assert.deepEqual(await s.schemaTypes(b.prefix), ["acme.v1.Other", "acme.v1.Signup"]);
+      assert.deepEqual(await s.schemaTypes("elsewhere:"), []);
+    },
+  ],
 ];
 
 // ---- the table, on both stores ----

@@ -1,7 +1,8 @@
 /** `eventwire decode` and `eventwire encode`: between an event's JSON and its binary envelope. */
 import { isDecodeError } from "../../index.js";
-import { protoOption, readStdin, readStdinText, type Command, type OptionSpecs } from "../command.js";
-import { ExitCode, usageError } from "../errors.js";
+import { readStdin, readStdinText, type Command, type OptionSpecs } from "../command.js";
+import { json } from "../output.js";
+import { CliError, ExitCode, unknownTypeHint, usageError, withoutPath } from "../errors.js";
 import { eventFromJson } from "../event-input.js";
 
 const base64Option: OptionSpecs = {
@@ -15,13 +16,13 @@ export const decode: Command = {
   details: `
 The input is the protobuf EventEnvelope eventwire writes (a binary entry's
 "envelope" field, or the output of "eventwire encode"); the output is the
-event in eventwire's JSON form, on one line. Malformed input is refused with
+event in eventwire's JSON form, on one line (--json changes nothing). Malformed input is refused with
 the codec's reason and the field at fault.
 
 Examples:
   eventwire decode < order.bin
   echo CiQ… | eventwire decode --base64`,
-  options: { ...protoOption, ...base64Option },
+  options: { ...base64Option },
   positionals: { min: 0, max: 0 },
   async run({ values, session, io }) {
     if (io.stdin.isTTY) throw usageError("no input: pipe a binary EventEnvelope into eventwire decode", "For example: eventwire decode < event.bin");
@@ -32,13 +33,14 @@ Examples:
       bytes = Buffer.from(text, "base64");
     }
     if (bytes.length === 0) throw usageError("no input: standard input was empty", "Pipe a binary EventEnvelope in, e.g. eventwire encode OrderShippedEvent < e.json | eventwire decode");
-    const registry = session.registry;
+    const registry = await session.registry();
     let text: string;
     try {
       text = registry.toJson(registry.fromBinary(bytes));
     } catch (error) {
       if (isDecodeError(error)) {
-        throw usageError(`the input is not an EventEnvelope eventwire can read (${error.code}): ${error.message}`, error.code === "unknown-event-type" ? 'Run "eventwire types"; add event types with --proto DIR.' : undefined);
+        if (error.code === "unknown-event-type") throw new CliError(withoutPath(error), ExitCode.usage, unknownTypeHint(registry.names), { cause: error });
+        throw usageError(`the input is not an EventEnvelope eventwire can read (${error.code}): ${error.message}`);
       }
       throw error;
     }
@@ -57,23 +59,25 @@ whole JSON form "eventwire decode" and "eventwire tail" print; event_id and
 timestamp are filled in unless given. The event type is the argument, or the
 input's event_type. Values are checked as "eventwire publish" checks them.
 The output is canonical: the same event always gives the same bytes.
+--json prints {"event_type", "event_id", "bytes", "base64"} instead.
 
 Examples:
   echo '{"order_id": "order-1", "carrier": "UPS"}' | eventwire encode OrderShippedEvent > shipped.bin
   eventwire decode < shipped.bin | eventwire encode | cmp - shipped.bin`,
-  options: { ...protoOption, ...base64Option },
+  options: { ...base64Option },
   positionals: { min: 0, max: 1 },
   async run({ values, positionals, session, io }) {
-    if (io.stdout.isTTY && !values["base64"]) {
+    if (io.stdout.isTTY && !values["base64"] && !values["json"]) {
       throw usageError("the binary output would garble the terminal", "Redirect it to a file or a pipe, or add --base64.");
     }
     if (io.stdin.isTTY) io.stderr.write("eventwire: reading the event's JSON from the terminal; end it with Ctrl-D\n");
     const input = await readStdinText(io, "the input");
     if (input.trim() === "") throw usageError("no input: standard input was empty", `Pipe the event's JSON in, e.g. echo '{"order_id": "o-1"}' | eventwire encode OrderShippedEvent`);
-    const registry = session.registry;
+    const registry = await session.registry();
     const event = eventFromJson(registry, input, positionals[0], "the input");
     const bytes = registry.toBinary(event);
-    io.stdout.write(values["base64"] ? Buffer.from(bytes).toString("base64") + "\n" : bytes);
+    if (values["json"]) io.stdout.write(json({ event_type: event.eventType, event_id: event.eventId, bytes: bytes.length, base64: Buffer.from(bytes).toString("base64") }));
+    else io.stdout.write(values["base64"] ? Buffer.from(bytes).toString("base64") + "\n" : bytes);
     return ExitCode.ok;
   },
 };

@@ -1,7 +1,7 @@
 /** `eventwire dlq list|requeue|delete`: a queue's dead letters, and moving them back or deleting them. */
 import type { Event, EventRegistry } from "../../index.js";
 import type { DeadLetter } from "../../redis/index.js";
-import { countOption, jsonOption, protoOption, redisOptions, stringOption, type Command } from "../command.js";
+import { countOption, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { interruptible } from "../interrupt.js";
 import { json, Progress, table } from "../output.js";
@@ -44,14 +44,11 @@ Examples:
   eventwire dlq list payments
   eventwire dlq list sub:payment-service --prefix events: --json`,
   options: {
-    ...redisOptions,
-    ...protoOption,
     count: { type: "string", value: "N", help: "at most N entries (default 100)" },
     after: { type: "string", value: "ID", help: "start after this DLQ entry id (to page on)" },
-    ...jsonOption,
   },
   positionals: { min: 1, max: 1 },
-  async run({ values, positionals, session, io }) {
+  async run({ values, positionals, session, io, paint }) {
     const queue = positionals[0]!;
     const count = countOption(values, "count") ?? 100;
     const after = stringOption(values, "after");
@@ -61,7 +58,8 @@ Examples:
     const letters = await dlq.list({ count: count + 1, ...(after ? { after } : {}) });
     const shown = letters.slice(0, count);
     if (values["json"]) {
-      io.stdout.write(json(shown.map((l) => letterJson(session.registry, l))));
+      const registry = await session.registry();
+      io.stdout.write(json(shown.map((l) => letterJson(registry, l))));
     } else if (shown.length === 0) {
       io.stderr.write(`eventwire: ${dlq.keys.dlq} is empty\n`);
     } else {
@@ -69,7 +67,7 @@ Examples:
         table(
           ["ID", "EVENT TYPE", "ATTEMPTS", "REQUEUES", "REASON"],
           shown.map((l) => [l.id, l.eventType ?? "?", l.attempts === undefined ? "-" : String(l.attempts), String(l.requeues), l.reason || l.problem || ""]),
-          ["left", "left", "right", "right", "left"],
+          ["left", "left", "right", "right", "left"], paint.bold,
         ),
       );
     }
@@ -106,9 +104,7 @@ Examples:
   eventwire dlq ${action} payments 1732700000123-0 1732700000456-0
   eventwire dlq ${action} sub:payment-service --prefix events: --all`,
     options: {
-      ...redisOptions,
       all: { type: "boolean", help: "every entry in the DLQ" },
-      ...jsonOption,
     },
     positionals: { min: 1, max: Infinity },
     async run({ values, positionals, session, io }) {

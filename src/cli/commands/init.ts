@@ -5,6 +5,7 @@ import { CliError, ExitCode } from "../errors.js";
 import { eventwirePackage } from "../package-info.js";
 import { scaffold, type ScaffoldReport } from "../scaffold/scaffold.js";
 import { GEN_DIR, REGISTRY_FILE } from "../scaffold/templates.js";
+import { json } from "../output.js";
 
 function report(r: ScaffoldReport, cwd: string): string {
   const lines: string[] = [`eventwire init: set up ${r.dir} for eventwire events (.proto package ${r.protoPackage})`];
@@ -47,7 +48,8 @@ devDependencies, with the versions this eventwire uses. A package already in
 package.json is left as it is.
 
 It writes nothing when one of its files is already there, unless --force.
-Then run: npm install, npm run generate.
+Then run: npm install, npm run generate. --json prints what was written as
+{"dir", "proto_package", "written", "overwritten", "package_json", "notes"}.
 
 Examples:
   eventwire init
@@ -62,7 +64,18 @@ Examples:
     if (!eventwire) throw new CliError("cannot find eventwire's own package.json, which names the versions to install", ExitCode.failure, "Reinstall eventwire.");
     const cwd = process.cwd();
     const result = scaffold({ dir: positionals[0] ?? cwd, protoPackage: stringOption(values, "package"), force: values["force"] === true }, eventwire);
-    io.stdout.write(report(result, cwd));
+    if (values["json"]) {
+      io.stdout.write(
+        json({
+          dir: result.dir,
+          proto_package: result.protoPackage,
+          written: result.written,
+          overwritten: result.overwritten,
+          package_json: { created: result.packageJsonCreated, changes: result.packageJsonChanges },
+          notes: result.notes,
+        }),
+      );
+    } else io.stdout.write(report(result, cwd));
     return ExitCode.ok;
   },
 };

@@ -1,6 +1,6 @@
 /** `eventwire publish`: one event, typed on the command line or piped in, to a queue. */
 import type { EntryFormat } from "../../redis/index.js";
-import { jsonOption, protoOption, readStdinText, redisOptions, stringOption, type Command } from "../command.js";
+import { readStdinText, stringOption, type Command } from "../command.js";
 import { ExitCode, usageError } from "../errors.js";
 import { eventFromJson } from "../event-input.js";
 import { json } from "../output.js";
@@ -30,21 +30,21 @@ The payload is a JSON object of the event's fields, by their .proto names
 (order_id) or their JSON names (orderId); "-" reads it from standard input.
 event_id and timestamp are filled in unless given; headers go in "_headers"
 or --header. Every value is checked against the event type: a misspelt field
-or a string where a number belongs is refused. The queue is created if it
-does not exist yet.
+or a string where a number belongs is refused. A queue that does not exist
+yet is refused (a misspelt name would otherwise make a new queue nobody
+reads) unless --create is given.
 
 Prints the stream entry id Redis gave the entry, and the event's event_id.
 
-Example:
+Examples:
+  eventwire publish orders OrderShippedEvent --create '{"order_id": "order-0"}'
   eventwire publish orders OrderShippedEvent \\
     '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}'`,
   options: {
-    ...redisOptions,
-    ...protoOption,
     format: { type: "string", value: "F", help: "the entry format: json (LeanMQ's, the default) or binary (the protobuf envelope)" },
     ttl: { type: "string", value: "SECONDS", help: "time to live: a consumer that gets the event later skips it" },
     header: { type: "string", multiple: true, value: "NAME=VALUE", help: "a header to send with the event; repeatable" },
-    ...jsonOption,
+    create: { type: "boolean", help: "create the queue (and its dead-letter queue) when it does not exist yet" },
   },
   positionals: { min: 3, max: 3 },
   async run({ values, positionals, session, io }) {
@@ -58,9 +58,10 @@ Example:
     const headers = headerOptions((values["header"] as string[] | undefined) ?? []);
     if (queue === "") throw usageError("the queue name must not be empty");
     const text = payloadArg === "-" ? await readStdinText(io, "the payload") : payloadArg;
-    const event = eventFromJson(session.registry, text, eventType, "the payload", headers);
     const transport = await session.transport();
+    const event = eventFromJson(transport.registry, text, eventType, "the payload", headers);
     const existed = await transport.hasQueue(queue);
+    if (!existed && values["create"] !== true) await session.requireQueue(queue, "Add --create to create it.");
     const published = await transport.publish(queue, event, {
       ...(format ? { format } : {}),
       ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),

@@ -1,5 +1,5 @@
 /** `eventwire queues`: every queue under the prefix, with its counts. */
-import { jsonOption, redisOptions, type Command } from "../command.js";
+import { type Command } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { age, json, table } from "../output.js";
 
@@ -26,9 +26,9 @@ trimmed_unread and resets.
 Examples:
   eventwire queues
   eventwire queues --prefix events: --json | jq '.[] | select(.dlq_length > 0) | .name'`,
-  options: { ...redisOptions, ...jsonOption },
+  options: {},
   positionals: { min: 0, max: 0 },
-  async run({ values, session, io }) {
+  async run({ values, session, io, paint }) {
     const transport = await session.transport();
     const list = await transport.queues();
     if (values["json"]) {
@@ -58,7 +58,7 @@ Examples:
       table(
         ["QUEUE", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST", "LOST", "RESETS"],
         list.map((q) => [q.name, String(q.length), String(q.pending), String(q.consumers), String(q.dlqLength), age(q.oldestAgeMs), String(q.trimmedUnread), String(q.resets)]),
-        ["left", "right", "right", "right", "right", "right", "right", "right"],
+        ["left", "right", "right", "right", "right", "right", "right", "right"], paint.bold,
       ),
     );
     return ExitCode.ok;

@@ -1,9 +1,9 @@
 /** `eventwire types`: the event types the CLI knows, with their fields. */
 import { FieldType, type FieldSchema, type MessageSchema, type ValueSchema } from "../../index.js";
-import { jsonOption, protoOption, type Command } from "../command.js";
+import { type Command } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { json } from "../output.js";
-import { PROTO_ENV } from "../session.js";
+import { ENV } from "../settings.js";
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(FieldType).map(([name, n]) => [n, name.toLowerCase()]));
 
@@ -66,8 +66,10 @@ export const types: Command = {
   args: "",
   details: `
 The event types this CLI knows, read from .proto files: those under
-$EVENTWIRE_PROTO (folders or files, separated by ":"), else under ./proto
-when the working directory has one, and those given with --proto. Each field is shown with its .proto name (the key in the JSON
+$EVENTWIRE_PROTO (folders or files, separated by ":"), else those the config
+file's "proto" names, else under ./proto when the working directory has one;
+and those given with --proto. No others: eventwire's example shop appears
+only where its .proto files are read (in eventwire's own repository). Each field is shown with its .proto name (the key in the JSON
 form) and type; the fields of nested messages are indented below.
 
 --json prints {"event_types": [...], "messages": {...}}: each event type's
@@ -76,12 +78,12 @@ name, full_name, source and fields, and the fields of every message they use.
 Examples:
   eventwire types
   eventwire types --proto ./proto --json | jq '.event_types[].name'`,
-  options: { ...protoOption, ...jsonOption },
+  options: {},
   positionals: { min: 0, max: 0 },
   async run({ values, session, io }) {
-    const registry = session.registry;
+    const registry = await session.registry();
     if (registry.types.length === 0) {
-      io.stderr.write(`eventwire: no event types: give --proto DIR, set ${PROTO_ENV} to folders of .proto files, or run where ./proto holds them\n`);
+      io.stderr.write(`eventwire: no event types: give --proto DIR, set ${ENV.proto} (or "proto" in eventwire.config.json) to folders of .proto files, or run where ./proto holds them\n`);
     }
     if (values["json"]) {
       const messages = new Map<string, MessageSchema>();

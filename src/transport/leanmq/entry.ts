@@ -222,7 +222,7 @@ export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields:
   if (envelope !== undefined) {
     if (eventType !== undefined && registry.get(eventType) === undefined) {
       // (worded as the codec words it, whatever the entry's format)
-      const message = `event_type: no event type ${JSON.stringify(eventType.slice(0, 200))} is registered`;
+      const message = unknownTypeMessage(eventType);
       return { format: "binary", eventType, metadata: meta, ...base, event: undefined, problem: { kind: "unknown-type", eventType, message } };
     }
     return finish("binary", eventType, meta, base, safe(() => registry.fromBinary(envelope)));
@@ -235,6 +235,11 @@ export function decodeEntry<E extends Event>(registry: EventRegistry<E>, fields:
     event: undefined,
     problem: { kind: "undecodable", message: "the entry has neither a data nor an envelope field" },
   };
+}
+
+/** An entry of a type the registry lacks, worded as the codec words it (without its field path), whatever the entry's format. */
+function unknownTypeMessage(eventType: string): string {
+  return `no event type ${JSON.stringify(eventType.slice(0, 200))} is registered`;
 }
 
 type Attempt<E> = { event: E } | { error: DecodeError };
@@ -261,7 +266,7 @@ function finish<E extends Event>(
   const error = result.error;
   const p: EntryProblem =
     error.code === "unknown-event-type"
-      ? { kind: "unknown-type", eventType: eventType ?? "", message: error.message }
+      ? { kind: "unknown-type", eventType: eventType ?? "", message: unknownTypeMessage(eventType ?? "") }
       : { kind: "undecodable", message: `${error.code}: ${error.message}`, error };
   return { format, eventType, metadata, ...base, event: undefined, problem: p };
 }

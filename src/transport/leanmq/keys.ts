@@ -13,8 +13,16 @@
  * | stream key + `:expiry` | sorted set | entry id → expiry time (float seconds) |
  *
  * and, eventwire's own, `P` + `subscriptions`: a hash from service name to
- * the JSON list of event types the service subscribes to (`["*"]` for all).
+ * the JSON list of event types the service subscribes to (`["*"]` for all);
+ * and the schema registry, under `P` + `eventwire:` (a namespace queue
+ * names may not use, so that no queue's keys can meet these):
+ *
+ * | key | type | content |
+ * | --- | --- | --- |
+ * | `P` + `eventwire:schemas` | set | full names of the event types with a registered schema |
+ * | `P` + `eventwire:schema:` + full name | hash | `latest` → the newest version (1, 2, …); per version `V`: `V:set` → the binary `FileDescriptorSet`, `V:fingerprint` → `sha256:<hex>` of it, `V:registered_at` → float seconds, `V:forced` → `1` when registered despite breaking changes; `by:<fingerprint>` → its version |
  */
+import { TransportError } from "../../index.js";
 
 /** The LeanMQ default key prefix. */
 export const DEFAULT_PREFIX = "mq:";
@@ -62,9 +70,35 @@ export interface QueueKeys {
   readonly dlqGroup: string;
 }
 
+/** The namespace under a prefix that holds eventwire's own keys (the schema registry); no queue name starts with it. */
+export const RESERVED_NAMESPACE = "eventwire:";
+
+/** The set of the event types with a registered schema under `prefix`. */
+export function schemaIndexKey(prefix: string): string {
+  return prefix + RESERVED_NAMESPACE + "schemas";
+}
+
+/** The hash of the registered versions of one event type's schema (by full name) under `prefix`. */
+export function schemaKey(prefix: string, fullName: string): string {
+  return prefix + RESERVED_NAMESPACE + "schema:" + fullName;
+}
+
+/** The fields of one version in a schema hash (see the table above). */
+export const SchemaField = {
+  latest: "latest",
+  set: (v: number) => `${v}:set`,
+  fingerprint: (v: number) => `${v}:fingerprint`,
+  registeredAt: (v: number) => `${v}:registered_at`,
+  forced: (v: number) => `${v}:forced`,
+  byFingerprint: (fingerprint: string) => `by:${fingerprint}`,
+} as const;
+
 /** The keys of queue pair `name` under `prefix`. */
 export function queueKeys(prefix: string, name: string): QueueKeys {
   if (name === "") throw new RangeError("a queue name must not be empty");
+  if (name.startsWith(RESERVED_NAMESPACE)) {
+    throw new TransportError("invalid-option", `queue names starting with ${JSON.stringify(RESERVED_NAMESPACE)} are reserved for eventwire's own keys, got ${JSON.stringify(name)}`);
+  }
   const stream = prefix + name;
   const dlq = stream + ":dlq";
   return {
