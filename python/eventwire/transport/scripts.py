@@ -63,7 +63,8 @@ def load_script(name):
 
 
 SCRIPTS = {
-    name: load_script(name)
-    for name in ("append", "append-packed", "ack", "dead-letter", "requeue", "claim-idle", "claim-one", "touch", "route", "prune", "leave")
+    name[: -len(".lua")]: load_script(name[: -len(".lua")])
+    for name in sorted(os.listdir(LUA_DIR))
+    if name.endswith(".lua")
 }
-"""Every script, by its file's name."""
+"""Every script in the folder (the libraries under ``lib/`` apart), by its file's name."""
