@@ -42,7 +42,9 @@ export type EventwireErrorCode =
   /** The component was closed or stopped and cannot do that any more. */
   | "closed"
   /** An option is out of its range. */
-  | "invalid-option";
+  | "invalid-option"
+  /** A handler ran past the time a timeout middleware gave it (the delivery counts as failed). */
+  | "handler-timeout";
 
 /**
  * The base class of every error eventwire throws on purpose. `code` says what

@@ -11,9 +11,13 @@ import type { Handlers } from "./handler.js";
 import { encodeEntry, entryPayloadSize, type EntryFormat } from "./leanmq/entry.js";
 import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { newMetadata } from "./leanmq/metadata.js";
+import { Lifecycle, type LifecycleEventName, type LifecycleListener } from "./lifecycle.js";
+import { correlated } from "./middleware/correlation.js";
+import { checkMiddleware, type Middleware } from "./middleware/middleware.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
 import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
+import { attachTelemetry, Telemetry, type PublishTrace } from "./telemetry/telemetry.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
 const PUBLISH_CHUNK = 32;
@@ -68,6 +72,11 @@ export class StreamTransport<E extends Event = Event> {
   private readonly limits: StreamLimits;
 
   private readonly ownsStore: boolean;
+  /** The lifecycle events of this transport's publishers, consumers and bus router. */
+  readonly lifecycle: Lifecycle;
+  /** Spans and metrics, when `@opentelemetry/api` is installed and a provider is to be had. */
+  private readonly telemetry: Telemetry | undefined;
+  private readonly middleware: Middleware<E>[] = [];
 
   /** `ownsStore`: whether {@link close} closes the store too (not when it is shared with other transports). */
   constructor(store: EntryStore, registry: EventRegistry<E>, options: Partial<TransportOptions> = {}, ownsStore = true) {
@@ -84,6 +93,35 @@ export class StreamTransport<E extends Event = Event> {
     if (this.options.format !== "json" && this.options.format !== "binary") {
       throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(this.options.format)}`);
     }
+    this.lifecycle = new Lifecycle(this.options.logger);
+    this.telemetry = Telemetry.create(this.options.telemetry, this.lifecycle, store, this.options.logger);
+    if (this.telemetry !== undefined) attachTelemetry(this, this.telemetry);
+  }
+
+  /**
+   * Listens to one of the lifecycle events of this transport's consumers,
+   * publishers and bus router (see {@link LifecycleEvents}): retries, moves
+   * to a DLQ, reclaims, expiries, trimming, resets and failed reads. Returns
+   * the function that stops listening.
+   */
+  on<K extends LifecycleEventName>(name: K, listener: LifecycleListener<K>): () => void {
+    return this.lifecycle.on(name, listener);
+  }
+
+  /**
+   * Wraps the handlers of the consumers made from now on in middleware (see
+   * {@link Middleware}), the first given outermost; a consumer's own
+   * `use` adds more inside these.
+   */
+  use(...middleware: Middleware<E>[]): this {
+    checkMiddleware(middleware);
+    this.middleware.push(...middleware);
+    return this;
+  }
+
+  /** Whether spans are made for this transport's publishes and deliveries. */
+  get tracing(): boolean {
+    return this.telemetry?.tracing ?? false;
   }
 
   /** The keys of a queue pair under this transport's prefix. */
@@ -118,6 +156,7 @@ export class StreamTransport<E extends Event = Event> {
       const made = await this.store.ensureQueue(keys);
       if (made && this.madeQueues.has(queue)) {
         this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again with its consumer group at the start`);
+        this.lifecycle.emit("reset", { stream: keys.stream, source: "publisher" });
       }
       if (this.madeQueues.size >= 10_000) this.madeQueues.clear();
       this.madeQueues.add(queue);
@@ -125,10 +164,16 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /** The entries of `items[start, end)`, and where each goes. */
-  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: { -readonly [K in keyof Published]: Published[K] }[]): OutgoingEntry[] {
+  private encode(
+    items: readonly Outgoing<E>[],
+    start: number,
+    end: number,
+    published: { -readonly [K in keyof Published]: Published[K] }[],
+    trace: PublishTrace | undefined,
+  ): OutgoingEntry[] {
     const entries: OutgoingEntry[] = [];
     for (let i = start; i < end; i++) {
-      const { queue, event, options } = items[i]!;
+      const { queue, event: given, options } = items[i]!;
       const ttl = options?.ttlSeconds ?? null;
       if (ttl !== null) positive("ttlSeconds", ttl);
       const format = options?.format ?? this.options.format;
@@ -136,6 +181,8 @@ export class StreamTransport<E extends Event = Event> {
         throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(format)}`);
       }
       const meta = newMetadata(ttl, options?.messageId ?? uuidv4());
+      // (under the correlation middleware, with the handled event's ids; when traced, with the trace context)
+      const event = trace === undefined ? correlated(given) : trace.prepare(correlated(given), queue, meta.id);
       const fields = encodeEntry(this.registry, event, format, meta);
       // One size limit: what consumers would refuse is not published.
       const size = entryPayloadSize(fields);
@@ -170,20 +217,29 @@ export class StreamTransport<E extends Event = Event> {
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
     const size = Math.ceil(items.length / Math.ceil(items.length / PUBLISH_CHUNK));
+    const trace = items.length === 0 ? undefined : this.telemetry?.publish(items[0]!.queue, items.length, false);
     try {
       for (let i = 0; i < items.length; i += size) {
-        const entries = this.encode(items, i, Math.min(items.length, i + size), published);
+        const entries = this.encode(items, i, Math.min(items.length, i + size), published, trace);
         // (once the first chunk is known to be publishable: an event refused
         // at once, too large say, leaves nothing behind, not even its queue)
         if (i === 0) await this.ensureQueues(items);
-        sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
+        sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r, entries)));
       }
     } catch (error) {
       // What was sent before the failure stays sent; its outcome is not waited for.
       for (const s of sent) s.catch(() => {});
+      trace?.end(error);
       throw error;
     }
-    const ids = sent.length === 1 ? (await sent[0]!).ids : (await Promise.all(sent)).flatMap((r) => r.ids);
+    let ids: string[];
+    try {
+      ids = sent.length === 1 ? (await sent[0]!).ids : (await Promise.all(sent)).flatMap((r) => r.ids);
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+    trace?.end();
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
   }
@@ -194,13 +250,16 @@ export class StreamTransport<E extends Event = Event> {
    * published is lost; it is reported, and its registry entry and metadata
    * made again. Entries trimmed unread (trim mode `length`) are reported.
    */
-  private async appended(result: AppendResult): Promise<AppendResult> {
+  private async appended(result: AppendResult, entries: readonly OutgoingEntry[]): Promise<AppendResult> {
     for (const keys of result.revived) {
       this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key deleted); it was made again with its consumer group at the start`);
+      this.lifecycle.emit("reset", { stream: keys.stream, source: "publisher" });
       await this.store.ensureQueue(keys).catch(() => {});
     }
     if (result.trimmedUnread > 0) {
       this.options.logger.warn?.(`${result.trimmedUnread} entr${result.trimmedUnread === 1 ? "y was" : "ies were"} trimmed before a consumer group read them (trim: "length", maxLength ${this.limits.maxLength})`);
+      const streams = [...new Set(entries.map((e) => e.keys.stream))];
+      this.lifecycle.emit("trim", { stream: streams.join(","), source: "publisher", kind: "unread", count: result.trimmedUnread, streamIds: [] });
     }
     return result;
   }
@@ -213,9 +272,17 @@ export class StreamTransport<E extends Event = Event> {
   async transaction(items: readonly Outgoing<E>[]): Promise<Published[]> {
     this.check();
     const published: { -readonly [K in keyof Published]: Published[K] }[] = [];
-    const entries = this.encode(items, 0, items.length, published);
-    await this.ensureQueues(items);
-    const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
+    const trace = items.length === 0 ? undefined : this.telemetry?.publish(items[0]!.queue, items.length, true);
+    let ids: string[];
+    try {
+      const entries = this.encode(items, 0, items.length, published, trace);
+      await this.ensureQueues(items);
+      ({ ids } = await this.appended(await this.store.append(entries, true, this.limits), entries));
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+    trace?.end();
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
   }
@@ -231,6 +298,7 @@ export class StreamTransport<E extends Event = Event> {
       consumerOptions(options),
       this.options.logger,
       this.limits,
+      { lifecycle: this.lifecycle, ...(this.telemetry === undefined ? {} : { telemetry: this.telemetry }), middleware: this.middleware },
     );
     this.consumers.add(consumer);
     return consumer;
