@@ -45,7 +45,10 @@ const headerSetter: TextMapSetter<Record<string, string>> = {
 };
 
 function errorType(error: unknown): string {
-  if (error instanceof Error) return typeof (error as { code?: unknown }).code === "string" ? (error as { code: string }).code : error.name;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" ? code : error.name;
+  }
   return "unknown";
 }
 
