@@ -16,6 +16,7 @@ import { RedisServer } from "../test/support/redis.js";
 import type { CodecRun } from "./codec.js";
 import { seedEvents } from "./inputs.js";
 import { count, markdown, median, now, opsPerSecond, ratio, runChild, table } from "./support.js";
+import type { TelemetryResults } from "./telemetry.js";
 import type { TransportResults, TransportSettings } from "./transport.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -94,10 +95,13 @@ const settings: TransportSettings = quick
 log(`transport: starting a private redis-server`);
 const server = await RedisServer.start();
 let transport: TransportResults;
+let telemetry: TelemetryResults;
 try {
   // (imported only now: it loads eventwire from dist/, built above)
   const { transportBench } = await import("./transport.js");
   transport = await transportBench(server.url, server.port, settings, log);
+  const { telemetryBench } = await import("./telemetry.js");
+  telemetry = await telemetryBench(server.url, settings, log);
 } finally {
   await server.stop();
 }
@@ -164,6 +168,14 @@ const transportRows: string[][] = [
   ["… p99.9 (ms)", t.latency.json.p999.toFixed(3), t.latency.binary.p999.toFixed(3)],
   ["… samples", count(t.latency.json.samples), count(t.latency.binary.samples)],
 ];
+const telemetryHeaders = ["figure (JSON entries)", "telemetry off", "tracing on", "tracing and metrics on"];
+const tm = telemetry;
+const telemetryRows: string[][] = [
+  [`publish, batches of ${settings.batch} (events/s)`, count(rate(tm.publishBatched.off)), count(rate(tm.publishBatched.traces)), count(rate(tm.publishBatched["traces+metrics"]))],
+  ["end to end: publish → group → handler → ack (events/s)", count(rate(tm.endToEnd.off)), count(rate(tm.endToEnd.traces)), count(rate(tm.endToEnd["traces+metrics"]))],
+  ["… relative to telemetry off", "1.00×", ratio(rate(tm.endToEnd.traces) / rate(tm.endToEnd.off)), ratio(rate(tm.endToEnd["traces+metrics"]) / rate(tm.endToEnd.off))],
+  ["spans made", count(tm.spans.off), count(tm.spans.traces), count(tm.spans["traces+metrics"])],
+];
 const mem = t.memory;
 const memoryHeaders = ["figure", "after 100,000", `after ${count(mem.handled)}`, "growth"];
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -218,6 +230,7 @@ const sections: [string, readonly string[], readonly (readonly string[])[]][] = 
   ["Codec, ops/s, with ioredis loaded in the process (each column a process of its own)", ioredisHeaders, ioredisRows],
   ["Codec: an event of every field type and a 64-bit heavy event (forceLong=bigint), medians of rounds", fidelityHeaders, fidelityRows],
   ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
+  ["Telemetry: OpenTelemetry tracing and metrics off and on (spans batched to an exporter that drops them)", telemetryHeaders, telemetryRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
 ];
@@ -233,6 +246,7 @@ const results = {
   codec,
   fidelity,
   transport,
+  telemetry,
   targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok), headlineMet: x.ok(x.measured[0]!) })),
 };
 const dir = join(here, "results");

@@ -116,7 +116,7 @@ async function publishOne(t: StreamTransport<ShopEvent>, format: EntryFormat, ro
   return { perSecond };
 }
 
-async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
+export async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat, rounds: number, events: number, batch: number): Promise<Rate> {
   const perSecond: number[] = [];
   const all = orders(events);
   for (let r = 0; r < rounds; r++) {
@@ -136,7 +136,7 @@ async function publishBatched(t: StreamTransport<ShopEvent>, format: EntryFormat
  * one process: the time from the first publish until the last event is
  * acknowledged.
  */
-async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
+export async function endToEnd(t: StreamTransport<ShopEvent>, format: EntryFormat, events: number, batch: number): Promise<number> {
   const queue = queueName(`e2e-${format}`);
   const all = orders(events);
   let handled = 0;
