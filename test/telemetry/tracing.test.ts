@@ -19,6 +19,7 @@ import { until } from "../support/wait.js";
 let redis: { url: string; stop: () => Promise<void> };
 let raw: Redis;
 const transports: StreamTransport<ShopEvent>[] = [];
+const buses: EventBus<ShopEvent>[] = [];
 
 before(async () => {
   redis = await testRedis();
@@ -26,6 +27,7 @@ before(async () => {
 });
 
 after(async () => {
+  await Promise.all(buses.map((b) => b.stop()));
   await Promise.all(transports.map((t) => t.close()));
   raw.disconnect();
   await redis.stop();
@@ -64,6 +66,7 @@ test("one trace across a publish, the bus's router and two services' handlers, w
   const orders = new EventBus(await transport(p, provider), { router: FAST });
   const payments = new EventBus(await transport(p, provider), { route: false });
   const notifications = new EventBus(await transport(p, provider), { route: false });
+  buses.push(orders, payments, notifications);
   const seen: ShopEvent[] = [];
   await payments.subscribe(
     "payment-service",
@@ -299,10 +302,14 @@ test("telemetry off, or no provider registered: nothing traced, no trace headers
   for (const [, fields] of (await raw.xrange(`${p}plain`, "-", "+")) as [string, string[]][]) {
     assert.doesNotMatch(fields[1]!, /traceparent/);
   }
+  const clients = async (): Promise<number> => String(await raw.client("LIST")).trim().split("\n").length;
+  const before = await clients();
   await assert.rejects(
     connectRedis({ registry: shopRegistry, connection: redis.url, logger: silentLogger, telemetry: { tracerProvider: {} as never } }),
     (e: unknown) => isEventwireError(e, "invalid-option") && /telemetry\.tracerProvider/.test((e as Error).message),
   );
+  // (on a private server: with REDIS_URL, other test files may be connecting meanwhile)
+  if (!process.env["REDIS_URL"]) assert.equal(await clients(), before, "the connection opened for a refused transport is closed");
 });
 
 test("with a provider registered globally (as an application's SDK set-up does), the default traces", async () => {
