@@ -16,6 +16,7 @@ import { RedisServer } from "../test/support/redis.js";
 import type { CodecRun } from "./codec.js";
 import { seedEvents } from "./inputs.js";
 import { count, markdown, median, now, opsPerSecond, ratio, runChild, table } from "./support.js";
+import type { TelemetryResults } from "./telemetry.js";
 import type { TransportResults, TransportSettings } from "./transport.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -94,10 +95,13 @@ const settings: TransportSettings = quick
 log(`transport: starting a private redis-server`);
 const server = await RedisServer.start();
 let transport: TransportResults;
+let telemetry: TelemetryResults;
 try {
   // (imported only now: it loads eventwire from dist/, built above)
   const { transportBench } = await import("./transport.js");
   transport = await transportBench(server.url, server.port, settings, staticModule, log);
+  const { telemetryBench } = await import("./telemetry.js");
+  telemetry = await telemetryBench(server.url, settings, log);
 } finally {
   await server.stop();
 }
@@ -177,6 +181,14 @@ const cpuRows = [
   cpuRow(`draining, consumer batchSize ${settings.batch}`, t.cpu.drain),
   cpuRow("… hand-written loop", t.cpu.handDrain),
 ];
+const telemetryHeaders = ["figure (JSON entries)", "telemetry off", "tracing on", "tracing and metrics on"];
+const tm = telemetry;
+const telemetryRows: string[][] = [
+  [`publish, batches of ${settings.batch} (events/s)`, count(rate(tm.publishBatched.off)), count(rate(tm.publishBatched.traces)), count(rate(tm.publishBatched["traces+metrics"]))],
+  ["end to end: publish → group → handler → ack (events/s)", count(rate(tm.endToEnd.off)), count(rate(tm.endToEnd.traces)), count(rate(tm.endToEnd["traces+metrics"]))],
+  ["… relative to telemetry off", "1.00×", ratio(rate(tm.endToEnd.traces) / rate(tm.endToEnd.off)), ratio(rate(tm.endToEnd["traces+metrics"]) / rate(tm.endToEnd.off))],
+  ["spans made", count(tm.spans.off), count(tm.spans.traces), count(tm.spans["traces+metrics"])],
+];
 const mem = t.memory;
 const memoryHeaders = ["figure", "after 100,000", `after ${count(mem.handled)}`, "growth"];
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -234,6 +246,7 @@ const sections: [string, readonly string[], readonly (readonly string[])[]][] = 
   ["Codec: an event of every field type and a 64-bit heavy event (forceLong=bigint), medians of rounds", fidelityHeaders, fidelityRows],
   ["Transport (private redis-server on loopback)", transportHeaders, transportRows],
   ["Where the time goes: CPU per event of each side, over the same timed spans (the ceiling's row: wall time per entry with Redis saturated)", cpuHeaders, cpuRows],
+  ["Telemetry: OpenTelemetry tracing and metrics off and on (spans batched to an exporter that drops them)", telemetryHeaders, telemetryRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
 ];
@@ -249,6 +262,7 @@ const results = {
   codec,
   fidelity,
   transport,
+  telemetry,
   targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok), headlineMet: x.ok(x.measured[0]!) })),
 };
 const dir = join(here, "results");

@@ -44,7 +44,9 @@ export type EventwireErrorCode =
   /** An option is out of its range. */
   | "invalid-option"
   /** An event type's schema breaks wire or JSON compatibility with the version registered in Redis. */
-  | "incompatible-schema";
+  | "incompatible-schema"
+  /** A handler ran past the time a timeout middleware gave it (the delivery counts as failed). */
+  | "handler-timeout";
 
 /**
  * The base class of every error eventwire throws on purpose. `code` says what

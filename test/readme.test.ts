@@ -45,6 +45,9 @@ const expectations: Record<string, { output: RegExp[]; setup?: (url: string) => 
   bus: {
     output: [/^\[ 'OrderCreatedEvent', 'PaymentProcessedEvent' \]$/m],
   },
+  observe: {
+    output: [/^dead-lettered: OrderShippedEvent permanent-failure$/m, /^true$/m, /^process orders, process orders, publish orders, publish orders, publish payments 1$/m],
+  },
   "dead-letters": {
     output: [/^\d+-\d+ PaymentProcessedEvent 2 handler-failed \(attempt 2 of 2\): Error: ledger offline$/m, /^1$/m, /^2 0 0 1$/m],
   },

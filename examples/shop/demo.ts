@@ -4,7 +4,9 @@
  * event bus (prefix `events:`, queue `all`, one queue `sub:<service>` each)
  * on Redis. The demo creates orders for random users, prints one line per
  * event as the notification service sees it, waits until every order has
- * reached its final state, prints the orders, and stops everything.
+ * reached its final state, prints the orders with the trace each order's
+ * events share (every service traces with OpenTelemetry), and stops
+ * everything.
  *
  *   npm run demo -- [--orders N] [--fast] [--seed S] [--format json|binary] [--json] [--memory] [--python]
  *
@@ -134,6 +136,8 @@ const FINAL = new Set(["shipped", "payment_failed"]);
 class Tracker {
   readonly orders = new Map<string, Order>();
   readonly notified = new Map<string, number>();
+  /** The trace ids each order's events carried: one each, when the trace went through every service. */
+  readonly traces = new Map<string, Set<string>>();
   private events = 0;
   private waiter: (() => void) | undefined;
 
@@ -154,9 +158,18 @@ class Tracker {
   notification(n: Notification): void {
     this.events++;
     this.notified.set(n.orderId, (this.notified.get(n.orderId) ?? 0) + 1);
+    const traces = this.traces.get(n.orderId) ?? new Set<string>();
+    traces.add(n.traceId ?? "none");
+    this.traces.set(n.orderId, traces);
     const time = new Date(n.timestamp * 1000).toTimeString().slice(0, 8) + "." + String(Math.floor((n.timestamp * 1000) % 1000)).padStart(3, "0");
     this.out.write(`${time}  ${n.source.padEnd(16)}  ${n.eventType.padEnd(21)}  ${n.orderId}  ${n.text}\n`);
     this.check();
+  }
+
+  /** The one trace of an order's events, or undefined when they were not traced, or not all in one trace. */
+  traceOf(orderId: string): string | undefined {
+    const traces = this.traces.get(orderId);
+    return traces?.size === 1 && !traces.has("none") ? [...traces][0] : undefined;
   }
 
   /** Every order final, and the notification service has seen each of its events (3 when shipped, 2 when the payment failed). */
@@ -273,6 +286,8 @@ async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tra
   const { startPaymentService } = await import("./payment-service.js");
   const { startShippingService } = await import("./shipping-service.js");
   const { startNotificationService } = await import("./notification-service.js");
+  const { startTracing } = await import("./tracing.js");
+  startTracing(); // before the transports are made: they find the tracer provider
   const store = new MemoryStore();
   const buses = SERVICES.map(() => new EventBus(createMemoryTransport({ registry: shopRegistry, store, prefix: PREFIX, format: options.format })));
   const [orderBus, paymentBus, shippingBus, notificationBus] = buses as [(typeof buses)[number], (typeof buses)[number], (typeof buses)[number], (typeof buses)[number]];
@@ -293,15 +308,15 @@ async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tra
   };
 }
 
-function finalTable(orders: readonly Order[]): string {
-  const rows = orders.map((o) => [o.orderId, o.userId, o.total.toFixed(2), o.status, o.paymentId ?? "-", o.carrier ?? "-", o.trackingNumber ?? "-"]);
-  const headers = ["ORDER", "USER", "TOTAL", "STATUS", "PAYMENT", "CARRIER", "TRACKING"];
+function finalTable(orders: readonly Order[], tracker: Tracker): string {
+  const rows = orders.map((o) => [o.orderId, o.userId, o.total.toFixed(2), o.status, o.paymentId ?? "-", o.carrier ?? "-", o.trackingNumber ?? "-", tracker.traceOf(o.orderId) ?? "-"]);
+  const headers = ["ORDER", "USER", "TOTAL", "STATUS", "PAYMENT", "CARRIER", "TRACKING", "TRACE"];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
 }
 
-function orderJson(o: Order): Record<string, unknown> {
+function orderJson(o: Order, tracker: Tracker): Record<string, unknown> {
   return {
     order_id: o.orderId,
     user_id: o.userId,
@@ -311,6 +326,7 @@ function orderJson(o: Order): Record<string, unknown> {
     payment_id: o.paymentId ?? null,
     tracking_number: o.trackingNumber ?? null,
     carrier: o.carrier ?? null,
+    trace_id: tracker.traceOf(o.orderId) ?? null,
   };
 }
 
@@ -385,13 +401,13 @@ async function main(): Promise<void> {
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
-        { transport: where === "memory" ? "memory" : "redis", redis: where === "memory" ? null : where, seed: options.seed, format: options.format, fast: options.fast, events: tracker.eventCount, orders: orders.map(orderJson) },
+        { transport: where === "memory" ? "memory" : "redis", redis: where === "memory" ? null : where, seed: options.seed, format: options.format, fast: options.fast, events: tracker.eventCount, orders: orders.map((o) => orderJson(o, tracker)) },
         null,
         2,
       ) + "\n",
     );
   } else {
-    process.stdout.write("\n" + finalTable(orders) + "\n");
+    process.stdout.write("\n" + finalTable(orders, tracker) + "\n");
   }
   out.write(
     finished

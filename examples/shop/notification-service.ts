@@ -2,6 +2,7 @@
 import { Headers } from "eventwire";
 import type { EventBus, Subscription } from "eventwire/redis";
 import type { ShopEvent } from "./events.js";
+import { traceIdOf } from "./tracing.js";
 
 export const SERVICE = "notification-service";
 
@@ -14,6 +15,8 @@ export interface Notification {
   readonly eventType: ShopEvent["eventType"];
   readonly orderId: string;
   readonly text: string;
+  /** The trace the event belongs to (from its `traceparent` header), when it was traced. */
+  readonly traceId: string | undefined;
 }
 
 function message(event: ShopEvent): string {
@@ -40,6 +43,7 @@ export function startNotificationService(bus: EventBus<ShopEvent>, notify: (n: N
         eventType: event.eventType,
         orderId: event.payload.orderId,
         text: message(event),
+        traceId: traceIdOf(event.headers),
       }),
   });
 }

@@ -13,6 +13,7 @@ import { startPaymentService } from "./payment-service.js";
 import { startShippingService } from "./shipping-service.js";
 import { SERVICES, type ServiceCommand, type ServiceConfig, type ServiceName, type ServiceReport } from "./protocol.js";
 import { simulation } from "./simulation.js";
+import { startTracing } from "./tracing.js";
 
 function report(message: ServiceReport): void {
   if (process.connected) process.send!(message);
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const service = process.argv[2] as ServiceName;
   const config = JSON.parse(process.env["EVENTWIRE_DEMO"] ?? "null") as ServiceConfig | null;
   if (!config || !SERVICES.includes(service)) throw new Error(`usage: EVENTWIRE_DEMO='{…}' node service-process.ts <${SERVICES.join("|")}>`);
+  startTracing(); // before connecting: the transport finds the tracer provider
   const transport = await connectRedis({ registry: shopRegistry, connection: config.redisUrl, prefix: config.prefix, format: config.format });
   const bus = new EventBus(transport);
   const sim = simulation(config.seed, config.fast);

@@ -59,5 +59,11 @@ export async function connectRedis<E extends Event>(options: RedisTransportOptio
     ...(redisOptions === undefined ? {} : { redisOptions }),
   });
   const store = new RedisStore(client, "quit", { where: describeConnection(target), ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }) });
-  return new StreamTransport<E>(store, registry, transportOptions);
+  try {
+    return new StreamTransport<E>(store, registry, transportOptions);
+  } catch (error) {
+    // options refused: the connection just opened is not left open
+    await store.close().catch(() => {});
+    throw error;
+  }
 }

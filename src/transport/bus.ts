@@ -9,6 +9,7 @@ import type { Handlers } from "./handler.js";
 import { BUS_QUEUE, subscriptionQueue, type QueueKeys } from "./leanmq/keys.js";
 import { Router, routerOptions, type RouterOptions, type RouterStats } from "./router.js";
 import { within } from "./sleep.js";
+import { telemetryOf } from "./telemetry/telemetry.js";
 import type { Outgoing, PublishOptions, Published, StreamTransport } from "./transport.js";
 
 /** Options of an event bus. */
@@ -98,10 +99,15 @@ export class EventBus<E extends Event = Event> {
     this.started ??= (async () => {
       await this.transport.store.ensureQueue(this.keys);
       if (this.options.route && !this.stopping) {
-        this.router = new Router(this.transport.store, this.keys, this.routerConfig, this.transport.options.logger, {
-          maxLength: this.transport.options.maxLength,
-          trim: this.transport.options.trim,
-        });
+        const telemetry = telemetryOf(this.transport);
+        this.router = new Router(
+          this.transport.store,
+          this.keys,
+          this.routerConfig,
+          this.transport.options.logger,
+          { maxLength: this.transport.options.maxLength, trim: this.transport.options.trim },
+          { lifecycle: this.transport.lifecycle, ...(telemetry === undefined ? {} : { telemetry }) },
+        );
         await this.router.start();
       }
     })().catch((error: unknown) => {

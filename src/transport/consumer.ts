@@ -11,9 +11,23 @@ import { isPermanentError, type Handler, type HandlerContext, type Handlers } fr
 import { decodeEntry, movedFields, type DecodedEntry } from "./leanmq/entry.js";
 import { EntryField, type QueueKeys } from "./leanmq/keys.js";
 import { isExpired } from "./leanmq/metadata.js";
+import type { Lifecycle } from "./lifecycle.js";
+import { checkMiddleware, compose, type Middleware } from "./middleware/middleware.js";
 import type { Logger } from "./options.js";
 import { sleep, within } from "./sleep.js";
 import type { DeliveredEntry, EntryStore, StreamEntry, StreamLimits } from "./store.js";
+import { SpanEvent } from "./telemetry/names.js";
+import { deadLetterAttributes, type DeliveryTrace, type Telemetry } from "./telemetry/telemetry.js";
+
+/** What a consumer reports to, and wraps its handlers in, besides its logger (all optional). */
+export interface ConsumerObservers<E extends Event = Event> {
+  /** Where retries, moves to the DLQ, reclaims, expiries, trimming, resets and failed reads are reported. */
+  readonly lifecycle?: Lifecycle;
+  /** Spans and metrics of each delivery. */
+  readonly telemetry?: Telemetry;
+  /** Middleware every handler is wrapped in, the first outermost (the consumer's own `use` adds more inside). */
+  readonly middleware?: readonly Middleware<E>[];
+}
 
 /** An entry being handled, and whether its handler still holds a slot. */
 interface Job {
@@ -99,6 +113,14 @@ export class Consumer<E extends Event = Event> {
   private running = false;
   private started: Promise<void> | undefined;
   private readonly hardStop = new AbortController();
+  private readonly lifecycle: Lifecycle | undefined;
+  private readonly telemetry: Telemetry | undefined;
+  /** The traces of the deliveries in flight (only with telemetry). */
+  private readonly traces: Map<string, DeliveryTrace> | undefined;
+  private readonly middleware: Middleware<E>[];
+  /** Each handler wrapped in the middleware, made once. */
+  private readonly wrapped = new Map<Handler<E>, Handler<E>>();
+  private unwatch: (() => void) | undefined;
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Entries in flight whose handler has not settled yet. */
   private handling = 0;
@@ -117,6 +139,7 @@ export class Consumer<E extends Event = Event> {
     options: ConsumerOptions,
     logger: Logger,
     limits: StreamLimits,
+    observers: ConsumerObservers<E> = {},
   ) {
     this.store = store;
     this.keys = keys;
@@ -126,25 +149,47 @@ export class Consumer<E extends Event = Event> {
     this.options = options;
     this.logger = logger;
     this.limits = limits;
+    this.lifecycle = observers.lifecycle;
+    this.telemetry = observers.telemetry;
+    this.traces = observers.telemetry === undefined ? undefined : new Map();
+    this.middleware = [...(observers.middleware ?? [])];
     this.reader = new GroupReader(store, keys, options, {
       room: () => this.freeSlots(),
       waitForRoom: () => this.waitForSlot(),
       take: (entries, reclaimed) => {
-        if (reclaimed) this.stats.reclaimed += entries.length;
-        for (const entry of entries) this.dispatch(entry);
+        if (reclaimed) {
+          this.stats.reclaimed += entries.length;
+          this.lifecycle?.emit("reclaim", { queue: this.queue, source: "consumer", consumer: this.name, streamIds: entries.map((e) => e.id) });
+        }
+        for (const entry of entries) this.dispatch(entry, reclaimed);
       },
       holds: (id) => this.inFlight.has(id) || this.retryTimers.has(id),
       trimmed: (ids) => {
         this.stats.trimmed += ids.length;
         this.logger.warn?.(`${ids.length} pending entr${ids.length === 1 ? "y was" : "ies were"} trimmed from ${this.keys.stream} before being handled`, { ids });
+        this.lifecycle?.emit("trim", { stream: this.keys.stream, source: "consumer", kind: "pending", count: ids.length, streamIds: ids });
       },
       warn: (message) => this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${message}`),
+      reset: () => this.lifecycle?.emit("reset", { stream: this.keys.stream, source: "consumer" }),
+      failed: (error, failures) => this.lifecycle?.emit("read-failure", { queue: this.queue, source: "consumer", consumer: this.name, error, failures }),
     });
   }
 
   /** The consumer's name in the group. */
   get name(): string {
     return this.options.consumer;
+  }
+
+  /**
+   * Wraps every handler of this consumer in more middleware, inside the
+   * transport's (see {@link Middleware}); the first given is the outermost.
+   * Applies to the deliveries that start from now on.
+   */
+  use(...middleware: Middleware<E>[]): this {
+    checkMiddleware(middleware);
+    this.middleware.push(...middleware);
+    this.wrapped.clear();
+    return this;
   }
 
   /** Handlers running now. */
@@ -165,6 +210,7 @@ export class Consumer<E extends Event = Event> {
         return;
       }
       this.running = true;
+      this.unwatch = this.telemetry?.watchQueue(this.keys);
       const every = Math.max(10, Math.min(this.options.claimIdleMs / 3, 10_000));
       this.keepAlive = setInterval(() => void this.touchOwn(), every);
       this.keepAlive.unref();
@@ -201,6 +247,7 @@ export class Consumer<E extends Event = Event> {
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: ${this.inFlight.size} handler(s) still running at the shutdown deadline; their entries stay pending`);
     }
     clearInterval(this.keepAlive);
+    this.unwatch?.();
     await within(this.reader.release(), deadline - Date.now());
   }
 
@@ -267,11 +314,13 @@ export class Consumer<E extends Event = Event> {
    * awaiting anything: the entry joins the batch of acknowledgements, whose
    * completion finishes it. Everything else goes through {@link run}.
    */
-  private dispatch(entry: DeliveredEntry): void {
+  private dispatch(entry: DeliveredEntry, reclaimed = false): void {
     this.stats.delivered++;
     this.handling++;
     const job: Job = { entry, handling: true };
     const decoded = decodeEntry(this.registry, entry.fields);
+    const trace = this.telemetry?.delivery(this.keys, this.name, entry, decoded, reclaimed);
+    if (trace !== undefined) this.traces!.set(entry.id, trace);
     const handler = this.readyHandler(decoded);
     if (handler === undefined) {
       this.inFlight.set(entry.id, this.run(job, decoded));
@@ -280,7 +329,7 @@ export class Consumer<E extends Event = Event> {
     let result: unknown;
     let pending: boolean;
     try {
-      result = handler(decoded.event!, this.contextOf(entry, decoded));
+      result = trace === undefined ? handler(decoded.event!, this.contextOf(entry, decoded)) : trace.run(() => handler(decoded.event!, this.contextOf(entry, decoded)));
       pending = isThenable(result);
     } catch (error) {
       this.inFlight.set(entry.id, this.run(job, decoded, { error }));
@@ -290,6 +339,7 @@ export class Consumer<E extends Event = Event> {
       this.inFlight.set(entry.id, this.run(job, decoded, { result }));
       return;
     }
+    trace?.handled();
     this.release(job);
     this.inFlight.set(entry.id, this.acknowledge(entry.id, job));
   }
@@ -297,12 +347,17 @@ export class Consumer<E extends Event = Event> {
   /** The handler of a decoded entry that is ready to be handled (decoded, not expired), if it has one. */
   private readyHandler(decoded: DecodedEntry<E>): Handler<E> | undefined {
     if (decoded.problem !== undefined || isExpired(decoded.metadata)) return undefined;
-    return (this.handlers as Record<string, Handler<E> | undefined>)[decoded.event!.eventType] ?? this.handlers["*"];
+    const handler = (this.handlers as Record<string, Handler<E> | undefined>)[decoded.event!.eventType] ?? this.handlers["*"];
+    if (handler === undefined || this.middleware.length === 0) return handler;
+    let wrapped = this.wrapped.get(handler);
+    if (wrapped === undefined) this.wrapped.set(handler, (wrapped = compose(this.middleware, handler)));
+    return wrapped;
   }
 
   private contextOf(entry: DeliveredEntry, decoded: DecodedEntry<E>): HandlerContext {
     return {
       queue: this.queue,
+      consumer: this.name,
       streamId: entry.id,
       deliveries: entry.deliveries,
       maxAttempts: this.options.retry.maxAttempts,
@@ -330,6 +385,10 @@ export class Consumer<E extends Event = Event> {
 
   /** The entry is done with, one way or another. */
   private finish(job: Job): void {
+    if (this.traces !== undefined) {
+      this.traces.get(job.entry.id)?.end();
+      this.traces.delete(job.entry.id);
+    }
     this.release(job);
     this.inFlight.delete(job.entry.id);
     this.slotWaiters.shift()?.();
@@ -383,6 +442,7 @@ export class Consumer<E extends Event = Event> {
       await this.failed(entry, decoded, error);
       return;
     }
+    this.traces?.get(entry.id)?.handled();
     this.release(job);
     await this.acknowledge(entry.id);
   }
@@ -432,6 +492,8 @@ export class Consumer<E extends Event = Event> {
 
   private async failed(entry: DeliveredEntry, decoded: DecodedEntry<E>, error: unknown): Promise<void> {
     const max = this.options.retry.maxAttempts;
+    const trace = this.traces?.get(entry.id);
+    trace?.failed(error);
     const failure = (kind: DeadLetterKind): DeadLetterReason => ({ kind, attempt: entry.deliveries, maxAttempts: max, detail: describeError(error) });
     if (isPermanentError(error)) {
       await this.deadLetter(entry, failure(DeadLetterKind.permanentFailure));
@@ -445,6 +507,18 @@ export class Consumer<E extends Event = Event> {
     const delay = retryDelay(this.options.retry, entry.deliveries);
     this.stats.retried++;
     this.logger.debug?.(`handler for ${decoded.eventType} failed (attempt ${entry.deliveries} of ${max}); retrying in ${delay} ms`, { id: entry.id });
+    trace?.note(SpanEvent.retry, { "eventwire.retry.attempt": entry.deliveries, "eventwire.retry.max_attempts": max, "eventwire.retry.delay_ms": delay });
+    this.lifecycle?.emit("retry", {
+      queue: this.queue,
+      consumer: this.name,
+      streamId: entry.id,
+      messageId: decoded.metadata?.id,
+      eventType: decoded.eventType,
+      attempt: entry.deliveries,
+      maxAttempts: max,
+      delayMs: delay,
+      error,
+    });
     const timer = setTimeout(() => {
       this.retryTimers.delete(entry.id);
       void this.retry(entry.id);
@@ -457,7 +531,11 @@ export class Consumer<E extends Event = Event> {
     try {
       const claimed = await this.store.claimOne(this.keys, this.name, id, 0);
       if (claimed.status === "claimed") this.dispatch(claimed.entry);
-      else if (claimed.status === "deleted") this.stats.trimmed++;
+      else if (claimed.status === "deleted") {
+        this.stats.trimmed++;
+        this.logger.warn?.(`entry ${id} was trimmed from ${this.keys.stream} while it waited for a retry`);
+        this.lifecycle?.emit("trim", { stream: this.keys.stream, source: "consumer", kind: "pending", count: 1, streamIds: [id] });
+      }
     } catch (error) {
       this.logger.warn?.(`could not claim entry ${id} for a retry: ${describeError(error)}; it stays pending and will be reclaimed`);
     }
@@ -467,13 +545,40 @@ export class Consumer<E extends Event = Event> {
   private async skip(entry: StreamEntry, policy: SkipPolicy, reason: DeadLetterReason, counter: "expired" | "skipped"): Promise<void> {
     if (policy === "dead-letter") {
       if (await this.moveToDlq(entry, reason)) {
-        if (counter === "expired") this.stats.expired++;
-        else this.stats.deadLettered++;
+        if (counter === "expired") {
+          this.stats.expired++;
+          this.expired(entry, true);
+        } else this.stats.deadLettered++;
       }
       return;
     }
-    if ((await this.store.ack(this.keys, [entry.id])) > 0) this.stats[counter]++;
+    if ((await this.store.ack(this.keys, [entry.id])) > 0) {
+      this.stats[counter]++;
+      if (counter === "expired") {
+        this.logger.warn?.(`dropped entry ${entry.id} of ${this.queue} unhandled: ${formatReason(reason)}`);
+        this.expired(entry, false);
+        return;
+      }
+      this.traces?.get(entry.id)?.note(SpanEvent.skipped, { "eventwire.skip.reason": formatReason(reason) });
+    }
     this.logger.debug?.(`acknowledged entry ${entry.id} of ${this.queue} without handling: ${formatReason(reason)}`);
+  }
+
+  /** Reports an entry that expired before it was handled. */
+  private expired(entry: StreamEntry, deadLettered: boolean): void {
+    if (!this.lifecycle?.has("expire") && this.traces === undefined) return;
+    const decoded = decodeEntry(this.registry, entry.fields);
+    const ttlSeconds = decoded.metadata?.ttl ?? 0;
+    this.traces?.get(entry.id)?.note(SpanEvent.expired, { "eventwire.ttl_seconds": ttlSeconds, "eventwire.expired.dead_lettered": deadLettered });
+    this.lifecycle?.emit("expire", {
+      queue: this.queue,
+      consumer: this.name,
+      streamId: entry.id,
+      messageId: decoded.metadata?.id,
+      eventType: decoded.eventType,
+      ttlSeconds,
+      deadLettered,
+    });
   }
 
   private async deadLetter(entry: StreamEntry, reason: DeadLetterReason): Promise<void> {
@@ -489,7 +594,22 @@ export class Consumer<E extends Event = Event> {
       this.logger.debug?.(`entry ${entry.id} of ${this.queue} is no longer this consumer's; not moved`);
       return false;
     }
-    this.logger.info?.(`moved entry ${entry.id} of ${this.queue} to the DLQ as ${id}: ${reason}`);
+    this.logger.warn?.(`moved entry ${entry.id} of ${this.queue} to the DLQ as ${id}: ${reason}`);
+    this.traces?.get(entry.id)?.note(SpanEvent.deadLetter, deadLetterAttributes(why, reason, id));
+    if (this.lifecycle?.has("dead-letter")) {
+      const decoded = decodeEntry(this.registry, entry.fields);
+      this.lifecycle.emit("dead-letter", {
+        queue: this.queue,
+        source: "consumer",
+        consumer: this.name,
+        streamId: entry.id,
+        dlqStreamId: id,
+        messageId: decoded.metadata?.id,
+        eventType: decoded.eventType,
+        reason: why,
+        reasonText: reason,
+      });
+    }
     return true;
   }
 }

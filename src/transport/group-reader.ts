@@ -42,6 +42,10 @@ export interface GroupReaderTarget {
   trimmed(ids: readonly string[]): void;
   /** Reports a failed read or reclaim (the first of a run, and every 20th). */
   warn(message: string): void;
+  /** The queue's group was found gone and made again at the start of the stream. */
+  reset?(): void;
+  /** Every failed read or reclaim, with the number of failures in a row. */
+  failed?(error: unknown, failures: number): void;
 }
 
 /** Reads one stream in its consumer group; see the module comment. */
@@ -193,11 +197,13 @@ export class GroupReader {
    */
   private async recover(error: unknown, failures: number): Promise<void> {
     if (!this.running) return;
+    this.target.failed?.(error, failures);
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (message.includes("NOGROUP")) {
       this.store.forgetQueues?.();
       try {
         await this.store.ensureQueue(this.keys, { reset: true });
+        this.target.reset?.();
         this.target.warn(`the consumer group of ${this.keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again at the start of the stream`);
         return;
       } catch {

@@ -8,6 +8,8 @@ import type { Event, EventNamed } from "../index.js";
 export interface HandlerContext {
   /** The queue's name (without prefix). */
   readonly queue: string;
+  /** The consumer's name in the queue's group. */
+  readonly consumer: string;
   /** The stream entry id. */
   readonly streamId: string;
   /** This delivery's number, counted by Redis: 1 the first time, 2 on the first retry, … */

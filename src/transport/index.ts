@@ -8,8 +8,31 @@ export type { Outgoing, PublishOptions, Published } from "./transport.js";
 export { Consumer } from "./consumer.js";
 export type { ConsumerStats } from "./consumer.js";
 export { PermanentError, isPermanentError } from "./handler.js";
+export { Lifecycle } from "./lifecycle.js";
+export type {
+  DeadLetterEvent,
+  ExpireEvent,
+  LifecycleEventName,
+  LifecycleEvents,
+  LifecycleListener,
+  LifecycleSource,
+  ReadFailureEvent,
+  ReclaimEvent,
+  ResetEvent,
+  RetryEvent,
+  TrimEvent,
+} from "./lifecycle.js";
+export type { Middleware, Next } from "./middleware/middleware.js";
+export { timeout } from "./middleware/timeout.js";
+export { correlation, correlationIdOf } from "./middleware/correlation.js";
+export { logging } from "./middleware/logging.js";
+export type { LoggingOptions } from "./middleware/logging.js";
+export { defaultTelemetryOptions } from "./telemetry/telemetry-options.js";
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./telemetry/telemetry-options.js";
+export { TraceHeaders } from "./telemetry/trace-context.js";
 export type { Handler, HandlerContext, Handlers } from "./handler.js";
 export { DeadLetterKind } from "./dead-letter-reason.js";
+export type { DeadLetterReason } from "./dead-letter-reason.js";
 export { DeadLetterQueue } from "./dead-letters.js";
 export type { BulkOptions, DeadLetter, Failure, Selection } from "./dead-letters.js";
 export { QueueBrowser } from "./queue-browser.js";

@@ -3,6 +3,7 @@ import { TransportError } from "../index.js";
 import type { EntryFormat } from "./leanmq/entry.js";
 import { DEFAULT_MAX_LENGTH, DEFAULT_PREFIX } from "./leanmq/keys.js";
 import type { TrimMode } from "./store.js";
+import type { TelemetryOptions } from "./telemetry/telemetry-options.js";
 
 /** Where a component reports what it does; every method is optional. */
 export interface Logger {
@@ -70,6 +71,15 @@ export interface TransportOptions {
    * @defaultValue `"register"`
    */
   readonly schemas: SchemaMode;
+  /**
+   * OpenTelemetry spans and metrics (see docs/observability.md), when
+   * `@opentelemetry/api` is installed: the options, or `false` for none.
+   * By default the providers registered with the API are used, when there
+   * are any; without them, or without the package, nothing is traced and
+   * nothing is measured.
+   * @defaultValue `{}` (every {@link TelemetryOptions} at its default)
+   */
+  readonly telemetry: Partial<TelemetryOptions> | false;
 }
 
 /** The defaults of {@link TransportOptions}. */
@@ -80,6 +90,7 @@ export const defaultTransportOptions: TransportOptions = Object.freeze({
   trim: "acknowledged",
   logger: consoleLogger,
   schemas: "register",
+  telemetry: Object.freeze({}),
 });
 
 /** Throws `invalid-option` unless `value` is a positive (or, with `allowZero`, non-negative) number. */

@@ -7,12 +7,15 @@ import { pythonFloat } from "../index.js";
 import { defaultConsumerName } from "./consumer-options.js";
 import { DeadLetterKind, formatReason, reasonOf } from "./dead-letter-reason.js";
 import { GroupReader } from "./group-reader.js";
-import { entryRouting, movedFields } from "./leanmq/entry.js";
+import { entryHeader, entryRouting, movedFields } from "./leanmq/entry.js";
 import { EntryField, queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { expiresAt, isExpired } from "./leanmq/metadata.js";
+import type { Lifecycle } from "./lifecycle.js";
 import { positive, type Logger } from "./options.js";
 import { within } from "./sleep.js";
 import type { DeliveredEntry, EntryFields, EntryStore, RouteEntry, StreamLimits } from "./store.js";
+import { TraceHeaders } from "./telemetry/trace-context.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 
 /** How the bus's router reads the shared queue. */
 export interface RouterOptions {
@@ -95,17 +98,26 @@ export class Router {
     private readonly options: RouterOptions,
     private readonly logger: Logger,
     private readonly limits: StreamLimits,
+    private readonly observers: { readonly lifecycle?: Lifecycle; readonly telemetry?: Telemetry } = {},
   ) {
+    const lifecycle = observers.lifecycle;
     this.reader = new GroupReader(store, keys, options, {
       // (room for the batch being routed and the next one, read meanwhile)
       room: () => 2 * options.batchSize,
       waitForRoom: () => Promise.resolve(),
-      take: (entries) => this.route(entries),
+      take: (entries, reclaimed) => {
+        if (reclaimed) lifecycle?.emit("reclaim", { queue: keys.name, source: "router", consumer: options.consumer, streamIds: entries.map((e) => e.id) });
+        return this.route(entries);
+      },
       holds: (id) => this.busy.has(id),
       trimmed: (ids) => {
         this.stats.trimmed += ids.length;
+        this.logger.warn?.(`bus router ${this.options.consumer}: ${ids.length} pending entr${ids.length === 1 ? "y was" : "ies were"} trimmed from ${keys.stream} before being routed`, { ids });
+        lifecycle?.emit("trim", { stream: keys.stream, source: "router", kind: "pending", count: ids.length, streamIds: ids });
       },
       warn: (message) => this.logger.warn?.(`bus router ${this.options.consumer}: ${message}`),
+      reset: () => lifecycle?.emit("reset", { stream: keys.stream, source: "router" }),
+      failed: (error, failures) => lifecycle?.emit("read-failure", { queue: keys.name, source: "router", consumer: options.consumer, error, failures }),
     });
   }
 
@@ -134,18 +146,37 @@ export class Router {
     if (entries.length === 0) return;
     const now = Date.now() / 1000;
     const batch: RouteEntry[] = [];
+    const traced = this.observers.telemetry?.tracing === true;
+    const began = Date.now();
+    const parents: (string | undefined)[] = [];
+    let failure: unknown;
     for (const entry of entries) this.busy.add(entry.id);
     try {
       for (const entry of entries) {
         const r = entryRouting(entry.fields);
         if ("problem" in r) {
-          const reason = formatReason(reasonOf(DeadLetterKind.undecodable, r.problem));
+          const why = reasonOf(DeadLetterKind.undecodable, r.problem);
+          const reason = formatReason(why);
           const fields = movedFields(entry.fields, EntryField.failures, { timestamp: pythonFloat(now), reason }, now);
-          if ((await this.store.deadLetter(this.keys, this.options.consumer, entry.id, fields, this.limits)) !== undefined) {
+          const dlqId = await this.store.deadLetter(this.keys, this.options.consumer, entry.id, fields, this.limits);
+          if (dlqId !== undefined) {
             this.stats.deadLettered++;
+            this.logger.warn?.(`bus router ${this.options.consumer}: moved entry ${entry.id} of ${this.keys.stream} to the DLQ as ${dlqId}: ${reason}`);
+            this.observers.lifecycle?.emit("dead-letter", {
+              queue: this.keys.name,
+              source: "router",
+              consumer: this.options.consumer,
+              streamId: entry.id,
+              dlqStreamId: dlqId,
+              messageId: undefined,
+              eventType: undefined,
+              reason: why,
+              reasonText: reason,
+            });
           }
           continue;
         }
+        if (traced) parents.push(entryHeader(entry.fields, r.headers, TraceHeaders.traceparent));
         // An expired event is passed on too: each service's consumer
         // acknowledges or dead-letters it, as its `expired` option says.
         if (isExpired(r.metadata, now)) this.stats.expired++;
@@ -165,10 +196,15 @@ export class Router {
         this.stats.resets++;
         const name = stream.slice(this.keys.prefix.length);
         this.logger.warn?.(`bus router ${this.options.consumer}: the subscription queue ${stream} was gone; it was made again with its consumer group at the start`);
+        this.observers.lifecycle?.emit("reset", { stream, source: "router" });
         await this.store.ensureQueue(queueKeys(this.keys.prefix, name)).catch(() => {});
       }
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
       for (const entry of entries) this.busy.delete(entry.id);
+      if (traced && batch.length > 0) this.observers.telemetry!.route(this.keys, this.options.consumer, parents, began).end(failure);
     }
   }
 }

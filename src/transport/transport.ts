@@ -11,10 +11,14 @@ import type { Handlers } from "./handler.js";
 import { encodeEntry, entryPayloadSize, type EntryFormat } from "./leanmq/entry.js";
 import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { newMetadata } from "./leanmq/metadata.js";
+import { Lifecycle, type LifecycleEventName, type LifecycleListener } from "./lifecycle.js";
+import { correlated } from "./middleware/correlation.js";
+import { checkMiddleware, type Middleware } from "./middleware/middleware.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
 import { SchemaRegistry } from "./schema-registry.js";
 import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
+import { attachTelemetry, Telemetry, type PublishTrace } from "./telemetry/telemetry.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
 const PUBLISH_CHUNK = 32;
@@ -29,6 +33,8 @@ interface PendingPublish<E extends Event> {
   readonly item: Outgoing<E>;
   readonly entry: OutgoingEntry;
   readonly published: MutablePublished;
+  /** Its span, when traced. */
+  readonly trace: PublishTrace | undefined;
   readonly resolve: (published: Published) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -87,6 +93,11 @@ export class StreamTransport<E extends Event = Event> {
   private readonly limits: StreamLimits;
 
   private readonly ownsStore: boolean;
+  /** The lifecycle events of this transport's publishers, consumers and bus router. */
+  readonly lifecycle: Lifecycle;
+  /** Spans and metrics, when `@opentelemetry/api` is installed and a provider is to be had. */
+  private readonly telemetry: Telemetry | undefined;
+  private readonly middleware: Middleware<E>[] = [];
 
   /** `ownsStore`: whether {@link close} closes the store too (not when it is shared with other transports). */
   constructor(store: EntryStore, registry: EventRegistry<E>, options: Partial<TransportOptions> = {}, ownsStore = true) {
@@ -107,6 +118,35 @@ export class StreamTransport<E extends Event = Event> {
       throw new TransportError("invalid-option", `schemas must be "register", "force" or "off", got ${String(this.options.schemas)}`);
     }
     this.schemas = new SchemaRegistry(store, this.options.prefix, registry as unknown as EventRegistry<Event>, this.options.schemas, this.options.logger);
+    this.lifecycle = new Lifecycle(this.options.logger);
+    this.telemetry = Telemetry.create(this.options.telemetry, this.lifecycle, store, this.options.logger);
+    if (this.telemetry !== undefined) attachTelemetry(this, this.telemetry);
+  }
+
+  /**
+   * Listens to one of the lifecycle events of this transport's consumers,
+   * publishers and bus router (see {@link LifecycleEvents}): retries, moves
+   * to a DLQ, reclaims, expiries, trimming, resets and failed reads. Returns
+   * the function that stops listening.
+   */
+  on<K extends LifecycleEventName>(name: K, listener: LifecycleListener<K>): () => void {
+    return this.lifecycle.on(name, listener);
+  }
+
+  /**
+   * Wraps the handlers of the consumers made from now on in middleware (see
+   * {@link Middleware}), the first given outermost; a consumer's own
+   * `use` adds more inside these.
+   */
+  use(...middleware: Middleware<E>[]): this {
+    checkMiddleware(middleware);
+    this.middleware.push(...middleware);
+    return this;
+  }
+
+  /** Whether spans are made for this transport's publishes and deliveries. */
+  get tracing(): boolean {
+    return this.telemetry?.tracing ?? false;
   }
 
   /** The keys of a queue pair under this transport's prefix. */
@@ -141,6 +181,7 @@ export class StreamTransport<E extends Event = Event> {
       const made = await this.store.ensureQueue(keys);
       if (made && this.madeQueues.has(queue)) {
         this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again with its consumer group at the start`);
+        this.lifecycle.emit("reset", { stream: keys.stream, source: "publisher" });
       }
       if (this.madeQueues.size >= 10_000) this.madeQueues.clear();
       this.madeQueues.add(queue);
@@ -148,10 +189,16 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /** The entries of `items[start, end)`, and where each goes. */
-  private encode(items: readonly Outgoing<E>[], start: number, end: number, published: MutablePublished[]): OutgoingEntry[] {
+  private encode(
+    items: readonly Outgoing<E>[],
+    start: number,
+    end: number,
+    published: MutablePublished[],
+    trace: PublishTrace | undefined,
+  ): OutgoingEntry[] {
     const entries: OutgoingEntry[] = [];
     for (let i = start; i < end; i++) {
-      const { queue, event, options } = items[i]!;
+      const { queue, event: given, options } = items[i]!;
       const ttl = options?.ttlSeconds ?? null;
       if (ttl !== null) positive("ttlSeconds", ttl);
       const format = options?.format ?? this.options.format;
@@ -159,6 +206,8 @@ export class StreamTransport<E extends Event = Event> {
         throw new TransportError("invalid-option", `format must be "json" or "binary", got ${String(format)}`);
       }
       const meta = newMetadata(ttl, options?.messageId ?? uuidv4());
+      // (under the correlation middleware, with the handled event's ids; when traced, with the trace context)
+      const event = trace === undefined ? correlated(given) : trace.prepare(correlated(given), queue, meta.id);
       const fields = encodeEntry(this.registry, event, format, meta);
       // One size limit: what consumers would refuse is not published.
       const size = entryPayloadSize(fields);
@@ -199,10 +248,14 @@ export class StreamTransport<E extends Event = Event> {
     const item: Outgoing<E> = options ? { queue, event, options } : { queue, event };
     const published: MutablePublished[] = [];
     let entry: OutgoingEntry;
+    let trace: PublishTrace | undefined;
     try {
       this.check();
-      entry = this.encode([item], 0, 1, published)[0]!;
+      // (the span and the correlation ids are the caller's: taken now, in its context)
+      trace = this.telemetry?.publish(queue, 1, false);
+      entry = this.encode([item], 0, 1, published, trace)[0]!;
     } catch (error) {
+      trace?.end(error);
       return Promise.reject(error);
     }
     let batch = this.coalescing;
@@ -212,7 +265,7 @@ export class StreamTransport<E extends Event = Event> {
       queueMicrotask(() => this.flushPublishes(started));
     }
     if (batch.length + 1 >= MAX_COALESCED) this.coalescing = undefined;
-    return new Promise<Published>((resolve, reject) => batch.push({ item, entry, published: published[0]!, resolve, reject }));
+    return new Promise<Published>((resolve, reject) => batch.push({ item, entry, published: published[0]!, trace, resolve, reject }));
   }
 
   /** Appends the publishes of one turn: each queue's in one call, the calls sent together. */
@@ -239,20 +292,19 @@ export class StreamTransport<E extends Event = Event> {
     try {
       await this.registerSchemas(list.map((p) => p.item));
       await this.ensureQueues([list[0]!.item]);
-      const { ids } = await this.appended(
-        await this.store.append(
-          list.map((p) => p.entry),
-          false,
-          this.limits,
-        ),
-      );
+      const entries = list.map((p) => p.entry);
+      const { ids } = await this.appended(await this.store.append(entries, false, this.limits), entries);
       for (let i = 0; i < list.length; i++) {
         const p = list[i]!;
         p.published.streamId = ids[i]!;
+        p.trace?.end();
         p.resolve(p.published);
       }
     } catch (error) {
-      for (const p of list) p.reject(error);
+      for (const p of list) {
+        p.trace?.end(error);
+        p.reject(error);
+      }
     }
   }
 
@@ -270,23 +322,32 @@ export class StreamTransport<E extends Event = Event> {
     const sent: Promise<AppendResult>[] = [];
     // chunks of about PUBLISH_CHUNK, of even sizes
     const size = Math.ceil(items.length / Math.ceil(items.length / PUBLISH_CHUNK));
+    const trace = items.length === 0 ? undefined : this.telemetry?.publish(items[0]!.queue, items.length, false);
     try {
       for (let i = 0; i < items.length; i += size) {
-        const entries = this.encode(items, i, Math.min(items.length, i + size), published);
+        const entries = this.encode(items, i, Math.min(items.length, i + size), published, trace);
         // (once the first chunk is known to be publishable: an event refused
         // at once, too large say, leaves nothing behind, not even its queue)
         if (i === 0) {
           await this.registerSchemas(items);
           await this.ensureQueues(items);
         }
-        sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r)));
+        sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r, entries)));
       }
     } catch (error) {
       // What was sent before the failure stays sent; its outcome is not waited for.
       for (const s of sent) s.catch(() => {});
+      trace?.end(error);
       throw error;
     }
-    const ids = sent.length === 1 ? (await sent[0]!).ids : (await Promise.all(sent)).flatMap((r) => r.ids);
+    let ids: string[];
+    try {
+      ids = sent.length === 1 ? (await sent[0]!).ids : (await Promise.all(sent)).flatMap((r) => r.ids);
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+    trace?.end();
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
   }
@@ -297,13 +358,16 @@ export class StreamTransport<E extends Event = Event> {
    * published is lost; it is reported, and its registry entry and metadata
    * made again. Entries trimmed unread (trim mode `length`) are reported.
    */
-  private async appended(result: AppendResult): Promise<AppendResult> {
+  private async appended(result: AppendResult, entries: readonly OutgoingEntry[]): Promise<AppendResult> {
     for (const keys of result.revived) {
       this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key deleted); it was made again with its consumer group at the start`);
+      this.lifecycle.emit("reset", { stream: keys.stream, source: "publisher" });
       await this.store.ensureQueue(keys).catch(() => {});
     }
     if (result.trimmedUnread > 0) {
       this.options.logger.warn?.(`${result.trimmedUnread} entr${result.trimmedUnread === 1 ? "y was" : "ies were"} trimmed before a consumer group read them (trim: "length", maxLength ${this.limits.maxLength})`);
+      const streams = [...new Set(entries.map((e) => e.keys.stream))];
+      this.lifecycle.emit("trim", { stream: streams.join(","), source: "publisher", kind: "unread", count: result.trimmedUnread, streamIds: [] });
     }
     return result;
   }
@@ -317,10 +381,18 @@ export class StreamTransport<E extends Event = Event> {
     this.check();
     if (this.coalescing !== undefined) this.flushPublishes(this.coalescing);
     const published: MutablePublished[] = [];
-    const entries = this.encode(items, 0, items.length, published);
-    await this.registerSchemas(items);
-    await this.ensureQueues(items);
-    const { ids } = await this.appended(await this.store.append(entries, true, this.limits));
+    const trace = items.length === 0 ? undefined : this.telemetry?.publish(items[0]!.queue, items.length, true);
+    let ids: string[];
+    try {
+      const entries = this.encode(items, 0, items.length, published, trace);
+      await this.registerSchemas(items);
+      await this.ensureQueues(items);
+      ({ ids } = await this.appended(await this.store.append(entries, true, this.limits), entries));
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+    trace?.end();
     for (let i = 0; i < published.length; i++) published[i]!.streamId = ids[i]!;
     return published;
   }
@@ -336,6 +408,7 @@ export class StreamTransport<E extends Event = Event> {
       consumerOptions(options),
       this.options.logger,
       this.limits,
+      { lifecycle: this.lifecycle, ...(this.telemetry === undefined ? {} : { telemetry: this.telemetry }), middleware: this.middleware },
     );
     this.consumers.add(consumer);
     return consumer;

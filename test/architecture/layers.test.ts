@@ -91,7 +91,8 @@ const packages: Partial<Record<Layer, readonly string[]>> = {
   schema: ["@bufbuild/protobuf/wire"],
   dynamic: ["protobufjs", "@bufbuild/protobuf/wire"],
   leanmq: ["uuid"],
-  transport: ["uuid"],
+  // (for types only, and loaded at run time only where it may be missing: see the test below)
+  transport: ["uuid", "@opentelemetry/api"],
   redis: ["ioredis"],
   "redis entry": ["ioredis"],
   cli: ["uuid"],
@@ -144,6 +145,25 @@ test("each layer loads only the npm packages it needs: no Redis client in the co
     for (const name of used) if (!(packages[layer] ?? []).includes(name)) wrong.push(`${file} (${layer}) loads ${name}`);
   }
   assert.deepEqual(wrong, []);
+});
+
+test("@opentelemetry/api is optional: imported for its types only, and loaded at run time in one place, where its absence is caught", () => {
+  const loads: string[] = [];
+  for (const file of sourceFiles(join(root, "src"))) {
+    const text = readFileSync(join(root, file), "utf8");
+    for (const line of text.split("\n")) {
+      if (!line.includes('"@opentelemetry/api"') || /^\s*(\/\/|\*|\/\*\*)/.test(line)) continue;
+      const typeOnly = /^\s*import type\b/.test(line) || /^\} from "@opentelemetry\/api";$/.test(line.trim()) || /typeof import\("@opentelemetry\/api"\)/.test(line);
+      if (!typeOnly) loads.push(`${file}: ${line.trim()}`);
+    }
+    // a multi-line `import {` … `} from "@opentelemetry/api"` must be `import type {`
+    for (const m of text.matchAll(/(^|\n)import (type )?\{[^}]*\} from "@opentelemetry\/api";/g)) {
+      if (m[2] === undefined) loads.push(`${file}: a value import of @opentelemetry/api`);
+    }
+  }
+  assert.deepEqual(loads, ['src/transport/telemetry/otel-api.ts: loaded = createRequire(import.meta.url)("@opentelemetry/api") as OtelApi;']);
+  const loader = readFileSync(join(root, "src/transport/telemetry/otel-api.ts"), "utf8");
+  assert.match(loader, /try \{\s*loaded = createRequire\(import\.meta\.url\)\("@opentelemetry\/api"\) as OtelApi;\s*\} catch \{/);
 });
 
 test("no import cycle among the files of src/", () => {

@@ -25,6 +25,7 @@ interface DemoOrder {
   payment_id: string | null;
   tracking_number: string | null;
   carrier: string | null;
+  trace_id: string | null;
 }
 
 interface DemoResult {
@@ -49,6 +50,9 @@ function result(r: CliResult): DemoResult {
 /** What every finished run must satisfy, whatever the seed. */
 function checkOrders(run: DemoResult, count: number): void {
   assert.equal(run.orders.length, count);
+  // each order's events share one trace, across the four services, and each order has its own
+  for (const o of run.orders) assert.match(String(o.trace_id), /^[0-9a-f]{32}$/, `${o.order_id}: one trace for all its events`);
+  assert.equal(new Set(run.orders.map((o) => o.trace_id)).size, count, "a trace per order");
   let events = 0;
   for (const o of run.orders) {
     assert.match(o.order_id, /^order-[0-9a-f]{8}$/);
@@ -70,6 +74,11 @@ function checkOrders(run: DemoResult, count: number): void {
     }
   }
   assert.equal(run.events, events, "one notification per event");
+}
+
+/** The orders without their trace ids (which differ from run to run). */
+function untraced(orders: readonly DemoOrder[]): Omit<DemoOrder, "trace_id">[] {
+  return orders.map(({ trace_id: _, ...rest }) => rest);
 }
 
 /** The readable event lines: one per event, each naming an order of the run. */
@@ -114,6 +123,12 @@ describe("npm run demo", () => {
     const all = await redis.xrange("events:all", "-", "+");
     assert.equal(all.length, onRedis.events);
     assert.ok(all.every(([, fields]) => fields[0] === "data"));
+    // every entry carries the trace of its order in its headers, as W3C traceparent
+    for (const [, fields] of all) {
+      const data = JSON.parse(fields[1]!) as { order_id: string; _headers?: Record<string, string> };
+      const order = onRedis.orders.find((o) => o.order_id === data.order_id)!;
+      assert.match(data._headers?.["traceparent"] ?? "", new RegExp(`^00-${order.trace_id}-[0-9a-f]{16}-01$`));
+    }
     assert.deepEqual(Object.keys(await redis.hgetall("events:subscriptions")).sort(), ["notification-service", "order-service", "payment-service", "shipping-service"]);
     for (const queue of ["all", "sub:order-service", "sub:payment-service", "sub:shipping-service", "sub:notification-service"]) {
       const groups = (await redis.xinfo("GROUPS", `events:${queue}`)) as unknown[][];
@@ -133,14 +148,16 @@ describe("npm run demo", () => {
     ]);
     const onBinary = result(binary);
     assert.equal(onBinary.format, "binary");
-    assert.deepEqual(onBinary.orders, onRedis.orders);
+    assert.deepEqual(untraced(onBinary.orders), untraced(onRedis.orders));
+    checkOrders(onBinary, 4);
     const added = (await redis.xrange("events:all", "-", "+")).slice(before);
     assert.equal(added.length, onBinary.events);
     assert.ok(added.every(([, fields]) => fields.includes("envelope")), "binary entries on the bus");
 
     const inMemory = result(memory);
     assert.equal(inMemory.transport, "memory");
-    assert.deepEqual(inMemory.orders, onRedis.orders);
+    assert.deepEqual(untraced(inMemory.orders), untraced(onRedis.orders));
+    checkOrders(inMemory, 4);
     assert.match(memory.stderr, /^In memory \(--memory\): the four services run in this process/m);
     eventLines(memory.stderr, inMemory);
 
@@ -180,7 +197,7 @@ describe("npm run demo", () => {
     const run = result(r);
     assert.equal(run.transport, "memory");
     assert.match(r.stderr, /^No Redis: REDIS_URL is not set and redis-server is not on PATH, so the four services run in this process, on the in-memory transport/m);
-    assert.deepEqual(run.orders, onRedis.orders);
+    assert.deepEqual(untraced(run.orders), untraced(onRedis.orders));
   });
 });
 

@@ -4,7 +4,7 @@
  * fields of an entry moved to or from a dead-letter queue.
  */
 import { v4 as uuidv4 } from "uuid";
-import { isDecodeError, pythonJsonDumps, pythonJsonLoads, type DecodeError, type Event, type EventRegistry } from "../../index.js";
+import { HEADERS_KEY, isDecodeError, pythonJsonDumps, pythonJsonLoads, type DecodeError, type Event, type EventRegistry } from "../../index.js";
 import { objectShape, recordMove } from "./json-edit.js";
 import { EntryField } from "./keys.js";
 import { metadataJson, newMetadata, readMetadata, type EntryMetadata } from "./metadata.js";
@@ -157,10 +157,11 @@ function shortTypeName(name: string): string {
  * `event_type` field of a binary entry — and text that is not valid UTF-8 is
  * refused as consumers refuse it.
  */
-export function entryRouting(fields: EntryFields): { eventType: string; metadata: EntryMetadata | undefined } | { problem: string } {
+export function entryRouting(fields: EntryFields): { eventType: string; metadata: EntryMetadata | undefined; headers: unknown } | { problem: string } {
   const data = fields.get(EntryField.data);
   let eventType: unknown;
   let meta: unknown;
+  let headers: unknown;
   if (data !== undefined) {
     const text = utf8Text(data);
     if (text === undefined) return { problem: "invalid-utf8: data is not valid UTF-8" };
@@ -176,6 +177,7 @@ export function entryRouting(fields: EntryFields): { eventType: string; metadata
     if (snake !== undefined && camel !== undefined) return { problem: "invalid-value: the event type is given twice, as event_type and as eventType" };
     eventType = snake ?? camel;
     meta = value[EntryField.metadata];
+    headers = value[HEADERS_KEY];
   } else {
     const raw = fields.get(EntryField.eventType);
     eventType = raw === undefined ? undefined : utf8Text(raw);
@@ -183,7 +185,82 @@ export function entryRouting(fields: EntryFields): { eventType: string; metadata
     meta = jsonField(fields, EntryField.metadata);
   }
   if (typeof eventType !== "string" || eventType === "") return { problem: "missing-field: the entry has no event type" };
-  return { eventType: shortTypeName(eventType), metadata: readMetadata(meta) };
+  return { eventType: shortTypeName(eventType), metadata: readMetadata(meta), headers };
+}
+
+/**
+ * One header of an entry, read without decoding the event: from `_headers`
+ * in `data` as {@link entryRouting} found it (`jsonHeaders`), or from the
+ * binary envelope's `headers` map (field 5), scanned for that key alone.
+ * Undefined when absent or unreadable.
+ */
+export function entryHeader(fields: EntryFields, jsonHeaders: unknown, name: string): string | undefined {
+  if (fields.has(EntryField.data)) {
+    const value = isObject(jsonHeaders) && Object.hasOwn(jsonHeaders, name) ? jsonHeaders[name] : undefined;
+    return typeof value === "string" ? value : undefined;
+  }
+  const envelope = fields.get(EntryField.envelope);
+  return envelope === undefined ? undefined : envelopeHeader(envelope, name);
+}
+
+/** A header of a binary `EventEnvelope`, scanning its top-level fields (undefined on anything malformed). */
+function envelopeHeader(bytes: Uint8Array, name: string): string | undefined {
+  let p = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (p >= bytes.length) return -1;
+      const b = bytes[p++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+    return -1;
+  };
+  let found: string | undefined;
+  while (p < bytes.length) {
+    const tag = varint();
+    if (tag < 0) return undefined;
+    const wire = tag & 7;
+    if (wire === 0) {
+      if (varint() < 0) return undefined;
+    } else if (wire === 1 || wire === 5) {
+      p += wire === 1 ? 8 : 4;
+    } else if (wire === 2) {
+      const len = varint();
+      if (len < 0 || p + len > bytes.length) return undefined;
+      if (tag >>> 3 === 5) {
+        const pair = mapEntry(bytes.subarray(p, p + len));
+        if (pair !== undefined && pair[0] === name) found = pair[1]; // the last one wins, as in protobuf maps
+      }
+      p += len;
+    } else return undefined;
+  }
+  return p === bytes.length ? found : undefined;
+}
+
+/** The key and value of a `map<string, string>` entry (fields 1 and 2). */
+function mapEntry(bytes: Uint8Array): [string, string] | undefined {
+  let key = "";
+  let value = "";
+  let p = 0;
+  while (p < bytes.length) {
+    const tag = bytes[p++]!;
+    if ((tag & 7) !== 2) return undefined;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= bytes.length || shift > 28) return undefined;
+      const b = bytes[p++]!;
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (p + len > bytes.length) return undefined;
+    const text = utf8Text(Buffer.from(bytes.buffer, bytes.byteOffset + p, len));
+    if (text === undefined) return undefined;
+    if (tag >>> 3 === 1) key = text;
+    else if (tag >>> 3 === 2) value = text;
+    p += len;
+  }
+  return [key, value];
 }
 
 /** Decodes an entry of either format, telling them apart by their fields. Never throws. */
