@@ -90,8 +90,8 @@ for (const mode of ["compiled", "interpreted"] as const) {
 // --- transport ----------------------------------------------------------------
 
 const settings: TransportSettings = quick
-  ? { events: 10_000, rounds: 1, batch: 100, latencySeconds: 1, latencyRate: 10_000, memoryEvents: 150_000 }
-  : { events: 50_000, rounds: 3, batch: 100, latencySeconds: 5, latencyRate: 10_000, memoryEvents: 1_000_000 };
+  ? { events: 10_000, rounds: 1, batch: 100, latencySeconds: 1, latencyRate: 10_000, latencyWarmUpSeconds: 1, memoryEvents: 150_000 }
+  : { events: 50_000, rounds: 3, batch: 100, latencySeconds: 5, latencyRate: 10_000, latencyWarmUpSeconds: 3, memoryEvents: 1_000_000 };
 log(`transport: starting a private redis-server`);
 const server = await RedisServer.start();
 let transport: TransportResults;

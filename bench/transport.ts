@@ -26,6 +26,8 @@ export interface TransportSettings {
   readonly batch: number;
   readonly latencySeconds: number;
   readonly latencyRate: number;
+  /** Seconds of publishing at the latency rate before the latency samples count. */
+  readonly latencyWarmUpSeconds: number;
   readonly memoryEvents: number;
 }
 
@@ -302,24 +304,34 @@ export async function handEndToEnd(url: string, codecs: StaticCodecs, format: En
 }
 
 /**
- * Publish → handler latency, with a publisher in another process offering
- * `rate` events per second (after one second of warm-up at that rate, not
- * counted), and the consumer's default options.
+ * Publish → handler latency: a consumer with the default options in a
+ * process of its own (latency-consumer.ts), and a publisher in another
+ * (publisher.ts) offering `rate` events per second (after `warmUpSeconds`
+ * at that rate, not counted: the consumer's code is compiled and its backlog
+ * from starting cold worked off, as in a service that has been running).
  */
-export async function latency(t: StreamTransport<ShopEvent>, url: string, format: EntryFormat, seconds: number, rate: number): Promise<TransportResults["latency"][EntryFormat]> {
+export async function latency(t: StreamTransport<ShopEvent>, url: string, format: EntryFormat, seconds: number, rate: number, warmUpSeconds: number): Promise<TransportResults["latency"][EntryFormat]> {
   const queue = queueName(`latency-${format}`);
-  const samples: number[] = [];
-  const consumer = await t.consume(queue, {
-    OrderCreatedEvent: (_event, context) => {
-      const sent = context.headers["bench-sent"];
-      if (sent !== undefined && context.headers["bench-warm-up"] === undefined) samples.push(Number(process.hrtime.bigint() - BigInt(sent)) / 1e6);
-    },
+  await t.publish(queue, orders(1)[0]!, { format }); // creates the queue before the consumer joins
+  const child = spawn(process.execPath, ["--import", "tsx", `${here}latency-consumer.ts`, url, queue], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let count = 0;
+  let samples: number[] | undefined;
+  let ready!: () => void;
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  const exited = new Promise<void>((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`the latency consumer exited with ${code}`)))));
+  child.on("message", (m: { ready?: boolean; count?: number; samples?: number[] }) => {
+    if (m.ready) ready();
+    if (m.count !== undefined) count = m.count;
+    if (m.samples) samples = m.samples;
   });
-  const report = await runChild<{ published: number; seconds: number }>(`${here}publisher.ts`, [url, queue, format, String(seconds), String(rate), "1"]);
+  await Promise.race([started, exited]);
+  const report = await runChild<{ published: number; seconds: number }>(`${here}publisher.ts`, [url, queue, format, String(seconds), String(rate), String(warmUpSeconds)]);
   const deadline = now() + 5000;
-  while (samples.length < report.published && now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  await consumer.stop();
-  const sorted = samples.sort((a, b) => a - b);
+  while (count < report.published && now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const received = new Promise<void>((resolve) => child.on("message", (m: { samples?: number[] }) => m.samples && resolve()));
+  child.send("stop");
+  await Promise.all([received, exited]);
+  const sorted = (samples ?? []).sort((a, b) => a - b);
   return {
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
@@ -416,7 +428,7 @@ export async function transportBench(url: string, port: number, settings: Transp
       }
     }
     log(`transport: latency at ${settings.latencyRate} events/s`);
-    const lat = await rec((f) => latency(t, url, f, settings.latencySeconds, settings.latencyRate))();
+    const lat = await rec((f) => latency(t, url, f, settings.latencySeconds, settings.latencyRate, settings.latencyWarmUpSeconds))();
     log(`transport: memory over ${settings.memoryEvents.toLocaleString("en-US")} events`);
     const mem = await memory(t, url, "json", settings.memoryEvents, settings.batch);
     return {
