@@ -14,6 +14,7 @@ import decimal
 import json
 import os
 import pathlib
+import re
 import signal
 import sys
 import threading
@@ -43,6 +44,12 @@ def message(event):
     return f"shipped with {p.carrier}, tracking {p.tracking_number}"
 
 
+def trace_id(headers):
+    """The trace an event belongs to, from its W3C ``traceparent`` header (None when it was not traced)."""
+    match = re.match(r"^[0-9a-f]{2}-([0-9a-f]{32})-", headers.get("traceparent", ""))
+    return match.group(1) if match else None
+
+
 def report(**fields):
     sys.stdout.write(json.dumps(fields) + "\n")
     sys.stdout.flush()
@@ -64,6 +71,7 @@ def main():
                 "eventType": event.event_type,
                 "orderId": event.payload.order_id,
                 "text": message(event),
+                "traceId": trace_id(event.headers),
             },
         )
 
