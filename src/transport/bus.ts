@@ -78,6 +78,8 @@ export class EventBus<E extends Event = Event> {
     this.transport = transport;
     this.options = { route: options.route ?? true, router: options.router ?? {} };
     this.routerConfig = routerOptions(this.options.router);
+    // (closing the transport stops the bus's router and watcher too, not only its subscriptions' consumers)
+    transport.onClose(() => this.stop());
   }
 
   /** The shared queue's keys. */

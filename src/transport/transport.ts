@@ -83,6 +83,8 @@ export class StreamTransport<E extends Event = Event> {
   /** The schema registry under this transport's prefix: what publishing registers (see `TransportOptions.schemas`), and what is registered. */
   readonly schemas: SchemaRegistry;
   private readonly consumers = new Set<Consumer<E>>();
+  /** What stops when this transport closes (see {@link onClose}). */
+  private readonly closing = new Set<() => Promise<void>>();
   private readonly keyCache = new Map<string, QueueKeys>();
   /** Queues this transport has made or found whole (see {@link ensureQueues}). */
   private readonly madeQueues = new Set<string>();
@@ -467,11 +469,21 @@ export class StreamTransport<E extends Event = Event> {
     return Promise.all(names.map((name) => this.store.info(this.keys(name))));
   }
 
-  /** Stops every consumer made through this transport (gracefully), then releases the connections (or the store it owns). */
+  /**
+   * Has `stop` run when this transport closes, with its consumers and before
+   * its store is let go: what is built on the transport (an `EventBus` and
+   * its router) stops with it. Returns the function that takes it back.
+   */
+  onClose(stop: () => Promise<void>): () => void {
+    this.closing.add(stop);
+    return () => this.closing.delete(stop);
+  }
+
+  /** Stops every consumer made through this transport and what was built on it (gracefully), then releases the connections (or the store it owns). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.consumers].map((c) => c.stop()));
+    await Promise.all([...[...this.closing].map((stop) => stop().catch(() => {})), ...[...this.consumers].map((c) => c.stop())]);
     if (this.ownsStore) await this.store.close();
   }
 }
