@@ -46,7 +46,11 @@ export type EventwireErrorCode =
   /** An event type's schema breaks wire or JSON compatibility with the version registered in Redis. */
   | "incompatible-schema"
   /** A handler ran past the time a timeout middleware gave it (the delivery counts as failed). */
-  | "handler-timeout";
+  | "handler-timeout"
+  /** A write was made, but fewer replicas than asked confirmed it in time (it may not survive a failover of its master). */
+  | "not-replicated"
+  /** The operation needs its keys in one slot and they are not (a transaction across queues on Redis Cluster). */
+  | "cross-slot";
 
 /**
  * The base class of every error eventwire throws on purpose. `code` says what

@@ -20,9 +20,12 @@
  * {@link MemoryStore.readNew} and {@link MemoryStore.readAfter} wait is
  * real time.
  */
-import { formatPythonFloat, pythonFloat, pythonJsonDumps } from "../index.js";
-import { queueNames, readSubscriptions, SchemaField, schemaIndexKey, schemaKey, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import { formatPythonFloat } from "../index.js";
+import { parkedFields, shortName, subscribedTypes } from "../transport/leanmq/routing.js";
+import { PartitionField, queueKeys, queueNames, readSubscriptions, SchemaField, schemaIndexKey, schemaKey, subscriptionQueue, subscriptionsKey, type KeyLayout, type QueueKeys } from "../transport/leanmq/keys.js";
 import {
+  checkPartitionCount,
+  partitionCount,
   TransportError,
   type AppendResult,
   type ClaimOne,
@@ -31,6 +34,7 @@ import {
   type EntryStore,
   type NewSchema,
   type OutgoingEntry,
+  type PartitionCount,
   type QueueInfo,
   type QueueKeys as Keys,
   type RouteEntry,
@@ -51,61 +55,13 @@ export type { ConsumerInfo, GroupInfo, PendingInfo } from "./keyspace.js";
 export interface MemoryStoreOptions {
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
-}
-
-/** A short name, as the route script matches event types: the part after the last dot (a name ending in a dot, or without one, is its own). */
-function short(name: string): string {
-  const dot = name.lastIndexOf(".");
-  return dot < 0 || dot === name.length - 1 ? name : name.slice(dot + 1);
-}
-
-/** The event types a subscription's JSON names, as the route script reads it: the short names of the strings of a JSON array; undefined when it is not one. */
-function subscribedTypes(json: string): Set<string> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  // the script keeps any JSON object, but only the strings of an array can match an event type
-  return new Set(Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string").map(short) : []);
-}
-
-/** A JSON array's opening, end (what comes before its closing bracket) and emptiness, as the route script finds them. */
-const LIST_START = /^[ \t\n\r]*\[/;
-const LIST_END = /^([\s\S]*?)[ \t\n\r]*\][ \t\n\r]*$/;
-const EMPTY_LIST_START = /^[ \t\n\r]*\[[ \t\n\r]*$/;
-
-/**
- * A JSON list (its text, or undefined) with one more item (its text), as the
- * route script's `ew_json_append` makes it: the list's own text kept as it
- * is, the item after a ", "; a list that is not a JSON array starts again.
- */
-function jsonAppend(list: string | undefined, item: string): string {
-  if (list !== undefined && LIST_START.test(list)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(list);
-    } catch {
-      // an unreadable list starts again
-    }
-    const body = Array.isArray(parsed) ? LIST_END.exec(list)?.[1] : undefined;
-    if (body !== undefined) return EMPTY_LIST_START.test(body) ? `${body}${item}]` : `${body}, ${item}]`;
-  }
-  return `[${item}]`;
-}
-
-/** The entry's fields with a move to a DLQ recorded in its own `_failures` field (moved to the end), as the route script parks a copy. */
-function parkedFields(fields: readonly (string | Buffer)[], timestamp: number, reason: string): (string | Buffer)[] {
-  const out: (string | Buffer)[] = [];
-  let failures: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (String(fields[i]) === "_failures") failures = String(fields[i + 1]);
-    else out.push(fields[i]!, fields[i + 1]!);
-  }
-  out.push("_failures", jsonAppend(failures, pythonJsonDumps({ timestamp: pythonFloat(timestamp), reason })));
-  return out;
+  /**
+   * The key layout to keep: LeanMQ's, or Redis Cluster's (a hash tag per
+   * queue), whose rules it then follows too — a transaction stays within one
+   * queue. For trying code meant for a cluster.
+   * @defaultValue "leanmq"
+   */
+  readonly layout?: KeyLayout;
 }
 
 /** Why a key cannot take a write of type `kind`, as the scripts' `ew_type_error` words it, or undefined. */
@@ -118,9 +74,31 @@ function typeProblem(data: Keyspace, key: string, kind: "stream" | "zset" | "has
 export class MemoryStore implements EntryStore {
   private readonly data: Keyspace;
   private closed = false;
+  readonly layout: KeyLayout;
+  readonly crossQueueAtomic: boolean;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.data = new Keyspace(options.now ?? Date.now);
+    this.layout = options.layout ?? "leanmq";
+    if (this.layout !== "leanmq" && this.layout !== "cluster") {
+      throw new TransportError("invalid-option", `layout must be "leanmq" or "cluster", got ${String(this.layout)}`);
+    }
+    this.crossQueueAtomic = this.layout === "leanmq";
+  }
+
+  async partitions(keys: QueueKeys): Promise<PartitionCount> {
+    const fields = this.data.get(keys.streamMetadata, "hash")?.fields;
+    return partitionCount(fields?.get(PartitionField.count), fields?.get(PartitionField.highest));
+  }
+
+  async setPartitions(keys: QueueKeys, count: number): Promise<PartitionCount> {
+    checkPartitionCount(count);
+    this.data.checkType(keys.streamMetadata, "hash");
+    const now = await this.partitions(keys);
+    const highest = Math.max(now.highest, count);
+    this.data.hset(keys.streamMetadata, PartitionField.count, String(count));
+    this.data.hset(keys.streamMetadata, PartitionField.highest, String(highest));
+    return { count, highest };
   }
 
   /** The queue pair as LeanMQ makes it: both streams with their groups (at the start), the registry, the metadata hashes. */
@@ -414,7 +392,7 @@ export class MemoryStore implements EntryStore {
 
   // (the descriptor sets are held as base64 text: this model's hashes hold strings)
   async schemaVersions(prefix: string, fullName: string): Promise<StoredSchema[]> {
-    const fields = this.data.get(schemaKey(prefix, fullName), "hash")?.fields ?? new Map<string, string>();
+    const fields = this.data.get(schemaKey(prefix, fullName, this.layout), "hash")?.fields ?? new Map<string, string>();
     const latest = Number(fields.get(SchemaField.latest) ?? "0");
     const out: StoredSchema[] = [];
     for (let v = 1; v <= latest; v++) {
@@ -433,7 +411,7 @@ export class MemoryStore implements EntryStore {
   }
 
   async addSchemaVersion(prefix: string, fullName: string, expectedLatest: number, schema: NewSchema): Promise<SchemaAdded> {
-    const key = schemaKey(prefix, fullName);
+    const key = schemaKey(prefix, fullName, this.layout);
     const fields = this.data.get(key, "hash")?.fields;
     const existing = fields?.get(SchemaField.byFingerprint(schema.fingerprint));
     if (existing !== undefined) return { outcome: "exists", version: Number(existing) };
@@ -446,12 +424,12 @@ export class MemoryStore implements EntryStore {
     this.data.hset(key, SchemaField.forced(v), schema.forced ? "1" : "0");
     this.data.hset(key, SchemaField.byFingerprint(schema.fingerprint), String(v));
     this.data.hset(key, SchemaField.latest, String(v));
-    this.data.sadd(schemaIndexKey(prefix), fullName);
+    this.data.sadd(schemaIndexKey(prefix, this.layout), fullName);
     return { outcome: "added", version: v };
   }
 
   async schemaTypes(prefix: string): Promise<string[]> {
-    return [...(this.data.get(schemaIndexKey(prefix), "set")?.members ?? [])].sort();
+    return [...(this.data.get(schemaIndexKey(prefix, this.layout), "set")?.members ?? [])].sort();
   }
 
   /**
@@ -469,6 +447,7 @@ export class MemoryStore implements EntryStore {
       const types = subscribedTypes(json);
       if (types) wants.push([subscriptionQueue(service), types]);
     }
+    const destination = (queue: string): QueueKeys => queueKeys(keys.prefix, queue, this.layout);
     checkMaxLength(limits.maxLength);
     for (const e of entries) {
       checkFields(e.fields);
@@ -487,24 +466,25 @@ export class MemoryStore implements EntryStore {
       }
       let copies = 0;
       let parked = 0;
-      const type = short(e.eventType);
+      const type = shortName(e.eventType);
       for (const [queue, types] of wants) {
         if (!types.has("*") && !types.has(type)) continue;
-        const key = keys.prefix + queue;
+        const d = destination(queue);
+        const key = d.stream;
         const bad =
           typeProblem(this.data, key, "stream") ??
-          typeProblem(this.data, key + ":metadata", "hash") ??
-          (e.expireAt === null ? undefined : typeProblem(this.data, key + ":expiry", "zset"));
+          typeProblem(this.data, d.streamMetadata, "hash") ??
+          (e.expireAt === null ? undefined : typeProblem(this.data, d.streamExpiry, "zset"));
         if (bad) {
           const reason = `undeliverable: the copy for ${queue} cannot be written (${bad})`;
-          const dlq = typeProblem(this.data, key + ":dlq", "stream") ? keys.dlq : key + ":dlq";
+          const dlq = typeProblem(this.data, d.dlq, "stream") ? keys.dlq : d.dlq;
           this.data.xadd(dlq, parkedFields(e.fields, now, reason));
           parked++;
           continue;
         }
-        if (this.data.revive(key, queue + "-group", key + ":metadata")) revived.push(key);
+        if (this.data.revive(key, d.group, d.streamMetadata)) revived.push(key);
         const id = this.data.xadd(key, e.fields);
-        if (e.expireAt !== null) this.data.zadd(key + ":expiry", id, e.expireAt);
+        if (e.expireAt !== null) this.data.zadd(d.streamExpiry, id, e.expireAt);
         written.add(key);
         copies++;
       }

@@ -1,5 +1,5 @@
-/** Connecting to Redis: URLs (checked, and shown without their password), the first connection and its failure, reconnection. */
-import { Redis, type RedisOptions } from "ioredis";
+/** Connecting to Redis, one server or a cluster: URLs and seed lists (checked, and shown without their password), the first connection and its failure, reconnection. */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 // Right after ioredis loads: undoes the slowdown of string methods it causes (see the file).
 import "./string-methods.js";
 import { TransportError } from "../index.js";
@@ -131,4 +131,124 @@ export async function openRedis(connection: RedisConnection, options: OpenOption
   // within its time, and a command it has given up on never runs after all.
   client.options.enableOfflineQueue = false;
   return client;
+}
+
+/** Where to find a Redis Cluster: seed nodes, as `host:port` or `redis://[user:password@]host:port` (`rediss://` for TLS). */
+export interface ClusterConnection {
+  /** A few of the cluster's nodes; the client learns the rest from them. */
+  readonly nodes: readonly string[];
+  /** ioredis options for every node's connection (TLS certificates, an ACL user), merged over what the URLs give. */
+  readonly redisOptions?: RedisOptions;
+  /** More ioredis cluster options (`natMap`, `dnsLookup` for TLS with host names…). */
+  readonly clusterOptions?: ClusterOptions;
+}
+
+/** The seed nodes `REDIS_CLUSTER_NODES` lists (comma-separated), or undefined when it is not set. */
+export function defaultClusterNodes(): string[] | undefined {
+  const text = process.env["REDIS_CLUSTER_NODES"];
+  return text ? parseClusterNodes(text) : undefined;
+}
+
+/** A comma-separated list of seed nodes as a list, each checked. */
+export function parseClusterNodes(text: string | readonly string[]): string[] {
+  const nodes = (typeof text === "string" ? text.split(",") : [...text]).map((n) => n.trim()).filter((n) => n !== "");
+  if (nodes.length === 0) throw new TransportError("invalid-option", "a Redis Cluster needs at least one seed node (host:port)");
+  for (const node of nodes) seedNode(node);
+  return nodes;
+}
+
+/** One seed node: its address, and the user, password and TLS its URL gives. */
+function seedNode(node: string): { host: string; port: number; options: RedisOptions } {
+  if (/^rediss?:\/\//i.test(node)) {
+    checkRedisUrl(node);
+    const url = new URL(node);
+    const options: RedisOptions = {};
+    if (url.username) options.username = decodeURIComponent(url.username);
+    if (url.password) options.password = decodeURIComponent(url.password);
+    if (url.protocol === "rediss:") options.tls = {};
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 6379), options };
+  }
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(node);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535) {
+    throw new TransportError("invalid-option", `the cluster node ${redactUrl(node)} is not host:port or a redis:// URL`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port, options: {} };
+}
+
+/** Where a cluster is, for messages (never with a password). */
+export function describeCluster(connection: ClusterConnection): string {
+  return `the Redis Cluster at ${connection.nodes.map(redactUrl).join(",")}`;
+}
+
+/**
+ * Opens an ioredis `Cluster` from seed nodes and waits until it is ready
+ * (the slots known). Fails as {@link openRedis} does. Once connected, the
+ * client follows the cluster by itself: redirections (MOVED, ASK) after a
+ * resharding, a replica promoted after its master failed.
+ */
+export async function openCluster(connection: ClusterConnection, options: OpenOptions = {}): Promise<Cluster> {
+  const seeds = parseClusterNodes(connection.nodes).map(seedNode);
+  const timeout = options.connectTimeoutMs ?? 5000;
+  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
+    throw new TransportError("invalid-option", `commandTimeoutMs must be a positive number, got ${String(commandTimeout)}`);
+  }
+  let connected = false;
+  let lastError: Error | undefined;
+  const cluster = new Cluster(
+    seeds.map(({ host, port }) => ({ host, port })),
+    {
+      // Follow a failover quickly: the slots are asked for again as soon as a node is lost.
+      slotsRefreshTimeout: 2000,
+      slotsRefreshInterval: 5000,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      retryDelayOnMoved: 0,
+      maxRedirections: 64,
+      scaleReads: "master",
+      ...connection.clusterOptions,
+      lazyConnect: true,
+      enableAutoPipelining: false,
+      enableOfflineQueue: true,
+      clusterRetryStrategy: (times: number) => (connected ? Math.min(100 * times, 1000) : null),
+      redisOptions: {
+        ...seeds[0]!.options,
+        ...options.redisOptions,
+        ...connection.redisOptions,
+        protocol: 2,
+        connectTimeout: timeout,
+        commandTimeout,
+        maxRetriesPerRequest: null,
+      } as never,
+    },
+  );
+  const where = describeCluster(connection);
+  cluster.on("error", (error: Error) => (lastError = error));
+  cluster.on("node error", (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      cluster.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+      }),
+    ]);
+    connected = true;
+  } catch (cause) {
+    const reason = sanitized(lastError ?? cause);
+    cluster.disconnect();
+    throw new RedisUnavailableError(
+      `cannot reach ${where}: ${reason.message.replace(/\.+$/, "")}. Start the cluster, or point REDIS_CLUSTER_NODES (or the cluster option) at its nodes.`,
+      { cause: reason },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  // As with one server: a command fails at once while the cluster is not
+  // ready (the store tries it again within its time) rather than waiting
+  // to be sent after it was given up on.
+  cluster.options.enableOfflineQueue = false;
+  return cluster;
 }

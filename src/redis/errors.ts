@@ -30,7 +30,21 @@ export function isReplyError(error: unknown): boolean {
 
 /** Whether the command never left the client (no connection to send it on): trying again cannot make it run twice. */
 export function wasNotSent(error: unknown): boolean {
-  return error instanceof Error && /Stream isn't writeable|Connection is closed|connect E[A-Z]+/.test(error.message) && !isReplyError(error);
+  return (
+    error instanceof Error &&
+    /Stream isn't writeable|Connection is closed|connect E[A-Z]+|Cluster isn't ready|enableOfflineQueue options is false|Failed to refresh slots cache|None of startup nodes is available/.test(error.message) &&
+    !isReplyError(error)
+  );
+}
+
+/**
+ * Whether Redis Cluster refused a command without running it, for a moment:
+ * the cluster is down while a replica takes over (CLUSTERDOWN), keys of a
+ * multi-key command are half moved by a resharding (TRYAGAIN), or a node is
+ * still loading its data (LOADING). Trying again cannot make it run twice.
+ */
+export function notRunYet(error: unknown): boolean {
+  return isReplyError(error) && /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN)\b/.test((error as Error).message);
 }
 
 /** The typed error for a failed `what` (e.g. "publishing to mq:orders"). */

@@ -4,16 +4,26 @@
  * {@link EventBus} on top of it.
  */
 import type { RedisOptions } from "ioredis";
-import type { Event, EventRegistry } from "../index.js";
+import { TransportError, type Event, type EventRegistry } from "../index.js";
 import { StreamTransport, type TransportOptions } from "../transport/index.js";
-import { defaultRedisUrl, describeConnection, openRedis, type RedisConnection } from "./connection.js";
-import { RedisStore } from "./redis-store.js";
+import {
+  defaultClusterNodes,
+  defaultRedisUrl,
+  describeCluster,
+  describeConnection,
+  openCluster,
+  openRedis,
+  parseClusterNodes,
+  type ClusterConnection,
+  type RedisConnection,
+} from "./connection.js";
+import { RedisStore, type RedisClient, type ReplicaWait } from "./redis-store.js";
 
 export * from "../transport/index.js";
 export { RedisStore } from "./redis-store.js";
-export type { RedisStoreOptions } from "./redis-store.js";
-export { defaultRedisUrl, openRedis, redactUrl } from "./connection.js";
-export type { OpenOptions, RedisConnection } from "./connection.js";
+export type { RedisClient, RedisStoreOptions, ReplicaWait } from "./redis-store.js";
+export { defaultClusterNodes, defaultRedisUrl, openCluster, openRedis, parseClusterNodes, redactUrl } from "./connection.js";
+export type { ClusterConnection, OpenOptions, RedisConnection } from "./connection.js";
 export { RedisUnavailableError } from "./errors.js";
 
 /** How to connect a transport to Redis. */
@@ -26,6 +36,22 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
    * @defaultValue `REDIS_URL`, else `redis://127.0.0.1:6379`
    */
   readonly connection?: RedisConnection;
+  /**
+   * A Redis Cluster instead of one server: its seed nodes (`host:port` or
+   * `redis://user:password@host:port`, `rediss://` for TLS), as a list or
+   * comma-separated, or with options for every node's connection. Keys are
+   * then laid out with a hash tag per queue (see the README).
+   * @defaultValue when neither this nor `connection` is given, and
+   * `REDIS_URL` is not set: `REDIS_CLUSTER_NODES`, when that is set
+   */
+  readonly cluster?: string | readonly string[] | ClusterConnection;
+  /**
+   * Wait until this many replicas have each publish (and routed copy, move
+   * to a DLQ, requeue) before it counts as done, so that it survives a
+   * failover of its master (see {@link ReplicaWait}).
+   * @defaultValue none: the master's acknowledgement alone
+   */
+  readonly waitForReplicas?: ReplicaWait;
   /**
    * How long to wait for the first connection, in ms, before failing with
    * {@link RedisUnavailableError}.
@@ -51,14 +77,38 @@ export interface RedisTransportOptions<E extends Event> extends Partial<Transpor
  * connected, the transport reconnects by itself after Redis restarts.
  */
 export async function connectRedis<E extends Event>(options: RedisTransportOptions<E>): Promise<StreamTransport<E>> {
-  const { registry, connection, connectTimeoutMs, commandTimeoutMs, redisOptions, ...transportOptions } = options;
-  const target = connection ?? defaultRedisUrl();
-  const client = await openRedis(target, {
+  const { registry, connection, cluster, waitForReplicas, connectTimeoutMs, commandTimeoutMs, redisOptions, ...transportOptions } = options;
+  if (connection !== undefined && cluster !== undefined) {
+    throw new TransportError("invalid-option", "give either connection (one Redis server) or cluster (its seed nodes), not both");
+  }
+  const open = {
     ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
     ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
     ...(redisOptions === undefined ? {} : { redisOptions }),
-  });
-  const store = new RedisStore(client, "quit", { where: describeConnection(target), ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }) });
+  };
+  const seeds = cluster ?? (connection === undefined && !process.env["REDIS_URL"] ? defaultClusterNodes() : undefined);
+  let client: RedisClient;
+  let where: string;
+  if (seeds !== undefined) {
+    const target: ClusterConnection = typeof seeds === "string" || Array.isArray(seeds) ? { nodes: parseClusterNodes(seeds as string | readonly string[]) } : (seeds as ClusterConnection);
+    where = describeCluster(target);
+    client = await openCluster(target, open);
+  } else {
+    const target = connection ?? defaultRedisUrl();
+    where = describeConnection(target);
+    client = await openRedis(target, open);
+  }
+  let store: RedisStore;
+  try {
+    store = new RedisStore(client, "quit", {
+      where,
+      ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
+      ...(waitForReplicas === undefined ? {} : { waitForReplicas }),
+    });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   try {
     return new StreamTransport<E>(store, registry, transportOptions);
   } catch (error) {

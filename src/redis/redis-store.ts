@@ -3,9 +3,24 @@
  * one Lua script (see scripts.ts), in LeanMQ's key layout.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { formatPythonFloat } from "../index.js";
-import { EntryField, queueNames, readSubscriptions, SchemaField, schemaIndexKey, schemaKey, subscriptionsKey, type QueueKeys } from "../transport/leanmq/keys.js";
+import {
+  EntryField,
+  PartitionField,
+  queueKeys,
+  queueNames,
+  readSubscriptions,
+  SchemaField,
+  schemaIndexKey,
+  schemaKey,
+  subscriptionQueue,
+  subscriptionsKey,
+  type KeyLayout,
+  type QueueKeys,
+} from "../transport/leanmq/keys.js";
+import { parkedFields, shortName, subscribedTypes } from "../transport/leanmq/routing.js";
+import { checkPartitionCount, partitionCount, TransportError } from "../transport/index.js";
 import type {
   AppendResult,
   ClaimOne,
@@ -14,8 +29,10 @@ import type {
   EntryStore,
   NewSchema,
   OutgoingEntry,
+  PartitionCount,
   QueueInfo,
   RouteEntry,
+  Routed,
   RouteResult,
   SchemaAdded,
   StoredSchema,
@@ -23,8 +40,8 @@ import type {
   StreamLimits,
 } from "../transport/index.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS } from "./connection.js";
-import { isReplyError, redisFailure, wasNotSent } from "./errors.js";
-import { defineScripts, runScript, Scripts, type ScriptArg } from "./scripts.js";
+import { isReplyError, notRunYet, redisFailure, wasNotSent } from "./errors.js";
+import { defineScripts, queueScript, runScript, Scripts, type RedisScript, type ScriptArg } from "./scripts.js";
 
 type Arg = ScriptArg;
 
@@ -98,8 +115,35 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A client of one Redis server, or of a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Waiting for replicas before a write of events counts as done: after the
+ * write, on its connection, `WAIT count timeoutMs`.
+ */
+export interface ReplicaWait {
+  /** How many replicas must have the write. */
+  readonly replicas: number;
+  /** How long to wait for them, in ms; then the write fails with `not-replicated` (it was made on the master). */
+  readonly timeoutMs: number;
+}
+
+/** The routing progress kept at most: entries whose copies were made for some destinations and not yet for all. */
+const MAX_ROUTING_PROGRESS = 100_000;
+
 /** How a store talks to its client. */
 export interface RedisStoreOptions {
+  /**
+   * Publishes, routed copies, moves to a DLQ and requeues wait until this
+   * many replicas have them (`WAIT`), so that an acknowledged write
+   * survives the death of its master; one that is not confirmed in time
+   * fails with `not-replicated`, though its master has it. Without it, a
+   * write is acknowledged by the master alone, and a failover within
+   * about a second of it can lose it.
+   * @defaultValue none
+   */
+  readonly waitForReplicas?: ReplicaWait;
   /**
    * How long an operation may try, in ms — through a reconnection, or a
    * server that does not answer — before it fails with `redis-unavailable`.
@@ -117,7 +161,12 @@ export interface RedisStoreOptions {
  * `commandTimeoutMs`.
  */
 export class RedisStore implements EntryStore {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
+  readonly layout: KeyLayout;
+  readonly crossQueueAtomic: boolean;
+  private readonly replicaWait: ReplicaWait | undefined;
+  /** Routing on a cluster: per shared-queue entry (`stream id`), the destinations that have their copy. */
+  private readonly routed = new Map<string, Set<string>>();
   /** Queues made (or found whole) since the last reconnection: {@link ensureQueue} need not look again. */
   private readonly ensured = new Set<string>();
   /** Queue creations under way, by stream key. */
@@ -129,14 +178,26 @@ export class RedisStore implements EntryStore {
    */
   private readonly known = new Set<string>();
   private readonly owned: "quit" | "disconnect" | false;
-  private readonly duplicates: Redis[] = [];
+  private readonly duplicates: RedisClient[] = [];
   private readonly timeoutMs: number;
   private readonly where: string;
 
   /** `owned`: how {@link close} closes the client (`quit` waits for replies under way), or `false` to leave it open. */
-  constructor(client: Redis, owned: "quit" | "disconnect" | false, options: RedisStoreOptions = {}) {
+  constructor(client: RedisClient, owned: "quit" | "disconnect" | false, options: RedisStoreOptions = {}) {
     defineScripts(client);
     this.client = client;
+    this.layout = client.isCluster ? "cluster" : "leanmq";
+    this.crossQueueAtomic = !client.isCluster;
+    const wait = options.waitForReplicas;
+    if (wait !== undefined) {
+      if (!Number.isInteger(wait.replicas) || wait.replicas < 1) {
+        throw new TransportError("invalid-option", `waitForReplicas.replicas must be a positive integer, got ${String(wait.replicas)}`);
+      }
+      if (!Number.isInteger(wait.timeoutMs) || wait.timeoutMs < 1) {
+        throw new TransportError("invalid-option", `waitForReplicas.timeoutMs must be a positive integer, got ${String(wait.timeoutMs)}`);
+      }
+    }
+    this.replicaWait = wait;
     this.owned = owned;
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.where = options.where ?? "Redis";
@@ -144,9 +205,33 @@ export class RedisStore implements EntryStore {
     client.on("reconnecting", () => this.ensured.clear());
   }
 
-  /** The ioredis client, for operations eventwire does not wrap. */
-  get redis(): Redis {
+  /** The ioredis client (a `Cluster` on Redis Cluster), for operations eventwire does not wrap. */
+  get redis(): RedisClient {
     return this.client;
+  }
+
+  /**
+   * Runs a script that writes events; with {@link RedisStoreOptions.waitForReplicas},
+   * then WAIT on the same connection (a pipeline of the two), failing with
+   * `not-replicated` when too few replicas confirm it in time.
+   */
+  private async write<T>(script: RedisScript, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<T> {
+    const wait = this.replicaWait;
+    if (wait === undefined) return runScript<T>(this.client, script, keys, args, buffers);
+    const pipeline = this.client.pipeline();
+    queueScript(pipeline, script, keys, args);
+    pipeline.call("WAIT", wait.replicas, wait.timeoutMs);
+    const results = (await pipeline.exec()) ?? [];
+    const [[error, reply] = [new Error("the write was not executed"), null], [waitError, confirmed] = [new Error("WAIT was not executed"), 0]] = results;
+    if (error) throw error;
+    if (waitError) throw waitError;
+    if (Number(confirmed) < wait.replicas) {
+      throw new TransportError(
+        "not-replicated",
+        `a write to ${keys[0] ?? "Redis"} was made on its master, but ${Number(confirmed)} of the ${wait.replicas} replica(s) asked for confirmed it within ${wait.timeoutMs} ms: it would be lost if its master failed before replicating it`,
+      );
+    }
+    return reply as T;
   }
 
   /**
@@ -162,7 +247,7 @@ export class RedisStore implements EntryStore {
       } catch (error) {
         if (!isReplyError(error)) this.ensured.clear();
         const wait = Math.min(25 * 2 ** attempt, 500);
-        if (wasNotSent(error) && Date.now() + wait < deadline) {
+        if ((wasNotSent(error) || notRunYet(error)) && Date.now() + wait < deadline) {
           await pause(wait);
           continue;
         }
@@ -199,10 +284,11 @@ export class RedisStore implements EntryStore {
           if (!isError(error, "BUSYGROUP")) throw error;
         }
       }
-      const tx = this.client
-        .multi()
-        .sadd(keys.registry, keys.stream, keys.dlq)
-        .hsetnx(keys.streamMetadata, "created_at", now)
+      // (on a cluster the registry is in a slot of its own: recorded first, apart; recording it twice is harmless)
+      if (this.layout === "cluster") await this.client.sadd(keys.registry, keys.stream, keys.dlq);
+      const tx = this.client.multi();
+      if (this.layout !== "cluster") tx.sadd(keys.registry, keys.stream, keys.dlq);
+      tx.hsetnx(keys.streamMetadata, "created_at", now)
         .hset(keys.streamMetadata, "dlq", keys.dlq, "consumer_group", keys.group)
         .hsetnx(keys.dlqMetadata, "created_at", now)
         .hset(keys.dlqMetadata, "main_queue", keys.stream, "consumer_group", keys.dlqGroup, "is_dlq", "true");
@@ -235,6 +321,13 @@ export class RedisStore implements EntryStore {
   async append(entries: readonly OutgoingEntry[], atomic: boolean, limits: StreamLimits): Promise<AppendResult> {
     if (entries.length === 0) return { ids: [], revived: [], trimmedUnread: 0 };
     const what = `publishing to ${entries[0]!.keys.stream}${entries.length > 1 ? " and others" : ""}`;
+    if (atomic && !this.crossQueueAtomic && entries.some((e) => e.keys.stream !== entries[0]!.keys.stream)) {
+      throw new TransportError(
+        "cross-slot",
+        `on Redis Cluster an atomic append stays within one queue (one partition), whose keys share a slot; these go to ${[...new Set(entries.map((e) => e.keys.stream))].join(", ")}`,
+      );
+    }
+    if (!this.crossQueueAtomic && !atomic && entries.some((e) => e.keys.stream !== entries[0]!.keys.stream)) return this.appendApart(entries, limits, what);
     if (atomic || entries.length === 1) {
       return this.run(what, async () => {
         const keys: string[] = [];
@@ -243,7 +336,7 @@ export class RedisStore implements EntryStore {
           keys.push(e.keys.stream, e.keys.streamExpiry, e.keys.streamMetadata);
           args.push(e.keys.group, e.fields.length, ...e.fields, e.expireAt === null ? "" : formatPythonFloat(e.expireAt));
         }
-        return this.appended(entries, await runScript<[string[], string[], number]>(this.client, Scripts.append, keys, args));
+        return this.appended(entries, await this.write<[string[], string[], number]>(Scripts.append, keys, args));
       });
     }
     // Many entries: one script call per chunk, the chunks sent one after the
@@ -260,6 +353,32 @@ export class RedisStore implements EntryStore {
       revived: [...new Set(results.flatMap((r) => r.revived))],
       trimmedUnread: results.reduce((n, r) => n + r.trimmedUnread, 0),
     };
+  }
+
+  /** Appends entries of several queues where one call cannot reach them all (a cluster): each queue's in calls of its own, sent together. */
+  private async appendApart(entries: readonly OutgoingEntry[], limits: StreamLimits, what: string): Promise<AppendResult> {
+    const byStream = new Map<string, number[]>();
+    entries.forEach((e, i) => {
+      const at = byStream.get(e.keys.stream);
+      if (at === undefined) byStream.set(e.keys.stream, [i]);
+      else at.push(i);
+    });
+    const ids = new Array<string>(entries.length);
+    const calls: Promise<AppendResult>[] = [];
+    for (const at of byStream.values()) {
+      for (let i = 0; i < at.length; i += APPEND_CHUNK) {
+        const positions = at.slice(i, i + APPEND_CHUNK);
+        const chunk = positions.map((p) => entries[p]!);
+        calls.push(
+          this.run(what, () => this.appendMany(chunk, limits)).then((r) => {
+            positions.forEach((p, j) => (ids[p] = r.ids[j]!));
+            return r;
+          }),
+        );
+      }
+    }
+    const results = await Promise.all(calls);
+    return { ids, revived: [...new Set(results.flatMap((r) => r.revived))], trimmedUnread: results.reduce((n, r) => n + r.trimmedUnread, 0) };
   }
 
   /** The result of an append script: its ids, and the queues of the streams that came back. */
@@ -315,7 +434,7 @@ export class RedisStore implements EntryStore {
       }
     }
     const keys = [...streams.map((s) => s.stream), ...streams.map((s) => s.streamExpiry), ...streams.map((s) => s.streamMetadata)];
-    const reply = await runScript<[string[], string[], number]>(this.client, Scripts.appendPacked, keys, [
+    const reply = await this.write<[string[], string[], number]>(Scripts.appendPacked, keys, [
       limits.maxLength,
       limits.trim,
       lengths,
@@ -398,8 +517,7 @@ export class RedisStore implements EntryStore {
     limits: StreamLimits,
   ): Promise<string | undefined> {
     return this.run(`moving entry ${id} of ${keys.stream} to ${keys.dlq}`, async () => {
-      const reply = await runScript<string | null>(
-        this.client,
+      const reply = await this.write<string | null>(
         Scripts.deadLetter,
         [keys.stream, keys.dlq, keys.streamExpiry, keys.dlqMetadata],
         [keys.group, consumer, id, limits.maxLength, limits.trim, ...fields],
@@ -410,8 +528,7 @@ export class RedisStore implements EntryStore {
 
   async requeue(keys: QueueKeys, id: string, fields: readonly (string | Buffer)[], limits: StreamLimits): Promise<{ id: string; revived: boolean } | undefined> {
     return this.run(`requeueing entry ${id} of ${keys.dlq}`, async () => {
-      const reply = await runScript<[string, number] | null>(
-        this.client,
+      const reply = await this.write<[string, number] | null>(
         Scripts.requeue,
         [keys.dlq, keys.stream, keys.dlqExpiry, keys.streamMetadata],
         [id, limits.maxLength, limits.trim, keys.group, ...fields],
@@ -499,14 +616,14 @@ export class RedisStore implements EntryStore {
 
   async schemaVersions(prefix: string, fullName: string): Promise<StoredSchema[]> {
     return this.run(`reading the schema of ${fullName}`, async () => {
-      const raw = await this.client.hgetallBuffer(schemaKey(prefix, fullName));
+      const raw = await this.client.hgetallBuffer(schemaKey(prefix, fullName, this.layout));
       return readSchemaHash(new Map(Object.entries(raw)));
     });
   }
 
   async addSchemaVersion(prefix: string, fullName: string, expectedLatest: number, schema: NewSchema): Promise<SchemaAdded> {
     return this.run(`registering the schema of ${fullName}`, async () => {
-      const [version, flag] = await runScript<[number, number]>(this.client, Scripts.addSchema, [schemaKey(prefix, fullName), schemaIndexKey(prefix)], [
+      const [version, flag] = await runScript<[number, number]>(this.client, Scripts.addSchema, [schemaKey(prefix, fullName, this.layout), schemaIndexKey(prefix, this.layout)], [
         fullName,
         expectedLatest,
         schema.fingerprint,
@@ -520,18 +637,18 @@ export class RedisStore implements EntryStore {
   }
 
   async schemaTypes(prefix: string): Promise<string[]> {
-    return this.run(`listing the schemas of ${prefix}`, async () => (await this.client.smembers(schemaIndexKey(prefix))).sort());
+    return this.run(`listing the schemas of ${prefix}`, async () => (await this.client.smembers(schemaIndexKey(prefix, this.layout))).sort());
   }
 
   async route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
     if (entries.length === 0) return { entries: [], revived: [] };
+    if (!this.crossQueueAtomic) return this.routeApart(keys, consumer, entries, limits);
     return this.run(`routing entries of ${keys.stream}`, async () => {
       const args: Arg[] = [keys.group, consumer, keys.prefix, limits.maxLength, limits.trim, formatPythonFloat(Date.now() / 1000)];
       for (const e of entries) {
         args.push(e.id, e.eventType, e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
       }
-      const [out, revived] = await runScript<[(number | [number, number])[], string[]]>(
-        this.client,
+      const [out, revived] = await this.write<[(number | [number, number])[], string[]]>(
         Scripts.route,
         [keys.stream, subscriptionsKey(keys.prefix), keys.streamExpiry, keys.dlq],
         args,
@@ -541,6 +658,121 @@ export class RedisStore implements EntryStore {
         entries: out.map((r) => (Array.isArray(r) ? { copies: Number(r[0]), parked: Number(r[1]) } : -1)),
         revived: revived.map(String),
       };
+    });
+  }
+
+  /**
+   * Routing where no one script reaches every destination (a cluster): the
+   * entries still pending to `consumer`, then per destination one script
+   * call with all its copies (the destinations in parallel, each in its own
+   * slot), then the acknowledgement of the entries whose copies are all
+   * made. A destination that failed fails the call; the ones that took
+   * their copies are remembered and not written again when the entries are
+   * routed again.
+   */
+  private async routeApart(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
+    const what = `routing entries of ${keys.stream}`;
+    for (const e of entries) {
+      if (e.fields.length === 0 || e.fields.length % 2 !== 0) throw new TransportError("redis-refused", `Redis at ${this.where} refused ${what}: an entry needs field/value pairs`);
+    }
+    const owned = await this.run(what, () => runScript<number[]>(this.client, Scripts.owned, [keys.stream], [keys.group, consumer, ...entries.map((e) => e.id)]));
+    const subscriptions = await this.run(`reading the subscriptions of ${keys.prefix}`, () => this.client.hgetall(subscriptionsKey(keys.prefix)));
+    const wants: [string, Set<string>][] = [];
+    for (const [service, json] of Object.entries(subscriptions)) {
+      const types = subscribedTypes(json);
+      if (types) wants.push([subscriptionQueue(service), types]);
+    }
+    const now = formatPythonFloat(Date.now() / 1000);
+    // per destination queue: the positions of the entries it gets a copy of
+    const copies = new Map<string, number[]>();
+    const progress: (Set<string> | undefined)[] = [];
+    entries.forEach((e, i) => {
+      if (Number(owned[i]) !== 1) return;
+      const done = this.routed.get(`${keys.stream} ${e.id}`);
+      progress[i] = done;
+      const type = shortName(e.eventType);
+      for (const [queue, types] of wants) {
+        if ((!types.has("*") && !types.has(type)) || done?.has(queue)) continue;
+        const at = copies.get(queue);
+        if (at === undefined) copies.set(queue, [i]);
+        else at.push(i);
+      }
+    });
+    const counts = entries.map(() => ({ copies: 0, parked: 0 }));
+    const revived: string[] = [];
+    const failures: unknown[] = [];
+    await Promise.all(
+      [...copies].map(async ([queue, at]) => {
+        const d = queueKeys(keys.prefix, queue, this.layout);
+        try {
+          const args: Arg[] = [d.group, queue, limits.maxLength, limits.trim, now];
+          for (const i of at) {
+            const e = entries[i]!;
+            args.push(e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
+          }
+          const [out, back] = await this.run(`copying entries of ${keys.stream} to ${d.stream}`, () =>
+            this.write<[number[], number]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
+          );
+          if (Number(back) === 1) {
+            revived.push(d.stream);
+            this.revived([d.stream]);
+          }
+          const lost: number[] = [];
+          at.forEach((i, j) => {
+            const r = Number(out[j]);
+            if (r === 1) counts[i]!.copies++;
+            else if (r === 0) counts[i]!.parked++;
+            else lost.push(i);
+          });
+          // Neither the destination nor its DLQ can take them: parked in the shared queue's DLQ.
+          if (lost.length > 0) {
+            const reason = `undeliverable: the copy for ${queue} cannot be written (its stream and its DLQ hold keys of the wrong type)`;
+            await this.run(`parking copies for ${d.stream} in ${keys.dlq}`, async () => {
+              const tx = this.client.multi();
+              for (const i of lost) tx.xadd(keys.dlq, "*", ...parkedFields(entries[i]!.fields, Date.now() / 1000, reason));
+              for (const [error] of (await tx.exec()) ?? []) if (error) throw error;
+            });
+            for (const i of lost) counts[i]!.parked++;
+          }
+          for (const i of at) {
+            const key = `${keys.stream} ${entries[i]!.id}`;
+            let done = this.routed.get(key);
+            if (done === undefined) {
+              if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
+              this.routed.set(key, (done = new Set()));
+            }
+            done.add(queue);
+          }
+        } catch (error) {
+          failures.push(error);
+        }
+      }),
+    );
+    if (failures.length > 0) throw redisFailure(failures[0], what, this.where);
+    const acked = entries.filter((_, i) => Number(owned[i]) === 1).map((e) => e.id);
+    await this.ack(keys, acked);
+    for (const id of acked) this.routed.delete(`${keys.stream} ${id}`);
+    const out: Routed[] = entries.map((_, i) => {
+      if (Number(owned[i]) !== 1) return -1;
+      // copies made on an earlier try count too
+      const before = progress[i]?.size ?? 0;
+      return { copies: counts[i]!.copies + before, parked: counts[i]!.parked };
+    });
+    return { entries: out, revived };
+  }
+
+  async partitions(keys: QueueKeys): Promise<PartitionCount> {
+    return this.run(`reading the partitions of ${keys.stream}`, async () => {
+      const [count, highest] = await this.client.hmget(keys.streamMetadata, PartitionField.count, PartitionField.highest);
+      return partitionCount(count, highest);
+    });
+  }
+
+  async setPartitions(keys: QueueKeys, count: number): Promise<PartitionCount> {
+    checkPartitionCount(count);
+    return this.run(`recording the partitions of ${keys.stream}`, async () => {
+      const [c, h] = await runScript<[number, number]>(this.client, Scripts.setPartitions, [keys.streamMetadata], [count]);
+      return { count: Number(c), highest: Number(h) };
     });
   }
 
@@ -556,7 +788,10 @@ export class RedisStore implements EntryStore {
     // A name of its own, so that it can be found (and woken) from another connection.
     const name = `eventwire-reader-${randomBytes(6).toString("hex")}`;
     // (no command timeout: a blocking read waits as long as it asks to)
-    const duplicate = this.client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true, connectionName: name, commandTimeout: undefined } as never);
+    const own = { maxRetriesPerRequest: null, connectionName: name, commandTimeout: undefined };
+    const duplicate: RedisClient = this.client.isCluster
+      ? (this.client as Cluster).duplicate(undefined, { lazyConnect: true, redisOptions: { ...(this.client as Cluster).options.redisOptions, ...own } } as never)
+      : (this.client as Redis).duplicate({ ...own, lazyConnect: true } as never);
     duplicate.on("error", () => {});
     try {
       await duplicate.connect();
@@ -568,10 +803,17 @@ export class RedisStore implements EntryStore {
     this.duplicates.push(duplicate);
     const reader = new RedisStore(duplicate, "disconnect", { commandTimeoutMs: this.timeoutMs, where: this.where });
     reader.unblock = async () => {
-      const list = String(await this.client.call("CLIENT", "LIST", "TYPE", "normal"));
-      const line = list.split("\n").find((l) => l.includes(` name=${name} `));
-      const id = line ? /(?:^|\s)id=(\d+)/.exec(line)?.[1] : undefined;
-      if (id !== undefined) await this.client.client("UNBLOCK", id);
+      // (on a cluster, the reader's connection is on whichever master serves the stream it reads)
+      const nodes: Redis[] = this.client.isCluster ? (this.client as Cluster).nodes("master") : [this.client as Redis];
+      await Promise.all(
+        nodes.map(async (node) => {
+          const list = String(await node.call("CLIENT", "LIST", "TYPE", "normal"));
+          for (const line of list.split("\n").filter((l) => l.includes(` name=${name} `))) {
+            const id = /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+            if (id !== undefined) await node.client("UNBLOCK", id);
+          }
+        }),
+      );
     };
     return reader;
   }

@@ -11,7 +11,7 @@
  * all of an operation's effects or none.
  */
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 /** One script, as its file declares it. */
 export interface RedisScript {
@@ -81,7 +81,13 @@ export const Scripts = {
   prune: load("prune"),
   leave: load("leave"),
   addSchema: load("add-schema"),
+  copy: load("copy"),
+  owned: load("owned"),
+  setPartitions: load("set-partitions"),
 } as const;
+
+/** A client scripts run on: one server's, or a cluster's (which sends each call to the node of its first key). */
+export type ScriptClient = Redis | Cluster;
 
 /** An argument of a script call. */
 export type ScriptArg = string | Buffer | number;
@@ -89,7 +95,7 @@ export type ScriptArg = string | Buffer | number;
 type ScriptMethod = (...args: ScriptArg[]) => Promise<unknown>;
 
 /** Registers every script with an ioredis client (once per client). */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: ScriptClient): void {
   for (const script of Object.values(Scripts)) {
     if (typeof (client as unknown as Record<string, unknown>)[script.command] === "function") continue;
     client.defineCommand(script.command, script.keys === "variable" ? { lua: script.lua } : { lua: script.lua, numberOfKeys: script.keys });
@@ -97,10 +103,21 @@ export function defineScripts(client: Redis): void {
 }
 
 /**
+ * Queues a script call on a pipeline of a client it was registered with
+ * (for a call that must share its connection with the next command: WAIT).
+ */
+export function queueScript(pipeline: ChainableCommander, script: RedisScript, keys: readonly string[], args: readonly ScriptArg[]): void {
+  const method = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[script.command];
+  if (method === undefined) throw new Error(`the script ${script.name} is not registered with this client`);
+  if (script.keys === "variable") method.call(pipeline, keys.length, ...keys, ...args);
+  else method.call(pipeline, ...keys, ...args);
+}
+
+/**
  * Runs a script through the client it was registered with (EVALSHA, loading
  * it on NOSCRIPT). With `buffers`, the reply's strings come as Buffers.
  */
-export function runScript<T>(client: Redis, script: RedisScript, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<T> {
+export function runScript<T>(client: ScriptClient, script: RedisScript, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<T> {
   const method = (client as unknown as Record<string, ScriptMethod>)[buffers ? `${script.command}Buffer` : script.command];
   if (method === undefined) throw new Error(`the script ${script.name} is not registered with this client`);
   if (script.keys === "variable") return method.call(client, keys.length, ...keys, ...args) as Promise<T>;

@@ -8,6 +8,7 @@ import type { ConsumerInit } from "./consumer-options.js";
 import type { Handlers } from "./handler.js";
 import { BUS_QUEUE, subscriptionQueue, type QueueKeys } from "./leanmq/keys.js";
 import { Router, routerOptions, type RouterOptions, type RouterStats } from "./router.js";
+import { checkPartitionCount } from "./partitions.js";
 import { within } from "./sleep.js";
 import { telemetryOf } from "./telemetry/telemetry.js";
 import type { Outgoing, PublishOptions, Published, StreamTransport } from "./transport.js";
@@ -23,6 +24,14 @@ export interface EventBusOptions {
   readonly route: boolean;
   /** @defaultValue see {@link RouterOptions} */
   readonly router: Partial<RouterOptions>;
+  /**
+   * Partitions of the shared queue, so that the bus is not bound to one
+   * stream (on a cluster, one master): when given, the bus sets the shared
+   * queue's partition count to it as it starts (see
+   * `StreamTransport.setPartitions`). Routers read every partition.
+   * @defaultValue the count recorded with the shared queue (1 when none is)
+   */
+  readonly partitions: number | undefined;
 }
 
 /** A service's subscription to the bus. */
@@ -63,7 +72,10 @@ export interface Subscription<E extends Event = Event> {
 export class EventBus<E extends Event = Event> {
   readonly transport: StreamTransport<E>;
   readonly options: EventBusOptions;
-  private router: Router | undefined;
+  /** One router per partition of the shared queue. */
+  private readonly routers: Router[] = [];
+  /** Looks for partitions added to the shared queue, to route them too. */
+  private partitionWatch: NodeJS.Timeout | undefined;
   private readonly subscriptions = new Set<Subscription<E>>();
   private started: Promise<void> | undefined;
   private readonly routerConfig: RouterOptions;
@@ -76,7 +88,8 @@ export class EventBus<E extends Event = Event> {
 
   constructor(transport: StreamTransport<E>, options: Partial<EventBusOptions> = {}) {
     this.transport = transport;
-    this.options = { route: options.route ?? true, router: options.router ?? {} };
+    this.options = { route: options.route ?? true, router: options.router ?? {}, partitions: options.partitions };
+    if (this.options.partitions !== undefined) checkPartitionCount(this.options.partitions);
     this.routerConfig = routerOptions(this.options.router);
     // (closing the transport stops the bus's router and watcher too, not only its subscriptions' consumers)
     transport.onClose(() => this.stop());
@@ -87,9 +100,11 @@ export class EventBus<E extends Event = Event> {
     return this.transport.keys(BUS_QUEUE);
   }
 
-  /** What this process's router has done (zeros when it does not route). */
+  /** What this process's routers have done, over every partition of the shared queue (zeros when it does not route). */
   get routerStats(): RouterStats {
-    return this.router?.stats ?? { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0, parked: 0, resets: 0 };
+    const total: RouterStats = { routed: 0, copies: 0, unrouted: 0, expired: 0, deadLettered: 0, trimmed: 0, parked: 0, resets: 0 };
+    for (const r of this.routers) for (const k of Object.keys(total) as (keyof RouterStats)[]) total[k] += r.stats[k];
+    return total;
   }
 
   /**
@@ -100,23 +115,44 @@ export class EventBus<E extends Event = Event> {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.transport.store.ensureQueue(this.keys);
+      if (this.options.partitions !== undefined && (await this.transport.partitions(BUS_QUEUE, { fresh: true })).count !== this.options.partitions) {
+        await this.transport.setPartitions(BUS_QUEUE, this.options.partitions);
+      }
       if (this.options.route && !this.stopping) {
-        const telemetry = telemetryOf(this.transport);
-        this.router = new Router(
-          this.transport.store,
-          this.keys,
-          this.routerConfig,
-          this.transport.options.logger,
-          { maxLength: this.transport.options.maxLength, trim: this.transport.options.trim },
-          { lifecycle: this.transport.lifecycle, ...(telemetry === undefined ? {} : { telemetry }) },
-        );
-        await this.router.start();
+        await this.followPartitions();
+        let looking: Promise<void> | undefined;
+        this.partitionWatch = setInterval(() => {
+          looking ??= this.followPartitions()
+            .catch(() => {}) // (looked at again next time)
+            .finally(() => (looking = undefined));
+        }, this.routerConfig.claimIntervalMs);
+        this.partitionWatch.unref();
       }
     })().catch((error: unknown) => {
       this.started = undefined;
       throw error;
     });
     return this.started;
+  }
+
+  /** Starts a router for each partition of the shared queue that has none here. */
+  private async followPartitions(): Promise<void> {
+    const partitions = await this.transport.partitionKeys(BUS_QUEUE, { fresh: true });
+    const telemetry = telemetryOf(this.transport);
+    for (let p = this.routers.length; p < partitions.length && !this.stopping; p++) {
+      const keys = partitions[p]!;
+      if (p > 0) await this.transport.store.ensureQueue(keys);
+      const router = new Router(
+        this.transport.store,
+        keys,
+        this.routerConfig,
+        this.transport.options.logger,
+        { maxLength: this.transport.options.maxLength, trim: this.transport.options.trim },
+        { lifecycle: this.transport.lifecycle, ...(telemetry === undefined ? {} : { telemetry }) },
+      );
+      this.routers.push(router);
+      await router.start();
+    }
   }
 
   /** Publishes an event to the shared queue. */
@@ -219,7 +255,8 @@ export class EventBus<E extends Event = Event> {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watcher);
+    clearInterval(this.partitionWatch);
     if (this.started) await within(this.started, this.routerConfig.shutdownTimeoutMs);
-    await Promise.all([this.router?.stop(), ...[...this.subscriptions].map((s) => s.consumer.stop())]);
+    await Promise.all([...this.routers.map((r) => r.stop()), ...[...this.subscriptions].map((s) => s.consumer.stop())]);
   }
 }

@@ -9,7 +9,7 @@ import { DeadLetterKind, formatReason, reasonOf, type DeadLetterReason } from ".
 import { GroupReader } from "./group-reader.js";
 import { isPermanentError, type Handler, type HandlerContext, type Handlers } from "./handler.js";
 import { decodeEntry, movedFields, type DecodedEntry } from "./leanmq/entry.js";
-import { EntryField, type QueueKeys } from "./leanmq/keys.js";
+import { EntryField, queueKeys, type QueueKeys } from "./leanmq/keys.js";
 import { isExpired } from "./leanmq/metadata.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { checkMiddleware, compose, type Middleware } from "./middleware/middleware.js";
@@ -85,21 +85,22 @@ function describeError(error: unknown): string {
  *   lost, and never both in the DLQ and pending.
  * - {@link stop} stops reading, lets running handlers finish within
  *   `shutdownTimeoutMs`, leaves the rest pending for others, and resolves.
+ * - On a queue with partitions it reads every partition the queue has had
+ *   (and those added while it runs, within `claimIntervalMs`), each as the
+ *   queue alone is read: `batchSize` and `concurrency` hold per partition,
+ *   the stats count them all.
  */
 export class Consumer<E extends Event = Event> {
   readonly queue: string;
   readonly options: ConsumerOptions;
-  /** Counters of what this consumer has done. */
-  readonly stats: ConsumerStats = {
-    delivered: 0,
-    handled: 0,
-    retried: 0,
-    deadLettered: 0,
-    expired: 0,
-    skipped: 0,
-    trimmed: 0,
-    reclaimed: 0,
-  };
+  /** Counters of what this consumer has done (over all partitions). */
+  readonly stats: ConsumerStats;
+  /** The partition it reads (its own; the others are read by {@link partitionReaders}). */
+  readonly partition: number;
+  /** The consumers of the queue's other partitions, made and run by this one (the consumer of partition 0). */
+  private readonly partitionReaders: Consumer<E>[] = [];
+  private partitionWatch: NodeJS.Timeout | undefined;
+  private readonly observers: ConsumerObservers<E>;
 
   private readonly keys: QueueKeys;
   private readonly store: EntryStore;
@@ -140,7 +141,12 @@ export class Consumer<E extends Event = Event> {
     logger: Logger,
     limits: StreamLimits,
     observers: ConsumerObservers<E> = {},
+    /** The consumer of partition 0, for the consumer of another partition: their stats are one. */
+    parent?: Consumer<E>,
   ) {
+    this.stats = parent?.stats ?? { delivered: 0, handled: 0, retried: 0, deadLettered: 0, expired: 0, skipped: 0, trimmed: 0, reclaimed: 0 };
+    this.partition = keys.partition;
+    this.observers = observers;
     this.store = store;
     this.keys = keys;
     this.queue = keys.name;
@@ -189,12 +195,51 @@ export class Consumer<E extends Event = Event> {
     checkMiddleware(middleware);
     this.middleware.push(...middleware);
     this.wrapped.clear();
+    for (const c of this.partitionReaders) c.use(...middleware);
     return this;
   }
 
   /** Handlers running now. */
   get active(): number {
-    return this.handling;
+    return this.partitionReaders.reduce((n, c) => n + c.active, this.handling);
+  }
+
+  /** The partitions this consumer reads (1 on a queue without partitions). */
+  get partitionCount(): number {
+    return 1 + this.partitionReaders.length;
+  }
+
+  /**
+   * Starts consumers of the partitions the queue has had and this one does
+   * not read yet (on partition 0's consumer). A failure to look is tried
+   * again at the next look.
+   */
+  private async followPartitions(): Promise<void> {
+    let highest: number;
+    try {
+      ({ highest } = await this.store.partitions(this.keys));
+    } catch (error) {
+      this.logger.debug?.(`consumer ${this.name} on ${this.queue}: could not read the partitions: ${describeError(error)}`);
+      return;
+    }
+    const starting: Promise<void>[] = [];
+    for (let p = this.partitionCount; p < highest && this.running && !this.stopRequested; p++) {
+      const keys = queueKeys(this.keys.prefix, this.keys.name, this.store.layout, p);
+      const child = new Consumer<E>(
+        this.store,
+        keys,
+        this.registry,
+        this.handlers,
+        this.options,
+        this.logger,
+        this.limits,
+        { ...this.observers, middleware: this.middleware },
+        this,
+      );
+      this.partitionReaders.push(child);
+      starting.push(child.start());
+    }
+    await Promise.all(starting);
   }
 
   /** Creates the queue pair if need be and starts reading. Resolves once reading has begun. */
@@ -214,6 +259,14 @@ export class Consumer<E extends Event = Event> {
       const every = Math.max(10, Math.min(this.options.claimIdleMs / 3, 10_000));
       this.keepAlive = setInterval(() => void this.touchOwn(), every);
       this.keepAlive.unref();
+      if (this.partition === 0) {
+        await this.followPartitions();
+        let looking: Promise<void> | undefined;
+        this.partitionWatch = setInterval(() => {
+          looking ??= this.followPartitions().finally(() => (looking = undefined));
+        }, this.options.claimIntervalMs);
+        this.partitionWatch.unref();
+      }
     })();
     return this.started;
   }
@@ -229,9 +282,14 @@ export class Consumer<E extends Event = Event> {
    */
   async stop(): Promise<void> {
     if (!this.started) return;
-    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    clearInterval(this.partitionWatch);
     this.stopRequested = true;
-    if (!(await within(this.started, this.options.shutdownTimeoutMs))) {
+    await Promise.all([this.stopOwn(), ...this.partitionReaders.map((c) => c.stop())]);
+  }
+
+  private async stopOwn(): Promise<void> {
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    if (!(await within(this.started ?? Promise.resolve(), this.options.shutdownTimeoutMs))) {
       this.logger.warn?.(`consumer ${this.name} on ${this.queue}: it was still starting at the shutdown deadline`);
     }
     if (!this.running) return;
@@ -260,6 +318,10 @@ export class Consumer<E extends Event = Event> {
    */
   async drain(pollMs = 10): Promise<void> {
     await this.start();
+    await Promise.all([this.drainOwn(pollMs), ...this.partitionReaders.map((c) => c.drain(pollMs))]);
+  }
+
+  private async drainOwn(pollMs: number): Promise<void> {
     for (;;) {
       if (this.inFlight.size === 0 && this.retryTimers.size === 0) {
         const info = await this.store.info(this.keys);
@@ -271,6 +333,11 @@ export class Consumer<E extends Event = Event> {
 
   /** Resolves when nothing is in flight or waiting for a retry (for tests and scripts). */
   whenIdle(): Promise<void> {
+    if (this.partitionReaders.length > 0) return Promise.all([this.ownIdle(), ...this.partitionReaders.map((c) => c.whenIdle())]).then(() => undefined);
+    return this.ownIdle();
+  }
+
+  private ownIdle(): Promise<void> {
     if (this.inFlight.size === 0 && this.retryTimers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

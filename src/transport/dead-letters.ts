@@ -15,8 +15,13 @@ export interface Failure {
 
 /** An entry in a dead-letter queue. */
 export interface DeadLetter<E extends Event = Event> {
-  /** Its id in the DLQ stream. */
+  /**
+   * Its id: the id in its DLQ stream, preceded on a partition after the
+   * first by the partition's number and a slash (`3/1732700000123-0`).
+   */
   readonly id: string;
+  /** The partition of the queue whose DLQ holds it (0 on a queue without partitions). */
+  readonly partition: number;
   readonly format: EntryFormat | "unknown";
   /** The event type, when it can be told. */
   readonly eventType: string | undefined;
@@ -60,33 +65,67 @@ export interface BulkOptions {
  * nothing.
  */
 export class DeadLetterQueue<E extends Event = Event> {
+  /** The keys of every partition of the queue, partition 0 first. */
+  private readonly partitions: () => Promise<readonly QueueKeys[]>;
+
+  /** `partitions`: the keys of every partition the queue has had (default: `keys` alone). */
   constructor(
     private readonly store: EntryStore,
     readonly keys: QueueKeys,
     private readonly registry: EventRegistry<E>,
     private readonly limits: StreamLimits,
     private readonly logger: Logger,
-  ) {}
+    partitions?: () => Promise<readonly QueueKeys[]>,
+  ) {
+    this.partitions = partitions ?? (async () => [keys]);
+  }
 
-  /** Entries from the oldest (or after `after`), at most `count` (default 100). */
+  /**
+   * Entries from the oldest (or after `after`, an id this DLQ gave), at
+   * most `count` (default 100); on a queue with partitions, the DLQs of all
+   * of them merged in the order of their ids (their times).
+   */
   async list(options: { count?: number; after?: string } = {}): Promise<DeadLetter<E>[]> {
-    const start = options.after ? "(" + options.after : "-";
-    const entries = await this.store.range(this.keys.dlq, start, "+", options.count ?? 100);
-    return entries.map((e) => this.describe(e));
+    const count = options.count ?? 100;
+    const all = await this.partitions();
+    const after = options.after === undefined ? undefined : splitId(options.after);
+    const lists = await Promise.all(
+      all.map(async (keys, p) => {
+        // (entries of equal ids come in partition order)
+        const start = after === undefined ? "-" : p <= after.partition ? "(" + after.id : after.id;
+        return (await this.store.range(keys.dlq, start, "+", count)).map((e) => this.describe(e, p));
+      }),
+    );
+    if (lists.length === 1) return lists[0]!;
+    return lists
+      .flat()
+      .sort((a, b) => compareStreamIds(splitId(a.id).id, splitId(b.id).id) || a.partition - b.partition)
+      .slice(0, count);
   }
 
-  /** The entry of DLQ id `id`, or undefined when it is not in the DLQ. */
+  /** The entry of DLQ id `id` (as this DLQ gave it), or undefined when it is not in the DLQ. */
   async get(id: string): Promise<DeadLetter<E> | undefined> {
-    const [entry] = await this.store.range(this.keys.dlq, id, id, 1);
-    return entry === undefined ? undefined : this.describe(entry);
+    const at = await this.locate(id);
+    if (at === undefined) return undefined;
+    const [entry] = await this.store.range(at.keys.dlq, at.id, at.id, 1);
+    return entry === undefined ? undefined : this.describe(entry, at.keys.partition);
   }
 
-  /** Entries in the DLQ. */
+  /** Where an id this DLQ gave is: its partition's keys and its id there; undefined for a partition the queue does not have or an id that is not one. */
+  private async locate(id: string): Promise<{ keys: QueueKeys; id: string } | undefined> {
+    const { partition, id: streamId } = splitId(id);
+    if (!/^\d+-\d+$/.test(streamId)) return undefined;
+    const keys = (await this.partitions())[partition];
+    return keys === undefined ? undefined : { keys, id: streamId };
+  }
+
+  /** Entries in the DLQ (of every partition). */
   async count(): Promise<number> {
-    return (await this.store.info(this.keys)).dlqLength;
+    const counts = await Promise.all((await this.partitions()).map(async (keys) => (await this.store.info(keys)).dlqLength));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  private describe(entry: StreamEntry): DeadLetter<E> {
+  private describe(entry: StreamEntry, partition: number): DeadLetter<E> {
     const d = decodeEntry(this.registry, entry.fields);
     const failures: Failure[] = d.failures.map((f) => {
       const o = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
@@ -95,7 +134,8 @@ export class DeadLetterQueue<E extends Event = Event> {
     const reason = failures.at(-1)?.reason ?? "";
     const parsed = parseReason(reason);
     return {
-      id: entry.id,
+      id: partition === 0 ? entry.id : `${partition}/${entry.id}`,
+      partition,
       format: d.format,
       eventType: d.eventType,
       event: d.event,
@@ -111,23 +151,18 @@ export class DeadLetterQueue<E extends Event = Event> {
   }
 
   /**
-   * Moves entries back to the main queue, recording the move in `_requeues`
-   * as LeanMQ does. Returns how many were moved (ids no longer in the DLQ
-   * are skipped).
+   * Moves entries back to the main queue (of their partition), recording the
+   * move in `_requeues` as LeanMQ does. Returns how many were moved (ids no
+   * longer in the DLQ are skipped).
    */
   async requeue(selection: Selection, options: BulkOptions = {}): Promise<number> {
-    return this.walk(selection, options, async (entry) => {
+    return this.walk(selection, options, async (keys, entry) => {
       const now = Date.now() / 1000;
-      const fields = movedFields(
-        entry.fields,
-        EntryField.requeues,
-        { timestamp: pythonFloat(now), from_dlq: this.keys.dlq, to_queue: this.keys.stream },
-        now,
-      );
-      const requeued = await this.store.requeue(this.keys, entry.id, fields, this.limits);
+      const fields = movedFields(entry.fields, EntryField.requeues, { timestamp: pythonFloat(now), from_dlq: keys.dlq, to_queue: keys.stream }, now);
+      const requeued = await this.store.requeue(keys, entry.id, fields, this.limits);
       if (requeued?.revived) {
-        this.logger.warn?.(`the queue ${this.keys.stream} was gone; it was made again with its consumer group at the start`);
-        await this.store.ensureQueue(this.keys).catch(() => {});
+        this.logger.warn?.(`the queue ${keys.stream} was gone; it was made again with its consumer group at the start`);
+        await this.store.ensureQueue(keys).catch(() => {});
       }
       return requeued !== undefined;
     });
@@ -135,37 +170,55 @@ export class DeadLetterQueue<E extends Event = Event> {
 
   /** Deletes entries from the DLQ for good. Returns how many were deleted. */
   async delete(selection: Selection, options: BulkOptions = {}): Promise<number> {
-    return this.walk(selection, options, async (entry) => (await this.store.deleteEntries(this.keys.dlq, [entry.id])) > 0);
+    return this.walk(selection, options, async (keys, entry) => (await this.store.deleteEntries(keys.dlq, [entry.id])) > 0);
   }
 
-  private async walk(selection: Selection, options: BulkOptions, act: (entry: StreamEntry) => Promise<boolean>): Promise<number> {
+  private async walk(selection: Selection, options: BulkOptions, act: (keys: QueueKeys, entry: StreamEntry) => Promise<boolean>): Promise<number> {
     const batch = options.batchSize ?? 100;
     let done = 0;
     if (selection !== "all") {
       for (const id of selection) {
         if (options.signal?.aborted) break;
-        const [entry] = await this.store.range(this.keys.dlq, id, id, 1);
-        if (entry && (await act(entry))) done++;
+        const at = await this.locate(id);
+        const [entry] = at === undefined ? [] : await this.store.range(at.keys.dlq, at.id, at.id, 1);
+        if (at !== undefined && entry && (await act(at.keys, entry))) done++;
         options.onProgress?.(done);
       }
       return done;
     }
-    // Only what is in the DLQ when the walk starts: entries dead-lettered
-    // meanwhile (a requeued one failing again, say) wait for the next call.
-    const lastId = await this.store.lastId(this.keys.dlq);
-    if (lastId === undefined) return 0;
-    let start = "-";
-    for (;;) {
-      if (options.signal?.aborted) break;
-      const entries = await this.store.range(this.keys.dlq, start, lastId, batch);
-      if (entries.length === 0) break;
-      for (const entry of entries) {
-        if (options.signal?.aborted) break;
-        if (await act(entry)) done++;
+    for (const keys of await this.partitions()) {
+      // Only what is in the DLQ when the walk starts: entries dead-lettered
+      // meanwhile (a requeued one failing again, say) wait for the next call.
+      const lastId = await this.store.lastId(keys.dlq);
+      if (lastId === undefined) continue;
+      let start = "-";
+      for (;;) {
+        if (options.signal?.aborted) return done;
+        const entries = await this.store.range(keys.dlq, start, lastId, batch);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          if (options.signal?.aborted) break;
+          if (await act(keys, entry)) done++;
+        }
+        options.onProgress?.(done);
+        start = "(" + entries.at(-1)!.id;
       }
-      options.onProgress?.(done);
-      start = "(" + entries.at(-1)!.id;
     }
     return done;
   }
+}
+
+/** An id this DLQ gave: its partition (0 without a `p/`) and the stream id. */
+function splitId(id: string): { partition: number; id: string } {
+  const slash = id.indexOf("/");
+  if (slash < 0) return { partition: 0, id };
+  const partition = Number(id.slice(0, slash));
+  return Number.isInteger(partition) && partition >= 0 ? { partition, id: id.slice(slash + 1) } : { partition: -1, id };
+}
+
+/** Stream ids in their order: by milliseconds, then sequence. */
+function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
 }

@@ -46,8 +46,21 @@ export { defaultConsumerOptions, defaultRetryPolicy } from "./consumer-options.j
 export type { ConsumerInit, ConsumerOptions, RetryPolicy, SkipPolicy } from "./consumer-options.js";
 export type { EntryFormat } from "./leanmq/entry.js";
 export type { EntryMetadata } from "./leanmq/metadata.js";
-export { BUS_PREFIX, BUS_QUEUE, DEFAULT_MAX_LENGTH, DEFAULT_PREFIX, LEANMQ_DEFAULT_CONSUMER, RESERVED_NAMESPACE, schemaIndexKey, schemaKey } from "./leanmq/keys.js";
-export type { QueueKeys } from "./leanmq/keys.js";
+export {
+  BUS_PREFIX,
+  BUS_QUEUE,
+  DEFAULT_MAX_LENGTH,
+  DEFAULT_PREFIX,
+  LEANMQ_DEFAULT_CONSUMER,
+  MAX_PARTITIONS,
+  PARTITION_SEPARATOR,
+  queueKeys,
+  RESERVED_NAMESPACE,
+  schemaIndexKey,
+  schemaKey,
+} from "./leanmq/keys.js";
+export type { KeyLayout, QueueKeys } from "./leanmq/keys.js";
+export { checkPartitionCount, partitionCount, partitionOf } from "./partitions.js";
 export type {
   AppendResult,
   ClaimOne,
@@ -56,6 +69,7 @@ export type {
   EntryFields,
   EntryStore,
   OutgoingEntry,
+  PartitionCount,
   QueueInfo,
   RouteEntry,
   NewSchema,

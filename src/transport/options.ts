@@ -1,5 +1,5 @@
 /** The options shared by everything built on one transport, the loggers, and how numeric options are checked. */
-import { TransportError } from "../index.js";
+import { TransportError, type Event } from "../index.js";
 import type { EntryFormat } from "./leanmq/entry.js";
 import { DEFAULT_MAX_LENGTH, DEFAULT_PREFIX } from "./leanmq/keys.js";
 import type { TrimMode } from "./store.js";
@@ -80,6 +80,22 @@ export interface TransportOptions {
    * @defaultValue `{}` (every {@link TelemetryOptions} at its default)
    */
   readonly telemetry: Partial<TelemetryOptions> | false;
+  /**
+   * The key that picks an event's partition, on a queue with partitions
+   * (see `StreamTransport.setPartitions`): events of one key go to one
+   * partition, in the order they were published. A publish's own
+   * `partitionKey` comes first; `undefined` falls back to the event id,
+   * which spreads events evenly.
+   * @defaultValue the event id
+   */
+  readonly partitionKey: ((event: Event, queue: string) => string | undefined) | undefined;
+  /**
+   * How long the partition count of a queue read from Redis is trusted, in
+   * ms: a change of the count reaches publishers and consumers of other
+   * processes within this time.
+   * @defaultValue 5000
+   */
+  readonly partitionRefreshMs: number;
 }
 
 /** The defaults of {@link TransportOptions}. */
@@ -91,6 +107,8 @@ export const defaultTransportOptions: TransportOptions = Object.freeze({
   logger: consoleLogger,
   schemas: "register",
   telemetry: Object.freeze({}),
+  partitionKey: undefined,
+  partitionRefreshMs: 5000,
 });
 
 /** Throws `invalid-option` unless `value` is a positive (or, with `allowZero`, non-negative) number. */

@@ -8,7 +8,7 @@ import { defaultConsumerName } from "./consumer-options.js";
 import { DeadLetterKind, formatReason, reasonOf } from "./dead-letter-reason.js";
 import { GroupReader } from "./group-reader.js";
 import { entryHeader, entryRouting, movedFields } from "./leanmq/entry.js";
-import { EntryField, queueKeys, type QueueKeys } from "./leanmq/keys.js";
+import { EntryField, queueKeys, queueNameOf, type QueueKeys } from "./leanmq/keys.js";
 import { expiresAt, isExpired } from "./leanmq/metadata.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { positive, type Logger } from "./options.js";
@@ -194,10 +194,10 @@ export class Router {
       }
       for (const stream of result.revived) {
         this.stats.resets++;
-        const name = stream.slice(this.keys.prefix.length);
+        const name = queueNameOf(stream, this.keys.prefix);
         this.logger.warn?.(`bus router ${this.options.consumer}: the subscription queue ${stream} was gone; it was made again with its consumer group at the start`);
         this.observers.lifecycle?.emit("reset", { stream, source: "router" });
-        await this.store.ensureQueue(queueKeys(this.keys.prefix, name)).catch(() => {});
+        await this.store.ensureQueue(queueKeys(this.keys.prefix, name, this.store.layout)).catch(() => {});
       }
     } catch (error) {
       failure = error;

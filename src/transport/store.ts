@@ -4,7 +4,7 @@
  * same semantics.
  */
 import type { EntryFields, StreamEntry } from "./leanmq/entry.js";
-import type { QueueKeys } from "./leanmq/keys.js";
+import type { KeyLayout, QueueKeys } from "./leanmq/keys.js";
 
 export type { EntryFields, StreamEntry };
 
@@ -112,6 +112,20 @@ export interface QueueInfo {
   readonly resets: number;
   /** Entries trimmed from the main stream before its group had read them (trim mode `length`). */
   readonly trimmedUnread: number;
+  /**
+   * From the transport, on a queue with partitions: each partition's own
+   * counts, partition 0 first; the counts above are their sums
+   * (consumers: the most of any, oldest age: the oldest).
+   */
+  readonly partitions?: readonly QueueInfo[];
+}
+
+/** A queue's partitions, as recorded with it. */
+export interface PartitionCount {
+  /** How many partitions publishers write to (1: the queue itself only). */
+  readonly count: number;
+  /** The most partitions the queue has had: consumers read partitions 0 to `highest - 1`. */
+  readonly highest: number;
 }
 
 /** A schema version to register. */
@@ -142,6 +156,19 @@ export type SchemaAdded =
  * nothing, also when the process dies half way.
  */
 export interface EntryStore {
+  /**
+   * How this store lays out keys: LeanMQ's on one server, a hash tag per
+   * queue on Redis Cluster (see leanmq/keys.ts). The transport makes every
+   * queue's keys in it.
+   */
+  readonly layout: KeyLayout;
+  /**
+   * Whether one atomic step may write keys of different queues (one
+   * server); false on a cluster, where each script touches one queue's
+   * slot: a transaction must stay within one queue, and routing copies
+   * each destination's events apart (see {@link route}).
+   */
+  readonly crossQueueAtomic: boolean;
   /**
    * Creates the queue pair as LeanMQ does (streams, consumer groups,
    * metadata hashes, registry), keeping what exists. A group is created at
@@ -219,13 +246,23 @@ export interface EntryStore {
    * shared queue: appends a copy to the subscription queue of every service
    * subscribed to its event type (as the subscriptions are at that moment;
    * types match by short name) and acknowledges it, removing it from the
-   * `:expiry` set as {@link ack} does. A destination that cannot take its
+   * `:expiry` set as {@link ack} does. Where one step cannot write several
+   * queues (`crossQueueAtomic` false: Redis Cluster), each destination's
+   * copies are appended in one step of their own and the entries are
+   * acknowledged once every copy is made; a destination that failed is
+   * tried again, the others not (the store remembers which took their
+   * copies), so that a copy is duplicated only when the process dies
+   * between the copies and the acknowledgement. A destination that cannot take its
    * copy costs that destination only: the copy is parked in its DLQ (or,
    * when that is unusable, the shared queue's DLQ) with the reason, added
    * to the copy's `_failures` list as json.dumps writes an item. Every
    * entry's arguments are checked before anything is written.
    */
   route(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult>;
+  /** The partitions recorded with a queue (`keys` of partition 0); `{count: 1, highest: 1}` when none are. */
+  partitions(keys: QueueKeys): Promise<PartitionCount>;
+  /** Atomically records that publishers write to `count` partitions from now on, and raises `highest` to it when below. */
+  setPartitions(keys: QueueKeys, count: number): Promise<PartitionCount>;
   /** Removes consumers of the group that have nothing pending and have been idle at least `minIdleMs`; returns how many. */
   pruneConsumers(keys: QueueKeys, minIdleMs: number, keep: string): Promise<number>;
   /** Removes `consumer` from the group when it has nothing pending (a consumer that stops cleanly leaves no name behind). Returns whether it did. */

@@ -10,6 +10,7 @@ import { DeadLetterQueue } from "./dead-letters.js";
 import type { Handlers } from "./handler.js";
 import { encodeEntry, entryPayloadSize, type EntryFormat } from "./leanmq/entry.js";
 import { queueKeys, type QueueKeys } from "./leanmq/keys.js";
+import { checkPartitionCount, partitionOf } from "./partitions.js";
 import { newMetadata } from "./leanmq/metadata.js";
 import { Lifecycle, type LifecycleEventName, type LifecycleListener } from "./lifecycle.js";
 import { correlated } from "./middleware/correlation.js";
@@ -17,7 +18,7 @@ import { checkMiddleware, type Middleware } from "./middleware/middleware.js";
 import { defaultTransportOptions, positive, type TransportOptions } from "./options.js";
 import { QueueBrowser } from "./queue-browser.js";
 import { SchemaRegistry } from "./schema-registry.js";
-import type { AppendResult, EntryStore, OutgoingEntry, QueueInfo, StreamLimits } from "./store.js";
+import type { AppendResult, EntryStore, OutgoingEntry, PartitionCount, QueueInfo, StreamLimits } from "./store.js";
 import { attachTelemetry, Telemetry, type PublishTrace } from "./telemetry/telemetry.js";
 
 /** Events per append when publishing many: each chunk is sent as soon as it is encoded. */
@@ -52,13 +53,21 @@ export interface PublishOptions {
   readonly ttlSeconds?: number;
   /** LeanMQ's message id (`_metadata.id`). @defaultValue a new UUID */
   readonly messageId?: string;
+  /**
+   * On a queue with partitions, the key that picks the partition: events of
+   * one key go to one partition, in order.
+   * @defaultValue the transport's `partitionKey`, else the event id
+   */
+  readonly partitionKey?: string;
 }
 
 /** Where a published event went. */
 export interface Published {
   readonly queue: string;
-  /** The stream entry id Redis gave it. */
+  /** The stream entry id Redis gave it (in its partition's stream). */
   readonly streamId: string;
+  /** The partition it went to (0 on a queue without partitions). */
+  readonly partition: number;
   /** LeanMQ's message id (`_metadata.id`). */
   readonly messageId: string;
   readonly eventId: string;
@@ -86,6 +95,8 @@ export class StreamTransport<E extends Event = Event> {
   /** What stops when this transport closes (see {@link onClose}). */
   private readonly closing = new Set<() => Promise<void>>();
   private readonly keyCache = new Map<string, QueueKeys>();
+  /** Partition counts read from the store, with when they were read (see `partitionRefreshMs`). */
+  private readonly partitionCache = new Map<string, { count: PartitionCount; at: number }>();
   /** Queues this transport has made or found whole (see {@link ensureQueues}). */
   private readonly madeQueues = new Set<string>();
   private closed = false;
@@ -109,6 +120,10 @@ export class StreamTransport<E extends Event = Event> {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...defaultTransportOptions, ...defined };
     positive("maxLength", this.options.maxLength);
+    positive("partitionRefreshMs", this.options.partitionRefreshMs, true);
+    if (this.options.partitionKey !== undefined && typeof this.options.partitionKey !== "function") {
+      throw new TransportError("invalid-option", `partitionKey must be a function of the event and the queue, got ${typeof this.options.partitionKey}`);
+    }
     if (this.options.trim !== "acknowledged" && this.options.trim !== "length") {
       throw new TransportError("invalid-option", `trim must be "acknowledged" or "length", got ${String(this.options.trim)}`);
     }
@@ -151,15 +166,84 @@ export class StreamTransport<E extends Event = Event> {
     return this.telemetry?.tracing ?? false;
   }
 
-  /** The keys of a queue pair under this transport's prefix. */
-  keys(queue: string): QueueKeys {
-    let keys = this.keyCache.get(queue);
+  /** The keys of a queue pair (of one of its partitions) under this transport's prefix, in the store's layout. */
+  keys(queue: string, partition = 0): QueueKeys {
+    const cacheKey = partition === 0 ? queue : `${queue}\u0000${partition}`;
+    let keys = this.keyCache.get(cacheKey);
     if (keys === undefined) {
-      keys = queueKeys(this.options.prefix, queue);
+      keys = queueKeys(this.options.prefix, queue, this.store.layout, partition);
       if (this.keyCache.size >= 1000) this.keyCache.clear();
-      this.keyCache.set(queue, keys);
+      this.keyCache.set(cacheKey, keys);
     }
     return keys;
+  }
+
+  /**
+   * The partitions of `queue` as recorded with it: `count`, where publishers
+   * write; `highest`, the most it has had, which consumers read. Read from
+   * the store at most every `partitionRefreshMs` (`fresh`: now).
+   */
+  async partitions(queue: string, options: { readonly fresh?: boolean } = {}): Promise<PartitionCount> {
+    this.check();
+    const cached = this.partitionCache.get(queue);
+    if (cached !== undefined && !options.fresh && Date.now() - cached.at < this.options.partitionRefreshMs) return cached.count;
+    const count = await this.store.partitions(this.keys(queue));
+    if (this.partitionCache.size >= 1000) this.partitionCache.clear();
+    this.partitionCache.set(queue, { count, at: Date.now() });
+    return count;
+  }
+
+  /**
+   * Gives `queue` `count` partitions, each its own stream (on a cluster, in
+   * its own slot, so that one queue spreads over the masters): the new
+   * partitions' queue pairs are made first, then the count recorded, which
+   * publishers of every process follow within `partitionRefreshMs`.
+   * Nothing is lost either way. Consumers read every partition the queue
+   * has had, so after lowering the count the partitions no longer written
+   * are drained. Ordering by key holds within a partition: while the count
+   * changes, events of one key published before and after the change may
+   * be in different partitions and be handled out of order.
+   */
+  async setPartitions(queue: string, count: number): Promise<PartitionCount> {
+    this.check();
+    checkPartitionCount(count);
+    for (let p = 0; p < count; p++) await this.store.ensureQueue(this.keys(queue, p));
+    const result = await this.store.setPartitions(this.keys(queue), count);
+    this.partitionCache.set(queue, { count: result, at: Date.now() });
+    return result;
+  }
+
+  /** The keys of every partition a queue has had (see {@link partitions}), partition 0 first. */
+  async partitionKeys(queue: string, options: { readonly fresh?: boolean } = {}): Promise<QueueKeys[]> {
+    const { highest } = await this.partitions(queue, options);
+    return Array.from({ length: highest }, (_, p) => this.keys(queue, p));
+  }
+
+  /** The key that picks an event's partition: the publish's own, the transport's function's, or the event id. */
+  private partitionKeyOf(item: Outgoing<E>): string {
+    return item.options?.partitionKey ?? this.options.partitionKey?.(item.event, item.queue) ?? item.event.eventId;
+  }
+
+  /**
+   * Places entries in their queues' partitions (on queues with more than
+   * one; the entries come in partition 0's keys). `items[i]` is the item of
+   * `entries[i]`.
+   */
+  private async partitioned(items: readonly Outgoing<E>[], entries: OutgoingEntry[], published: MutablePublished[]): Promise<void> {
+    let last: string | undefined;
+    let count = 1;
+    for (let i = 0; i < entries.length; i++) {
+      const item = items[i]!;
+      if (item.queue !== last) {
+        last = item.queue;
+        count = (await this.partitions(item.queue)).count;
+      }
+      if (count === 1) continue;
+      const p = partitionOf(this.partitionKeyOf(item), count);
+      if (p === 0) continue;
+      entries[i] = { ...entries[i]!, keys: this.keys(item.queue, p) };
+      published[i]!.partition = p;
+    }
   }
 
   private check(): void {
@@ -167,26 +251,25 @@ export class StreamTransport<E extends Event = Event> {
   }
 
   /**
-   * Creates the queue pairs the items go to, each once. A queue this
-   * transport had made before whose group had to be made again was gone
-   * (Redis restarted without its data, say): that is reported.
+   * Creates the queue pairs (partitions) the entries go to, each once. A
+   * queue this transport had made before whose group had to be made again
+   * was gone (Redis restarted without its data, say): that is reported.
    */
-  private async ensureQueues(items: readonly Outgoing<E>[]): Promise<void> {
+  private async ensureQueues(entries: readonly OutgoingEntry[]): Promise<void> {
     this.check();
-    let last: string | undefined;
-    let ensured: Set<string> | undefined;
-    for (const { queue } of items) {
-      if (queue === last || ensured?.has(queue)) continue;
-      if (last !== undefined) (ensured ??= new Set([last])).add(queue);
-      last = queue;
-      const keys = this.keys(queue);
+    let last: QueueKeys | undefined;
+    let ensured: Set<QueueKeys> | undefined;
+    for (const { keys } of entries) {
+      if (keys === last || ensured?.has(keys)) continue;
+      if (last !== undefined) (ensured ??= new Set([last])).add(keys);
+      last = keys;
       const made = await this.store.ensureQueue(keys);
-      if (made && this.madeQueues.has(queue)) {
+      if (made && this.madeQueues.has(keys.stream)) {
         this.options.logger.warn?.(`the queue ${keys.stream} was gone (Redis restarted empty, flushed, or the key or group deleted); it was made again with its consumer group at the start`);
         this.lifecycle.emit("reset", { stream: keys.stream, source: "publisher" });
       }
       if (this.madeQueues.size >= 10_000) this.madeQueues.clear();
-      this.madeQueues.add(queue);
+      this.madeQueues.add(keys.stream);
     }
   }
 
@@ -221,7 +304,7 @@ export class StreamTransport<E extends Event = Event> {
         );
       }
       entries.push({ keys: this.keys(queue), fields, expireAt: ttl === null ? null : meta.timestamp + ttl });
-      published.push({ queue, streamId: "", messageId: meta.id, eventId: event.eventId });
+      published.push({ queue, streamId: "", partition: 0, messageId: meta.id, eventId: event.eventId });
     }
     return entries;
   }
@@ -292,9 +375,11 @@ export class StreamTransport<E extends Event = Event> {
   /** Appends publishes to one queue; settles each. Never rejects. */
   private async appendPublishes(list: readonly PendingPublish<E>[]): Promise<void> {
     try {
-      await this.registerSchemas(list.map((p) => p.item));
-      await this.ensureQueues([list[0]!.item]);
+      const items = list.map((p) => p.item);
+      await this.registerSchemas(items);
       const entries = list.map((p) => p.entry);
+      await this.partitioned(items, entries, list.map((p) => p.published));
+      await this.ensureQueues(entries);
       const { ids } = await this.appended(await this.store.append(entries, false, this.limits), entries);
       for (let i = 0; i < list.length; i++) {
         const p = list[i]!;
@@ -327,13 +412,13 @@ export class StreamTransport<E extends Event = Event> {
     const trace = items.length === 0 ? undefined : this.telemetry?.publish(items[0]!.queue, items.length, false);
     try {
       for (let i = 0; i < items.length; i += size) {
-        const entries = this.encode(items, i, Math.min(items.length, i + size), published, trace);
+        const end = Math.min(items.length, i + size);
+        const entries = this.encode(items, i, end, published, trace);
         // (once the first chunk is known to be publishable: an event refused
         // at once, too large say, leaves nothing behind, not even its queue)
-        if (i === 0) {
-          await this.registerSchemas(items);
-          await this.ensureQueues(items);
-        }
+        if (i === 0) await this.registerSchemas(items);
+        await this.partitioned(items.slice(i, end), entries, published.slice(i, end));
+        await this.ensureQueues(entries);
         sent.push(this.store.append(entries, false, this.limits).then((r) => this.appended(r, entries)));
       }
     } catch (error) {
@@ -388,7 +473,14 @@ export class StreamTransport<E extends Event = Event> {
     try {
       const entries = this.encode(items, 0, items.length, published, trace);
       await this.registerSchemas(items);
-      await this.ensureQueues(items);
+      await this.partitioned(items, entries, published);
+      if (!this.store.crossQueueAtomic && entries.some((e) => e.keys.stream !== entries[0]!.keys.stream)) {
+        throw new TransportError(
+          "cross-slot",
+          `on Redis Cluster a transaction stays within one queue and one partition (one slot); these events go to ${[...new Set(entries.map((e) => e.keys.stream))].join(", ")} (give them one partitionKey to keep them in one partition)`,
+        );
+      }
+      await this.ensureQueues(entries);
       ({ ids } = await this.appended(await this.store.append(entries, true, this.limits), entries));
     } catch (error) {
       trace?.end(error);
@@ -426,17 +518,19 @@ export class StreamTransport<E extends Event = Event> {
   /** The dead-letter queue of `queue`. */
   deadLetters(queue: string): DeadLetterQueue<E> {
     this.check();
-    return new DeadLetterQueue<E>(this.store, this.keys(queue), this.registry, this.limits, this.options.logger);
+    return new DeadLetterQueue<E>(this.store, this.keys(queue), this.registry, this.limits, this.options.logger, () => this.partitionKeys(queue));
   }
 
   /**
    * Reads `queue` (or, with `dlq`, its dead-letter queue) as it is stored,
    * outside any consumer group: nothing is delivered or acknowledged, so
-   * browsing never takes an event from a consumer.
+   * browsing never takes an event from a consumer. On a queue with
+   * partitions, one partition (`partition`, default 0) is read; see
+   * {@link partitionKeys} for them all.
    */
-  browse(queue: string, options: { readonly dlq?: boolean } = {}): QueueBrowser<E> {
+  browse(queue: string, options: { readonly dlq?: boolean; readonly partition?: number } = {}): QueueBrowser<E> {
     this.check();
-    const keys = this.keys(queue);
+    const keys = this.keys(queue, options.partition ?? 0);
     return new QueueBrowser<E>(this.store, this.registry, options.dlq ? keys.dlq : keys.stream);
   }
 
@@ -452,21 +546,46 @@ export class StreamTransport<E extends Event = Event> {
     return this.store.listQueues(this.options.prefix);
   }
 
-  /** Counts and ages of `queue`; throws `unknown-queue` when the registry does not list it. */
+  /**
+   * Counts and ages of `queue`, over all its partitions (each partition's
+   * in `partitions`); throws `unknown-queue` when the registry does not
+   * list it.
+   */
   async info(queue: string): Promise<QueueInfo> {
     this.check();
     const keys = this.keys(queue);
     if (!(await this.store.hasQueue(keys))) {
       throw new TransportError("unknown-queue", `there is no queue ${JSON.stringify(queue)} under prefix ${JSON.stringify(this.options.prefix)}`);
     }
-    return this.store.info(keys);
+    return this.queueInfo(queue);
   }
 
-  /** Every queue in the registry of this prefix, with its counts. */
+  /** Every queue in the registry of this prefix, with its counts (over its partitions). */
   async queues(): Promise<QueueInfo[]> {
     this.check();
     const names = await this.store.listQueues(this.options.prefix);
-    return Promise.all(names.map((name) => this.store.info(this.keys(name))));
+    return Promise.all(names.map((name) => this.queueInfo(name)));
+  }
+
+  private async queueInfo(queue: string): Promise<QueueInfo> {
+    const partitions = await this.partitionKeys(queue, { fresh: true });
+    const infos = await Promise.all(partitions.map((keys) => this.store.info(keys)));
+    const first = infos[0]!;
+    if (infos.length === 1) return first;
+    const sum = (f: (i: QueueInfo) => number): number => infos.reduce((n, i) => n + f(i), 0);
+    const ages = infos.map((i) => i.oldestAgeMs).filter((a): a is number => a !== null);
+    return {
+      ...first,
+      length: sum((i) => i.length),
+      pending: sum((i) => i.pending),
+      consumers: Math.max(...infos.map((i) => i.consumers)),
+      lag: infos.some((i) => i.lag === null) ? null : sum((i) => i.lag ?? 0),
+      dlqLength: sum((i) => i.dlqLength),
+      oldestAgeMs: ages.length === 0 ? null : Math.max(...ages),
+      resets: sum((i) => i.resets),
+      trimmedUnread: sum((i) => i.trimmedUnread),
+      partitions: infos,
+    };
   }
 
   /**

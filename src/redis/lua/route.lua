@@ -10,7 +10,7 @@
 -- the start. Every entry's arguments are checked before anything is
 -- written. It writes the subscription queues it finds in the
 -- subscriptions hash, keys it cannot declare in KEYS: one Redis server,
--- not Redis Cluster.
+-- not Redis Cluster (where copy.lua writes each destination apart).
 -- Uses: lib/streams
 -- KEYS (4): shared stream, subscriptions hash, shared stream expiry set,
 --   shared DLQ
@@ -49,25 +49,6 @@ while pos <= #ARGV do
   pos = pos + 4 + n
 end
 
--- The entry's fields with a move to a DLQ recorded in its `_failures`
--- field (moved to the end): the list as it was, and one more item, as
--- Python's json.dumps writes it.
-local function parked(fstart, n, reason)
-  local args = {}
-  local failures = nil
-  for j = fstart, fstart + n - 1, 2 do
-    if ARGV[j] == '_failures' then
-      failures = ARGV[j + 1]
-    else
-      args[#args + 1] = ARGV[j]
-      args[#args + 1] = ARGV[j + 1]
-    end
-  end
-  args[#args + 1] = '_failures'
-  args[#args + 1] = ew_json_append(failures, '{"timestamp": ' .. now .. ', "reason": ' .. ew_json_string(reason) .. '}')
-  return args
-end
-
 local out = {}
 local written = {}
 local revived = {}
@@ -91,7 +72,7 @@ while pos <= #ARGV do
           local reason = 'undeliverable: the copy for ' .. queue .. ' cannot be written (' .. bad .. ')'
           local dlq = key .. ':dlq'
           if ew_type_error(dlq, 'stream') then dlq = KEYS[4] end
-          redis.call('XADD', dlq, '*', unpack(parked(fstart, n, reason)))
+          redis.call('XADD', dlq, '*', unpack(ew_parked(fstart, n, reason, now)))
           parkedCount = parkedCount + 1
         else
           if ew_revive(key, queue .. '-group', key .. ':metadata') then revived[#revived + 1] = key end

@@ -100,6 +100,26 @@ local function ew_json_append(list, item)
   return '[' .. item .. ']'
 end
 
+-- The fields ARGV[fstart .. fstart + n - 1] with a move to a DLQ recorded
+-- in their `_failures` field (moved to the end): the list as it was, and one
+-- more item, as Python's json.dumps writes it. `now` is float seconds as
+-- Python writes a float.
+local function ew_parked(fstart, n, reason, now)
+  local args = {}
+  local failures = nil
+  for j = fstart, fstart + n - 1, 2 do
+    if ARGV[j] == '_failures' then
+      failures = ARGV[j + 1]
+    else
+      args[#args + 1] = ARGV[j]
+      args[#args + 1] = ARGV[j + 1]
+    end
+  end
+  args[#args + 1] = '_failures'
+  args[#args + 1] = ew_json_append(failures, '{"timestamp": ' .. now .. ', "reason": ' .. ew_json_string(reason) .. '}')
+  return args
+end
+
 -- A stream that is gone (Redis restarted empty, FLUSHALL, DEL) comes back
 -- with its consumer group at the start, so that a reader loses nothing
 -- written to it from now on; the reset is counted in its metadata hash
