@@ -197,7 +197,8 @@ export class EventBus<E extends Event = Event> {
       eventTypes,
       consumer,
       unsubscribe: async () => {
-        this.subscriptions.delete(subscription);
+        // (the record in Redis is the service's: no other subscription of the service here records it again)
+        for (const other of this.subscriptions) if (other.service === service) this.subscriptions.delete(other);
         await this.watching; // (a look under way must not record it again after this)
         await this.transport.store.setSubscription(this.transport.options.prefix, service, null);
         await consumer.stop();

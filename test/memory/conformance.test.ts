@@ -1,11 +1,11 @@
 // The transport contract on the in-memory store.
-import { createMemoryTransport, MemoryStore, type StreamTransport } from "eventwire/memory";
+import { createMemoryTransport, MemoryStore, type KeyLayout, type StreamTransport } from "eventwire/memory";
 import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { describeTransportContract } from "../transport/conformance.js";
 
-describeTransportContract("memory", async () => {
+for (const layout of ["leanmq", "cluster"] as const satisfies readonly KeyLayout[]) describeTransportContract(layout === "leanmq" ? "memory" : "memory, cluster layout", async () => {
   // one store shared by the fixture's transports, as processes share one Redis
-  const store = new MemoryStore();
+  const store = new MemoryStore({ layout });
   const opened: StreamTransport<ShopEvent>[] = [];
   return {
     async open(options = {}) {

@@ -6,10 +6,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   EventBus,
+  isEventwireError,
   PermanentError,
   silentLogger,
   type Consumer,
   type HandlerContext,
+  partitionOf,
   type StreamTransport,
   type TransportOptions,
 } from "eventwire/redis";
@@ -121,10 +123,28 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
           assert.equal(got.size, events.length);
         }));
 
-      test("a transaction writes to several queues, TTL records included", () =>
+      test("a transaction writes to several queues, TTL records included (one server); on a cluster it stays within one queue", () =>
         withTransport(async (t) => {
           const a = queueName();
           const b = queueName();
+          if (!t.store.crossQueueAtomic) {
+            // on a cluster: refused whole, nothing written, with a typed error that says why
+            await assert.rejects(
+              t.transaction([
+                { queue: a, event: order(1) },
+                { queue: b, event: payment(1) },
+              ]),
+              (e: unknown) => isEventwireError(e, "cross-slot") && /one queue/.test((e as Error).message),
+            );
+            assert.equal(await t.hasQueue(a), false);
+            const published = await t.transaction([
+              { queue: a, event: order(1) },
+              { queue: a, event: payment(1), options: { ttlSeconds: 60 } },
+            ]);
+            assert.deepEqual(published.map((p) => p.queue), [a, a]);
+            assert.equal((await t.info(a)).length, 2);
+            return;
+          }
           const published = await t.transaction([
             { queue: a, event: order(1) },
             { queue: b, event: payment(1), options: { ttlSeconds: 60 } },
@@ -503,6 +523,176 @@ export function describeTransportContract(backend: string, makeFixture: () => Pr
           } finally {
             await browser.close();
           }
+        }));
+    });
+
+    describe("partitions", () => {
+      test("events of one key go to one partition, in publish order; without a key they spread over every partition", () =>
+        withTransport(async (t) => {
+          const queue = queueName();
+          assert.deepEqual(await t.partitions(queue), { count: 1, highest: 1 });
+          assert.deepEqual(await t.setPartitions(queue, 4), { count: 4, highest: 4 });
+          const keyed = Array.from({ length: 20 }, (_, i) => order(i));
+          const published = [];
+          for (const event of keyed) published.push(await t.publish(queue, event, { partitionKey: "customer-7" }));
+          const partitions = new Set(published.map((p) => p.partition));
+          assert.equal(partitions.size, 1, "one key went to several partitions");
+          const [partition] = partitions;
+          const stored = await t.browse(queue, { partition: partition! }).range("-", "+", 100);
+          assert.deepEqual(stored.map((e) => e.event?.eventId), keyed.map((e) => e.eventId), "a key's events are not in publish order in its partition");
+          const spread = await t.publishMany(Array.from({ length: 200 }, (_, i) => ({ queue, event: payment(i) })));
+          const counts = [0, 0, 0, 0];
+          for (const p of spread) counts[p.partition]!++;
+          assert.ok(counts.every((n) => n > 20), `200 events by event id spread unevenly: ${counts.join(", ")}`);
+          const info = await t.info(queue);
+          assert.equal(info.length, 220);
+          assert.equal(info.partitions?.length, 4);
+          assert.equal(info.partitions!.reduce((n, p) => n + p.length, 0), 220);
+          assert.deepEqual(await t.queueNames(), [queue], "a partition is listed as a queue of its own");
+        }));
+
+      test("the transport's partitionKey keeps an order's events together; partitionOf is FNV-1a of the key's UTF-8 bytes", () =>
+        withTransport(
+          async (t) => {
+            const queue = queueName();
+            await t.setPartitions(queue, 8);
+            const published = await t.publishMany([0, 1, 2, 3].flatMap((i) => [{ queue, event: order(i) }, { queue, event: payment(i) }]));
+            for (let i = 0; i < 4; i++) {
+              assert.equal(published[2 * i]!.partition, published[2 * i + 1]!.partition, `order-${i}'s events are in two partitions`);
+              assert.equal(published[2 * i]!.partition, partitionOf(`order-${i}`, 8));
+            }
+            // FNV-1a 32 of "a" is 0xe40c292c (the published test value)
+            assert.equal(partitionOf("a", 1_000_000_007), 0xe40c292c % 1_000_000_007);
+            assert.equal(partitionOf("order-1", 1), 0);
+          },
+          { partitionKey: (e) => (e.payload as { orderId?: string }).orderId },
+        ));
+
+      test("consumers of a group share every partition: each event handled once", () =>
+        withTransport(async (t, fixture) => {
+          const queue = queueName();
+          await t.setPartitions(queue, 4);
+          const other = await fixture.open({ logger: silentLogger });
+          const events = Array.from({ length: 120 }, (_, i) => order(i));
+          await t.publishMany(events.map((event) => ({ queue, event })));
+          const seen: string[][] = [[], []];
+          const consumers = [
+            await t.consume(queue, { OrderCreatedEvent: (e) => void seen[0]!.push(e.eventId) }, { ...fast, consumer: "one" }),
+            await other.consume(queue, { OrderCreatedEvent: (e) => void seen[1]!.push(e.eventId) }, { ...fast, consumer: "two" }),
+          ];
+          assert.equal(consumers[0]!.partitionCount, 4);
+          await until("every event", () => seen[0]!.length + seen[1]!.length === events.length);
+          await Promise.all(consumers.map((c) => c.whenIdle()));
+          await new Promise((r) => setTimeout(r, 100));
+          const all = [...seen[0]!, ...seen[1]!];
+          assert.equal(all.length, events.length, "an event was handled twice");
+          assert.deepEqual(new Set(all), new Set(events.map((e) => e.eventId)));
+          assert.equal(consumers[0]!.stats.handled + consumers[1]!.stats.handled, events.length, "the stats do not count every partition");
+          const info = await t.info(queue);
+          assert.equal(info.pending, 0);
+          assert.equal(info.lag, 0);
+        }));
+
+      test("raising and lowering the partition count of a live queue loses nothing; the partitions no longer written are drained", () =>
+        withTransport(
+          async (t, fixture) => {
+            const queue = queueName();
+            const publisher = await fixture.open({ logger: silentLogger, partitionRefreshMs: 0 });
+            const got = new Map<string, number>();
+            const consumer = await t.consume(queue, { OrderCreatedEvent: (e) => void got.set(e.eventId, (got.get(e.eventId) ?? 0) + 1) }, fast);
+            const sent: string[] = [];
+            const publish = async (n: number): Promise<void> => {
+              for (let i = 0; i < n; i++) sent.push((await publisher.publish(queue, order(sent.length))).eventId);
+            };
+            await publish(20);
+            await t.setPartitions(queue, 4);
+            await publish(40);
+            assert.deepEqual(await t.setPartitions(queue, 2), { count: 2, highest: 4 });
+            await publish(40);
+            const latest = await publisher.publishMany(Array.from({ length: 20 }, (_, i) => ({ queue, event: order(1000 + i) })));
+            sent.push(...latest.map((p) => p.eventId));
+            assert.ok(latest.every((p) => p.partition < 2), "a publisher wrote to a partition past the count");
+            await until("every event", () => got.size === sent.length, 15_000);
+            await consumer.whenIdle();
+            assert.ok([...got.values()].every((n) => n === 1), "an event was handled twice");
+            assert.deepEqual(new Set(got.keys()), new Set(sent));
+            assert.equal(consumer.partitionCount, 4, "the consumer does not read the partitions no longer written");
+          },
+          { partitionRefreshMs: 0 },
+        ));
+
+      test("retries and dead letters work per partition; the DLQs are listed, counted and requeued together", () =>
+        withTransport(async (t) => {
+          const queue = queueName();
+          await t.setPartitions(queue, 3);
+          const events = Array.from({ length: 12 }, (_, i) => order(i));
+          const published = await t.publishMany(events.map((event) => ({ queue, event })));
+          assert.ok(new Set(published.map((p) => p.partition)).size > 1);
+          let failing = true;
+          const attempts = new Map<string, number>();
+          const handled: string[] = [];
+          const consumer = await t.consume(
+            queue,
+            {
+              OrderCreatedEvent: (e) => {
+                attempts.set(e.eventId, (attempts.get(e.eventId) ?? 0) + 1);
+                if (failing) throw new Error("down");
+                handled.push(e.eventId);
+              },
+            },
+            { ...fast, retry: { maxAttempts: 2, initialDelayMs: 10, multiplier: 1, maxDelayMs: 10 } },
+          );
+          await settle(consumer, events.length);
+          assert.ok([...attempts.values()].every((n) => n === 2), "each event was not tried twice before its move");
+          const dlq = t.deadLetters(queue);
+          assert.equal(await dlq.count(), 12);
+          const letters = await dlq.list();
+          assert.equal(letters.length, 12);
+          assert.deepEqual(new Set(letters.map((l) => l.event?.eventId)), new Set(events.map((e) => e.eventId)));
+          const ids = letters.map((l) => l.id);
+          assert.ok(ids.some((id) => id.includes("/")), "no id names its partition");
+          const page = await dlq.list({ count: 5 });
+          const rest = await dlq.list({ after: page.at(-1)!.id });
+          assert.deepEqual([...page, ...rest].map((l) => l.id), ids, "paging through the partitions' DLQs skips or repeats entries");
+          const onPartition = letters.find((l) => l.partition > 0)!;
+          assert.equal((await dlq.get(onPartition.id))?.event?.eventId, onPartition.event?.eventId);
+          failing = false;
+          assert.equal(await dlq.requeue([onPartition.id]), 1);
+          await until("the requeued event", () => handled.length === 1);
+          assert.equal(await dlq.requeue("all"), 11);
+          await until("every requeued event", () => handled.length === 12);
+          assert.equal(await dlq.count(), 0);
+        }));
+
+      test("the bus on a partitioned shared queue: every subscriber gets every event of its types once", () =>
+        withTransport(async (_t, fixture) => {
+          const prefix = `bus${Math.random().toString(36).slice(2, 8)}:`;
+          const processes = await Promise.all([1, 2].map(() => fixture.open({ prefix, logger: silentLogger })));
+          const buses = processes.map((p) => new EventBus(p, { partitions: 3, router: { blockMs: 50, claimIntervalMs: 50 } }));
+          const got: Record<string, string[]> = { payments: [], notify: [] };
+          await buses[0]!.subscribe("payment-service", { OrderCreatedEvent: (e) => void got["payments"]!.push(e.eventId) }, fast);
+          await buses[1]!.subscribe("notification-service", { "*": (e) => void got["notify"]!.push(e.eventId) }, fast);
+          assert.equal((await processes[0]!.partitions("all")).count, 3);
+          const orders = Array.from({ length: 30 }, (_, i) => order(i));
+          const payments = Array.from({ length: 10 }, (_, i) => payment(i));
+          await buses[0]!.publishMany(orders);
+          for (const e of payments) await buses[1]!.publish(e);
+          await until("fan-out", () => got["payments"]!.length === 30 && got["notify"]!.length === 40);
+          await new Promise((r) => setTimeout(r, 100));
+          assert.deepEqual(new Set(got["payments"]), new Set(orders.map((e) => e.eventId)));
+          assert.equal(got["payments"]!.length, 30);
+          assert.equal(new Set(got["notify"]).size, 40);
+          assert.equal(got["notify"]!.length, 40);
+          const routed = buses.reduce((n, b) => n + b.routerStats.routed, 0);
+          assert.equal(routed, 40);
+          await Promise.all(buses.map((b) => b.stop()));
+        }));
+
+      test("a partition count out of range, or a queue name that names a partition, is refused", () =>
+        withTransport(async (t) => {
+          await assert.rejects(t.setPartitions(queueName(), 0), (e: unknown) => isEventwireError(e, "invalid-option"));
+          await assert.rejects(t.setPartitions(queueName(), 1.5), (e: unknown) => isEventwireError(e, "invalid-option"));
+          assert.throws(() => t.keys("orders#2"), (e: unknown) => isEventwireError(e, "invalid-option"));
         }));
     });
 
