@@ -14,7 +14,8 @@
 --   (float seconds, as Python writes a float), then per entry: expireAt
 --   ('' for none), field count, fields…
 -- Reply: {per entry: 1 copied, 0 parked in the destination's DLQ, -1
---   nothing written; 1 when the destination stream had to come back, else 0}
+--   nothing written; 1 when the destination stream had to come back, else 0;
+--   why the destination cannot take copies, or ''}
 local group, queue, maxlen, mode, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local err = ew_maxlen_error(maxlen)
 if err then return redis.error_reply(err) end
@@ -55,4 +56,4 @@ while pos <= #ARGV do
   end
 end
 if not bad then ew_trim(KEYS[1], maxlen, mode, KEYS[3]) end
-return {out, revived}
+return {out, revived, bad or ''}
