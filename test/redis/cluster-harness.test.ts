@@ -1,12 +1,13 @@
 // The local Redis Cluster of the tests (test/support/cluster.ts): it starts
 // with every slot served and replicated, a cluster client reads and writes
 // it, a killed master's replica takes over, a slot moves with its keys while
-// traffic goes on, and stopping it frees its ports.
+// traffic goes on, REDIS_CLUSTER_NODES names a cluster to use instead, and
+// stopping it frees its ports.
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster, Redis } from "ioredis";
-import { crc16, keySlot, RedisCluster, SLOTS } from "../support/cluster.js";
+import { crc16, keySlot, RedisCluster, SLOTS, testCluster } from "../support/cluster.js";
 import { until } from "../support/wait.js";
 
 function portIsFree(port: number): Promise<boolean> {
@@ -222,6 +223,25 @@ describe("a local Redis Cluster of 3 masters and 3 replicas", () => {
     // the replica of the new owner has them too
     const [replica] = await cluster.replicasOf(to);
     await until("the new owner's replica to hold the slot's keys", async () => Number(await cluster.command(replica!, "CLUSTER", "COUNTKEYSINSLOT", slot)) === written.size, 10_000);
+  });
+
+  test("with REDIS_CLUSTER_NODES, testCluster uses that cluster as it is, and cannot kill or stop it", async () => {
+    const before = process.env["REDIS_CLUSTER_NODES"];
+    process.env["REDIS_CLUSTER_NODES"] = cluster.nodes.slice(0, 2).join(",");
+    try {
+      const given = await testCluster();
+      assert.equal(given.owned, false);
+      assert.deepEqual(given.seeds, cluster.nodes.slice(0, 2));
+      assert.deepEqual([...given.nodes].sort(), [...cluster.nodes].sort(), "the other nodes were not found");
+      assert.deepEqual(await given.masters(), await cluster.masters());
+      assert.equal(await given.masterOf("{tag1}:value"), await cluster.masterOf("{tag1}:value"));
+      await assert.rejects(given.kill(given.nodes[0]!), /not owned/);
+      await given.stop();
+      assert.equal(cluster.live().length, 6);
+    } finally {
+      if (before === undefined) delete process.env["REDIS_CLUSTER_NODES"];
+      else process.env["REDIS_CLUSTER_NODES"] = before;
+    }
   });
 
   test("stop kills every node and frees their ports", async () => {

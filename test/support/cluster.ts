@@ -7,6 +7,7 @@
  * and restart a node, wait for a failover, fail over by hand, move a slot
  * with its keys as resharding does). A test that kills nodes owns its
  * cluster; plain tests use `testCluster()`, which honours REDIS_CLUSTER_NODES.
+ * With CLUSTER_DEBUG set, every wait prints what it is still waiting for.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -283,7 +284,7 @@ export interface MovedSlot {
 export class RedisCluster {
   /** Every node's address, "127.0.0.1:port", in the order they were created (masters first). */
   readonly nodes: readonly string[];
-  /** A few nodes to give a cluster client to start from. */
+  /** A few nodes to give a cluster client to start from (for a cluster attached to, the nodes given). */
   readonly seeds: readonly string[];
   /** Whether this cluster's processes belong to the test (it can kill, restart and stop them). */
   readonly owned: boolean;
@@ -295,9 +296,9 @@ export class RedisCluster {
   /** The slots each killed master served when it was killed, for {@link waitForFailover}. */
   private readonly slotsAtKill = new Map<string, SlotRange[]>();
 
-  private constructor(nodes: readonly string[], processes: ReadonlyMap<string, NodeProcess>, dir: string | undefined) {
+  private constructor(nodes: readonly string[], processes: ReadonlyMap<string, NodeProcess>, dir: string | undefined, seeds = nodes.slice(0, 3)) {
     this.nodes = nodes;
-    this.seeds = nodes.slice(0, 3);
+    this.seeds = seeds;
     this.owned = dir !== undefined;
     this.dir = dir;
     this.processes = processes;
@@ -395,11 +396,26 @@ export class RedisCluster {
     return cluster;
   }
 
-  /** A cluster someone else runs: the tests may read and write it and move slots, but not kill, restart or stop its nodes. */
-  static attach(nodes: readonly string[]): RedisCluster {
-    if (nodes.length === 0) throw new Error("a Redis Cluster needs at least one node address (host:port)");
-    for (const node of nodes) hostPort(node);
-    return new RedisCluster([...nodes], new Map(), undefined);
+  /**
+   * A cluster someone else runs, found from the nodes given (its other nodes
+   * are learnt from CLUSTER NODES; the given ones are the seeds): the tests
+   * may read and write it and move slots, but not kill, restart or stop its
+   * nodes.
+   */
+  static async attach(given: readonly string[]): Promise<RedisCluster> {
+    if (given.length === 0) throw new Error("a Redis Cluster needs at least one node address (host:port)");
+    for (const node of given) hostPort(node);
+    const errors: string[] = [];
+    for (const node of given) {
+      try {
+        const lines = clusterNodes(await send(node, ["CLUSTER", "NODES"])).filter((l) => !l.failed && !l.address.startsWith(":"));
+        const known = lines.map((l) => (l.flags.includes("myself") ? node : l.address));
+        return new RedisCluster([...given, ...known.filter((n) => !given.includes(n))], new Map(), undefined, [...given]);
+      } catch (error) {
+        errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    throw new Error(`none of the Redis Cluster nodes given answered CLUSTER NODES (${errors.join("; ")}). ${HOW_TO_GET_REDIS}`);
   }
 
   // ---- finding out -------------------------------------------------------
@@ -749,12 +765,12 @@ function createCluster(nodes: readonly string[], replicas: number, timeoutMs: nu
 export async function testCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const given = process.env["REDIS_CLUSTER_NODES"];
   if (given) {
-    return RedisCluster.attach(
+    return await RedisCluster.attach(
       given
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== ""),
     );
   }
-  return RedisCluster.start(options);
+  return await RedisCluster.start(options);
 }
