@@ -187,18 +187,26 @@ async function poll(step: string, timeoutMs: number, check: () => Promise<true |
 // ---------------------------------------------------------------------------
 // Processes
 
-/** Every cluster process this test process started, killed if it exits without stopping them. */
+/**
+ * Every cluster process this test process started, and every cluster folder
+ * it made: if it exits without stopping them (a test that timed out, an
+ * uncaught error), the processes are killed and the folders removed.
+ */
 const started = new Set<ChildProcess>();
+const folders = new Set<string>();
 let exitHook = false;
+function onExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const child of started) child.kill("SIGKILL");
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+}
 function track(child: ChildProcess): void {
   started.add(child);
   child.once("exit", () => started.delete(child));
-  if (!exitHook) {
-    exitHook = true;
-    process.once("exit", () => {
-      for (const c of started) c.kill("SIGKILL");
-    });
-  }
+  onExit();
 }
 
 interface NodeProcess {
@@ -328,6 +336,8 @@ export class RedisCluster {
     // port is set explicitly, as port + 10000 may be taken or past 65535.
     const ports = await freePorts(count * 2);
     const dir = mkdtempSync(join(tmpdir(), "eventwire-cluster-"));
+    folders.add(dir);
+    onExit();
     const processes = new Map<string, NodeProcess>();
     for (let i = 0; i < count; i++) {
       const port = ports[i]!;
@@ -736,6 +746,7 @@ export class RedisCluster {
       }),
     );
     rmSync(this.dir!, { recursive: true, force: true });
+    folders.delete(this.dir!);
   }
 }
 
