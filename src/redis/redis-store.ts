@@ -724,28 +724,29 @@ export class RedisStore implements EntryStore {
             args.push(e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
           }
           const [out, back, bad] = await this.run(`copying entries of ${keys.stream} to ${d.stream}`, () =>
-            this.write<[number[], number, string]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
+            this.write<[number[], number, string[]]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
           );
           if (Number(back) === 1) {
             revived.push(d.stream);
             this.revived([d.stream]);
           }
-          const lost: number[] = [];
+          const lost: [number, string][] = [];
           at.forEach((i, j) => {
             const r = Number(out[j]);
             if (r === 1) counts[i]!.copies++;
             else if (r === 0) counts[i]!.parked++;
-            else lost.push(i);
+            else lost.push([i, String(bad[j])]);
           });
           // Neither the destination nor its DLQ can take them: parked in the shared queue's DLQ.
           if (lost.length > 0) {
-            const reason = `undeliverable: the copy for ${queue} cannot be written (${String(bad)})`;
             await this.run(`parking copies for ${d.stream} in ${keys.dlq}`, async () => {
               const tx = this.client.multi();
-              for (const i of lost) tx.xadd(keys.dlq, "*", ...parkedFields(entries[i]!.fields, Date.now() / 1000, reason));
+              for (const [i, why] of lost) {
+                tx.xadd(keys.dlq, "*", ...parkedFields(entries[i]!.fields, Date.now() / 1000, `undeliverable: the copy for ${queue} cannot be written (${why})`));
+              }
               for (const [error] of (await tx.exec()) ?? []) if (error) throw error;
             });
-            for (const i of lost) counts[i]!.parked++;
+            for (const [i] of lost) counts[i]!.parked++;
           }
           for (const i of at) {
             const key = `${keys.stream} ${entries[i]!.id}`;
