@@ -240,7 +240,11 @@ class Consumer:
         while True:
             self.step(block_ms=min(self.options.block_ms, 50))
             if self._drained():
-                return
+                # (and no partition was added that this consumer does not read yet)
+                readers = len(self._readers)
+                self._follow()
+                if len(self._readers) == readers:
+                    return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the queue {self.keys.stream} was not drained within {timeout} s")
 
