@@ -239,3 +239,37 @@ def test_retries_and_dead_letters_per_partition(transport, shop_registry, prefix
     assert transport.client.xlen(prefix + "orders#2:dlq") == 0 and transport.client.xlen(prefix + "orders#2") == 4
     assert dlq.requeue("all") == 2
     assert dlq.count() == 0 and transport.info("orders")["dlq_length"] == 0
+
+
+def test_the_bus_routes_every_partition_of_its_shared_queue(redis_url, shop_registry, prefix):
+    from eventwire.transport import EventBus
+
+    t = connect(shop_registry, url=redis_url, prefix=prefix + "events:")
+    late = connect(shop_registry, url=redis_url, prefix=prefix + "events:")
+    try:
+        bus = EventBus(t, partitions=3, router_consumer="router-a")
+        seen = []
+        bus.subscribe("audit", {"*": lambda e, d: seen.append(e.payload.order_id)}, claim_interval_ms=50)
+        assert tuple(t.partitions("all", fresh=True)) == (3, 3)
+        sent = [bus.publish(order(shop_registry, f"o-{i}")) for i in range(15)]
+        assert {p.partition for p in sent} == {0, 1, 2}
+        bus.router.claim_interval_ms = 50
+        # partitions added while the router runs are routed too
+        late.set_partitions("all", 5)
+        more = [late.publish("all", order(shop_registry, f"late-{i}"), partition_key=f"k{i}") for i in range(10)]
+        assert {p.partition for p in more} - {0, 1, 2}, "some go to the new partitions"
+        for _ in range(400):
+            if len(seen) == 25:
+                break
+            bus.step(block_ms=10)
+        assert sorted(seen) == sorted([f"o-{i}" for i in range(15)] + [f"late-{i}" for i in range(10)])
+        assert len(bus.router.partitions) == 5 and bus.router.stats["copies"] == 25
+        assert all(i["pending"] == 0 and i["lag"] == 0 for i in t.info("all")["partitions"])
+        bus.close()
+        with pytest.raises(TransportError):
+            EventBus(t, partitions=0)
+    finally:
+        for key in t.client.scan_iter(match=prefix + "*"):
+            t.client.delete(key)
+        t.close()
+        late.close()
