@@ -280,3 +280,30 @@ test("partitions: TypeScript's consumer gets what Python publishes with keys, ea
   const handled = peer("consume", url, prefix, "orders").filter((l) => l.kind === "handled");
   assert.deepEqual(handled.map((l) => [l["order_id"], l["partition"]]), [["late", late.partition]]);
 });
+
+test("partitions: on a bus whose shared queue TypeScript partitions, a Python router routes every partition", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  // TypeScript does not route here: every copy is the Python router's
+  const bus = new EventBus(ts, { route: false, partitions: 3 });
+  const tsSeen: string[] = [];
+  await bus.subscribe("audit-service", { "*": (e) => void tsSeen.push(e.payload.orderId) }, { claimIntervalMs: 100 });
+  assert.deepEqual(await ts.partitions("all", { fresh: true }), { count: 3, highest: 3 });
+  const python = startPeer("bus", url, prefix, "notification-service", "--expect", "9");
+  await python.waitFor("subscribed");
+  const partitions = new Set<number>();
+  for (let i = 0; i < 9; i++) {
+    const p = await bus.publish(shopRegistry.create("OrderShippedEvent", { orderId: `ship-${i}`, trackingNumber: `T-${i}`, carrier: "UPS" }));
+    partitions.add(p.partition);
+  }
+  assert.deepEqual([...partitions].sort(), [0, 1, 2], "the events spread over the three partitions");
+  await python.done;
+  const deadline = Date.now() + 20_000;
+  while (tsSeen.length < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const expected = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => `ship-${i}`);
+  assert.deepEqual([...tsSeen].sort(), expected, "the TypeScript service got every event once");
+  assert.deepEqual(python.lines.filter((l) => l.kind === "handled").map((l) => l["order_id"]).sort(), expected, "the Python service got every event once");
+  const router = python.lines.find((l) => l.kind === "done")!["router"] as { copies: number; routed: number };
+  assert.deepEqual([router.routed, router.copies], [9, 18]);
+  await bus.stop();
+});
