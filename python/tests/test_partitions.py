@@ -131,6 +131,10 @@ def test_the_partition_key_defaults_to_the_event_id_or_the_transports_function(r
             assert p.partition == partition_of(f"orders:{user}", 7)
             # the publish's own key comes first
             assert by_user.publish("orders", order(shop_registry, "o", user), partition_key=user).partition == partition_of(user, 7)
+        no_key = connect(shop_registry, url=redis_url, prefix=prefix, partition_key=lambda event, queue: None)
+        event = order(shop_registry, "o")
+        assert no_key.publish("orders", event).partition == partition_of(event.event_id, 7)
+        no_key.close()
         many = by_user.publish_many([("orders", order(shop_registry, "m1", "ann")), ("orders", order(shop_registry, "m2", "bob"), "k")])
         assert [p.partition for p in many] == [partition_of("orders:ann", 7), partition_of("k", 7)]
         with pytest.raises(TransportError):

@@ -67,7 +67,8 @@ class RedisTransport:
       was read (as LeanMQ does);
     - ``partition_key`` (None): on a queue with partitions, a function
       ``partition_key(event, queue)`` giving the key that picks an event's
-      partition, when the publish gives none (else the event id);
+      partition, when the publish gives none (else, or when it gives None,
+      the event id);
     - ``partition_refresh_ms`` (5,000): how long a queue's partition count,
       once read, is used before it is read again.
     """
@@ -157,9 +158,8 @@ class RedisTransport:
     def _partition_key_of(self, queue, event, given):
         if given is not None:
             return given
-        if self.partition_key is not None:
-            return self.partition_key(event, queue)
-        return event.event_id
+        key = self.partition_key(event, queue) if self.partition_key is not None else None
+        return event.event_id if key is None else key
 
     def publish_many(self, items, format=None, ttl_seconds=None):  # noqa: A002
         """Publishes ``(queue, event)`` pairs — or ``(queue, event,
