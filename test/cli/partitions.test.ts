@@ -82,7 +82,7 @@ describe("a queue of three partitions on one server", { concurrency: true }, () 
       cli(["dlq", "delete", "failing", "7/1-0", ...at()]),
     ]);
     assert.equal(wrong.status, 2);
-    assert.match(wrong.stderr, /"x\/1-0" is not a DLQ entry id \(such as 1732700000123-0, or 2\/1732700000123-0 in partition 2\)/);
+    assert.match(wrong.stderr, /"x\/1-0" is not a stream entry id \(such as 1732700000123-0; in partition 2 of a queue with partitions, 2\/1732700000123-0\)/);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /not in the DLQs of the 3 partitions of failing \(mq:failing:dlq, …\): 7\/1-0/);
   });

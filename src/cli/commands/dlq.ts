@@ -12,7 +12,10 @@ const DLQ_ID = /^(\d+\/)?\d+-\d+$/;
 function checkIds(ids: readonly string[]): void {
   for (const id of ids) {
     if (!DLQ_ID.test(id)) {
-      throw usageError(`${JSON.stringify(id)} is not a DLQ entry id (such as 1732700000123-0, or 2/1732700000123-0 in partition 2)`, 'Run "eventwire dlq list <queue>" for the ids.');
+      throw usageError(
+        `${JSON.stringify(id)} is not a stream entry id (such as 1732700000123-0; in partition 2 of a queue with partitions, 2/1732700000123-0)`,
+        'Run "eventwire dlq list <queue>" for the ids.',
+      );
     }
   }
 }
@@ -164,7 +167,7 @@ Examples:
       }
       const interrupted = interrupt.signal.aborted && done < total;
       if (values["json"]) {
-        io.stdout.write(json({ queue, dlq: dlq.keys.dlq, partitions: highest, action, done, requested: total, missing, interrupted }));
+        io.stdout.write(json({ queue, dlq: dlq.keys.dlq, action, done, requested: total, missing, interrupted }));
       } else {
         const to = highest > 1 ? "their partitions of the queue" : dlq.keys.stream;
         const where = action === "requeue" ? `from ${name} to ${to}` : `from ${name}`;
