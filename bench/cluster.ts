@@ -50,8 +50,10 @@ export interface Measured {
   readonly redis: number[][];
   /** XADD calls per event, top-level or from scripts, summed over the servers. */
   readonly xadds: number[];
-  /** Commands per event as clients sent them (a script call is one), summed over the servers. */
+  /** Commands Redis ran per event, those run by scripts included (total_commands_processed), summed over the servers. */
   readonly commands: number[];
+  /** Script calls per event (EVALSHA and EVAL, as clients sent them), summed over the servers. */
+  readonly scripts: number[];
   /**
    * Per command (INFO commandstats: scripts' own calls are counted too),
    * calls and µs of Redis time per event, summed over the servers and the
@@ -129,7 +131,7 @@ interface Sample {
 
 /** CPU of this process and of every server, XADDs and commands, over timed spans; one round per start/stop. */
 class NodesMeter {
-  readonly result: Measured = { perSecond: [], client: [], redis: [], xadds: [], commands: [], byCommand: {} };
+  readonly result: Measured = { perSecond: [], client: [], redis: [], xadds: [], commands: [], scripts: [], byCommand: {} };
   private before: Sample[] = [];
   private events = 0;
   private readonly totals = new Map<string, { calls: number; usec: number }>();
@@ -165,7 +167,9 @@ class NodesMeter {
     this.result.client.push((used.user + used.system) / events);
     this.result.redis.push(after.map((x, i) => (x.cpu - this.before[i]!.cpu) / events));
     const calls = (x: Sample, name: string) => x.byCommand.get(name) ?? { calls: 0, usec: 0 };
-    this.result.xadds.push(after.reduce((n, x, i) => n + calls(x, "xadd").calls - calls(this.before[i]!, "xadd").calls, 0) / events);
+    const delta = (name: string) => after.reduce((n, x, i) => n + calls(x, name).calls - calls(this.before[i]!, name).calls, 0);
+    this.result.xadds.push(delta("xadd") / events);
+    this.result.scripts.push((delta("evalsha") + delta("eval")) / events);
     this.events += events;
     for (const [i, x] of after.entries()) {
       for (const [name, c] of x.byCommand) {
@@ -342,7 +346,7 @@ export async function clusterBench(settings: ClusterSettings, log: (line: string
       groups: new NodesMeter(l.admins),
     }));
     const warmUp = settings.warmUpEvents;
-    for (const l of layouts) {
+    for (const l of warmUp > 0 ? layouts : []) {
       log(`cluster: warming up on ${l.name}`);
       await queueRun(l, settings, warmUp);
       await copiesRun(l, settings, warmUp);
@@ -371,7 +375,7 @@ export async function clusterBench(settings: ClusterSettings, log: (line: string
 /** The tables `npm run bench` prints: title, headers, rows. */
 export function clusterTables(r: ClusterResults): [string, string[], string[][]][] {
   const us = (x: number) => x.toFixed(1);
-  const headers = ["figure, layout", "events/s", "client µs/event", "Redis µs/event", "… per server", "XADD/event", "commands/event", "Redis-bound ceiling", "per client core"];
+  const headers = ["figure, layout", "events/s", "client µs/event", "Redis µs/event", "… per server", "XADD/event", "script calls/event", "commands/event", "Redis-bound ceiling", "per client core"];
   const row = (label: string, m: Measured): string[] => {
     const servers = m.redis[0]?.length ?? 0;
     const perServer = Array.from({ length: servers }, (_, i) => median(m.redis.map((round) => round[i]!)));
@@ -383,6 +387,7 @@ export function clusterTables(r: ClusterResults): [string, string[], string[][]]
       us(redis),
       servers > 1 ? perServer.map(us).join(" / ") : "",
       median(m.xadds).toFixed(2),
+      median(m.scripts).toFixed(2),
       median(m.commands).toFixed(2),
       count(1e6 / Math.max(...perServer)),
       count(1e6 / median(m.client)),
@@ -406,7 +411,7 @@ export function clusterTables(r: ClusterResults): [string, string[], string[][]]
   }
   return [
     [
-      `Redis Cluster: one queue of ${s.partitions} partitions, ${count(s.events)} JSON events published, then drained (medians of ${s.rounds} rounds; CPU per event of this process and of each Redis server; the ceilings: 1e6 / the busiest server's µs, and 1e6 / the client's µs)`,
+      `Redis Cluster: one queue of ${s.partitions} partitions, ${count(s.events)} JSON events published, then drained (medians of ${s.rounds} rounds; CPU per event of this process and of each Redis server; commands/event counts those scripts run; the ceilings: 1e6 / the busiest server's µs, and 1e6 / the client's µs)`,
       headers,
       queueRows,
     ],

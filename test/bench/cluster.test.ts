@@ -1,0 +1,61 @@
+/**
+ * The benchmark's Redis Cluster section (bench/cluster.ts) with tiny sizes:
+ * it starts one server and private clusters of one and three masters,
+ * measures every figure on each, and what it counts per event is what the
+ * designs write (one XADD per published event; the bus's copies one more
+ * per subscribed service; a group per service none), with one CPU figure
+ * per Redis server.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { clusterBench, clusterTables, type ClusterSettings, type Measured } from "../../bench/cluster.js";
+
+const settings: ClusterSettings = { events: 200, busEvents: 120, rounds: 1, batch: 50, partitions: 3, subscribers: 2, masters: [1, 3], warmUpEvents: 0 };
+
+test("the cluster section measures a partitioned queue and both bus designs on one server and on clusters of one and three masters", { timeout: 180_000 }, async () => {
+  const r = await clusterBench(settings, () => {});
+  assert.deepEqual(
+    r.layouts.map((l) => [l.name, l.servers]),
+    [
+      ["one server", 1],
+      ["cluster, 1 master", 1],
+      ["cluster, 3 masters", 3],
+    ],
+  );
+  const three = r.layouts[2]!;
+  for (const at of [three.queuePartitions, three.busPartitions]) {
+    assert.equal(at.length, settings.partitions);
+    for (const server of at) assert.ok(server >= 0 && server < 3, `partition on server ${server}`);
+  }
+  assert.equal(three.subscriptionQueues.length, settings.subscribers);
+
+  const check = (m: Measured, servers: number, xadds: number, what: string) => {
+    assert.equal(m.perSecond.length, settings.rounds, what);
+    assert.ok(m.perSecond.every((x) => Number.isFinite(x) && x > 0), `${what}: events/s ${m.perSecond.join(", ")}`);
+    assert.ok(m.client.every((x) => x > 0), `${what}: client CPU ${m.client.join(", ")}`);
+    for (const round of m.redis) {
+      assert.equal(round.length, servers, `${what}: one CPU figure per server`);
+      assert.ok(round.every((x) => x >= 0) && round.some((x) => x > 0), `${what}: Redis CPU ${round.join(", ")}`);
+    }
+    // (private servers: nothing else writes to them)
+    for (const x of m.xadds) assert.equal(x, xadds, `${what}: XADDs per event`);
+    assert.ok(m.commands.every((c) => c >= xadds), `${what}: commands per event ${m.commands.join(", ")} count the scripts' XADDs`);
+  };
+  for (const l of r.layouts) {
+    check(r.queue[l.name]!.publish, l.servers, 1, `publishing on ${l.name}`);
+    check(r.queue[l.name]!.drain, l.servers, 0, `draining on ${l.name}`);
+    check(r.bus[l.name]!.copies, l.servers, 1 + settings.subscribers, `the bus's copies on ${l.name}`);
+    check(r.bus[l.name]!.groups, l.servers, 1, `a group per service on ${l.name}`);
+    assert.ok(r.bus[l.name]!.copies.scripts[0]! > 0, "routing runs scripts");
+  }
+  // the queue's partitions were written on every master that holds one
+  const publish = r.queue[three.name]!.publish.redis[0]!;
+  for (const server of new Set(three.queuePartitions)) assert.ok(publish[server]! > 0, `server ${server} holds a partition and spent no CPU`);
+
+  const tables = clusterTables(r);
+  assert.equal(tables.length, 2);
+  for (const [, headers, rows] of tables) {
+    assert.equal(rows.length, 2 * r.layouts.length);
+    for (const row of rows) assert.equal(row.length, headers.length);
+  }
+});
