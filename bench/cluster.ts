@@ -17,7 +17,7 @@ import { RedisServer } from "../test/support/redis.js";
 import { BenchCluster } from "./cluster-nodes.js";
 import { handle } from "./hand.js";
 import { seedEvents } from "./inputs.js";
-import { count, median, now } from "./support.js";
+import { count, median, now, percentile } from "./support.js";
 
 const MAXLEN = 100_000;
 const QUEUE = "orders";
@@ -39,6 +39,8 @@ export interface ClusterSettings {
   readonly masters: readonly number[];
   /** Events of the warm-up run of each figure on each layout (not measured). */
   readonly warmUpEvents: number;
+  /** Events per run of the replica figures: published in batches, and as many again one at a time. */
+  readonly replicaEvents: number;
 }
 
 /** A figure over rounds: events/s, CPU per event (µs), and what Redis ran per event, each per round. */
@@ -80,6 +82,19 @@ export interface ClusterResults {
   readonly queue: Record<string, { publish: Measured; drain: Measured }>;
   /** Per layout: the bus end to end, with copies (eventwire) and with a group per service on the shared stream (hand-written). */
   readonly bus: Record<string, { copies: Measured; groups: Measured }>;
+  /**
+   * One master and one replica: publishing without and with
+   * `waitForReplicas: { replicas: 1 }` (WAIT after each write). Per mode:
+   * batches (servers: master, replica) and one at a time, each with the
+   * latency of a call (ms, per round).
+   */
+  readonly replicas: Record<"none" | "wait", { batched: Measured & Latencies; one: Measured & Latencies }>;
+}
+
+export interface Latencies {
+  /** Per round: the median and the 99th percentile of the calls' times, in ms. */
+  readonly p50: number[];
+  readonly p99: number[];
 }
 
 /** A place the figures are measured on: a single server or a private cluster, with a plain connection to each server. */
@@ -316,6 +331,73 @@ async function groupsRun(layout: Layout, settings: ClusterSettings, events: numb
   }
 }
 
+/** A master with one replica (plain replication, as each shard of a cluster has), both private. */
+async function replicated(): Promise<{ master: RedisServer; replica: RedisServer; admins: Redis[]; stop(): Promise<void> }> {
+  const master = await RedisServer.start();
+  const replica = await RedisServer.start({ args: ["--replicaof", "127.0.0.1", String(master.port)] });
+  const admins = [new Redis(master.url), new Redis(replica.url)];
+  const stop = async () => {
+    for (const a of admins) a.disconnect();
+    await Promise.all([replica.stop(), master.stop()]);
+  };
+  const deadline = now() + 30_000;
+  while (!/master_link_status:up/.test(await admins[1]!.info("replication")) || !/connected_slaves:1/.test(await admins[0]!.info("replication"))) {
+    if (now() > deadline) {
+      await stop();
+      throw new Error("the replica did not catch up with its master within 30 s");
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { master, replica, admins, stop };
+}
+
+/** Publishing to one queue on a master with a replica, without and with WAIT: batches, then one event at a time, each call timed. */
+async function replicaRun(
+  url: string,
+  wait: boolean,
+  settings: ClusterSettings,
+  events: number,
+  meters?: { batched: NodesMeter; one: NodesMeter; latency: { batched: Latencies; one: Latencies } },
+): Promise<void> {
+  const t = await connectRedis({
+    registry: shopRegistry,
+    connection: url,
+    logger: silentLogger,
+    maxLength: MAXLEN,
+    prefix: prefixOf(wait ? "wait" : "no-wait"),
+    ...(wait ? { waitForReplicas: { replicas: 1, timeoutMs: 1000 } } : {}),
+  });
+  const record = (into: Latencies | undefined, times: number[]) => {
+    const sorted = times.sort((a, b) => a - b);
+    into?.p50.push(percentile(sorted, 0.5));
+    into?.p99.push(percentile(sorted, 0.99));
+  };
+  try {
+    const all = orders(events);
+    await t.publish(QUEUE, all[0]!); // makes the queue
+    let times: number[] = [];
+    await meters?.batched.start();
+    for (let i = 0; i < events; i += settings.batch) {
+      const start = now();
+      await t.publishMany(all.slice(i, i + settings.batch).map((event) => ({ queue: QUEUE, event })));
+      times.push(now() - start);
+    }
+    await meters?.batched.stop(events);
+    record(meters?.latency.batched, times);
+    times = [];
+    await meters?.one.start();
+    for (const event of all) {
+      const start = now();
+      await t.publish(QUEUE, event);
+      times.push(now() - start);
+    }
+    await meters?.one.stop(events);
+    record(meters?.latency.one, times);
+  } finally {
+    await t.close();
+  }
+}
+
 /** Where the partitions and subscription queues of the runs land (the prefix does not matter on a cluster: the hash tag is the queue's name). */
 async function placement(layout: Layout, settings: ClusterSettings): Promise<LayoutInfo> {
   const tag = (name: string, p: number) => `x{${p === 0 ? name : `${name}#${p}`}}`;
@@ -361,8 +443,23 @@ export async function clusterBench(settings: ClusterSettings, log: (line: string
         await groupsRun(l, settings, settings.busEvents, meters[i]!.groups);
       }
     }
+    log("cluster: a master and its replica, publishing without and with WAIT");
+    const pair = await replicated();
+    const waitMeters = () => ({ batched: new NodesMeter(pair.admins), one: new NodesMeter(pair.admins), latency: { batched: { p50: [] as number[], p99: [] as number[] }, one: { p50: [] as number[], p99: [] as number[] } } });
+    const waits = { none: waitMeters(), wait: waitMeters() };
+    try {
+      if (warmUp > 0) for (const wait of [false, true]) await replicaRun(pair.master.url, wait, settings, Math.min(warmUp, settings.replicaEvents));
+      for (let r = 0; r < settings.rounds; r++) {
+        for (const wait of [false, true]) await replicaRun(pair.master.url, wait, settings, settings.replicaEvents, waits[wait ? "wait" : "none"]);
+      }
+    } finally {
+      await pair.stop();
+    }
+    const both = (w: ReturnType<typeof waitMeters>) => ({ batched: { ...w.batched.result, ...w.latency.batched }, one: { ...w.one.result, ...w.latency.one } });
+    const replicas = { none: both(waits.none), wait: both(waits.wait) };
     return {
       settings,
+      replicas,
       layouts: infos,
       queue: Object.fromEntries(layouts.map((l, i) => [l.name, { publish: meters[i]!.publish.result, drain: meters[i]!.drain.result }])),
       bus: Object.fromEntries(layouts.map((l, i) => [l.name, { copies: meters[i]!.copies.result, groups: meters[i]!.groups.result }])),
@@ -419,6 +516,24 @@ export function clusterTables(r: ClusterResults): [string, string[], string[][]]
       `The bus end to end: ${s.subscribers} services subscribed to every event, ${s.partitions} partitions of \`all\`, ${count(s.busEvents)} events published in batches of ${s.batch} while routed and handled (medians of ${s.rounds} rounds)`,
       headers,
       busRows,
+    ],
+    [
+      `Waiting for a replica: one master and one replica on loopback, ${count(s.replicaEvents)} events published in batches of ${s.batch}, then as many one at a time (each awaited), without and with \`waitForReplicas: { replicas: 1 }\` (WAIT after each write; medians of ${s.rounds} rounds)`,
+      ["figure", "events/s", "call p50 (ms)", "call p99 (ms)", "client µs/event", "master µs/event", "replica µs/event"],
+      (["batched", "one"] as const).flatMap((how) =>
+        (["none", "wait"] as const).map((mode) => {
+          const m = r.replicas[mode][how];
+          return [
+            `${how === "batched" ? `publishMany, batches of ${s.batch}` : "publish, one at a time"}${mode === "wait" ? ", with WAIT" : ""}`,
+            count(median(m.perSecond)),
+            median(m.p50).toFixed(3),
+            median(m.p99).toFixed(3),
+            us(median(m.client)),
+            us(median(m.redis.map((x) => x[0]!))),
+            us(median(m.redis.map((x) => x[1]!))),
+          ];
+        }),
+      ),
     ],
   ];
 }

@@ -4,15 +4,16 @@
  * measures every figure on each, and what it counts per event is what the
  * designs write (one XADD per published event; the bus's copies one more
  * per subscribed service; a group per service none), with one CPU figure
- * per Redis server.
+ * per Redis server; and publishing to a master with a replica, without and
+ * with WAIT.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { clusterBench, clusterTables, type ClusterSettings, type Measured } from "../../bench/cluster.js";
 
-const settings: ClusterSettings = { events: 200, busEvents: 120, rounds: 1, batch: 50, partitions: 3, subscribers: 2, masters: [1, 3], warmUpEvents: 0 };
+const settings: ClusterSettings = { events: 200, busEvents: 120, rounds: 1, batch: 50, partitions: 3, subscribers: 2, masters: [1, 3], warmUpEvents: 0, replicaEvents: 100 };
 
-test("the cluster section measures a partitioned queue and both bus designs on one server and on clusters of one and three masters", { timeout: 180_000 }, async () => {
+test("the cluster section measures a partitioned queue and both bus designs on one server and on clusters of one and three masters, and WAIT on a master with a replica", { timeout: 180_000 }, async () => {
   const r = await clusterBench(settings, () => {});
   assert.deepEqual(
     r.layouts.map((l) => [l.name, l.servers]),
@@ -52,10 +53,20 @@ test("the cluster section measures a partitioned queue and both bus designs on o
   const publish = r.queue[three.name]!.publish.redis[0]!;
   for (const server of new Set(three.queuePartitions)) assert.ok(publish[server]! > 0, `server ${server} holds a partition and spent no CPU`);
 
+  // a master and its replica: the replica runs every XADD too (scripts replicate their effects), with WAIT or without
+  for (const mode of ["none", "wait"] as const) {
+    for (const how of ["batched", "one"] as const) {
+      const m = r.replicas[mode][how];
+      check(m, 2, 2, `publishing ${how}, ${mode === "wait" ? "with" : "without"} WAIT`);
+      assert.ok(m.redis.every((x) => x[1]! > 0), "the replica's CPU is measured");
+      assert.ok(m.p50.length === settings.rounds && m.p50.every((x, i) => x > 0 && x <= m.p99[i]!), `latencies ${m.p50.join(", ")} / ${m.p99.join(", ")}`);
+    }
+  }
+
   const tables = clusterTables(r);
-  assert.equal(tables.length, 2);
+  assert.equal(tables.length, 3);
   for (const [, headers, rows] of tables) {
-    assert.equal(rows.length, 2 * r.layouts.length);
+    assert.equal(rows.length, headers[0] === "figure" ? 4 : 2 * r.layouts.length);
     for (const row of rows) assert.equal(row.length, headers.length);
   }
 });
