@@ -213,10 +213,12 @@ function orders(n: number): ShopEvent[] {
 
 const consumerOptions = (batch: number) => ({ batchSize: batch, concurrency: batch * 2, blockMs: 100 });
 
-/** Resolves when every `stats` has counted `events`. */
-async function handledAll(stats: readonly { readonly handled: number }[], events: number, what: string): Promise<void> {
+/** Resolves when every `stats` has counted `events`; fails with what `failed` gives, when it gives something. */
+async function handledAll(stats: readonly { readonly handled: number }[], events: number, what: string, failed: () => unknown = () => undefined): Promise<void> {
   const deadline = now() + 120_000;
   while (!stats.every((s) => s.handled >= events)) {
+    const failure = failed();
+    if (failure !== undefined) throw new Error(`${what}: a reader failed`, { cause: failure });
     if (now() > deadline) throw new Error(`${what}: only ${stats.map((s) => s.handled).join(", ")} of ${events} events handled after 120 s`);
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -281,14 +283,16 @@ async function groupsRun(layout: Layout, settings: ClusterSettings, events: numb
   const readers: Redis[] = [];
   try {
     await t.setPartitions(BUS, settings.partitions);
-    const streams = (await t.partitionKeys(BUS)).map((k) => k.stream);
-    for (const k of await t.partitionKeys(BUS)) await t.store.ensureQueue(k);
+    const partitions = await t.partitionKeys(BUS);
+    for (const k of partitions) await t.store.ensureQueue(k);
+    const streams = partitions.map((k) => k.stream);
     const admin = layout.client();
     readers.push(admin);
     const names = services(settings.subscribers);
     for (const stream of streams) for (const service of names) await admin.xgroup("CREATE", stream, service, "0", "MKSTREAM");
     const counts = names.map(() => ({ handled: 0 }));
     let stopping = false;
+    let failure: unknown;
     const loops: Promise<void>[] = [];
     for (const [s, service] of names.entries()) {
       for (const stream of streams) {
@@ -311,7 +315,9 @@ async function groupsRun(layout: Layout, settings: ClusterSettings, events: numb
               await reader.xack(stream, service, ...ids);
               counts[s]!.handled += entries.length;
             }
-          })(),
+          })().catch((error: unknown) => {
+            failure ??= error;
+          }),
         );
       }
     }
@@ -319,7 +325,7 @@ async function groupsRun(layout: Layout, settings: ClusterSettings, events: numb
     await meter?.start();
     try {
       for (let i = 0; i < events; i += settings.batch) await t.publishMany(all.slice(i, i + settings.batch).map((event) => ({ queue: BUS, event })));
-      await handledAll(counts, events, `the bus with a group per service on ${layout.name}`);
+      await handledAll(counts, events, `the bus with a group per service on ${layout.name}`, () => failure);
       await meter?.stop(events);
     } finally {
       stopping = true;
