@@ -33,8 +33,8 @@ export interface ClusterSettings {
   readonly batch: number;
   /** Partitions of the queue and of the bus's shared queue. */
   readonly partitions: number;
-  /** Services subscribed to the bus. */
-  readonly subscribers: number;
+  /** Services subscribed to the bus: each count measured (so that the cost of one more shows). */
+  readonly subscribers: readonly number[];
   /** The cluster sizes measured (masters), beside the single server. */
   readonly masters: readonly number[];
   /** Events of the warm-up run of each figure on each layout (not measured). */
@@ -71,7 +71,7 @@ export interface LayoutInfo {
   readonly queuePartitions: number[];
   /** Per partition of the bus's shared queue, the server that holds it. */
   readonly busPartitions: number[];
-  /** Per subscribed service, the server that holds its subscription queue. */
+  /** Per subscribed service (the most measured), the server that holds its subscription queue. */
   readonly subscriptionQueues: number[];
 }
 
@@ -80,8 +80,8 @@ export interface ClusterResults {
   readonly layouts: LayoutInfo[];
   /** Per layout: publishMany of the partitioned queue, then draining it. */
   readonly queue: Record<string, { publish: Measured; drain: Measured }>;
-  /** Per layout: the bus end to end, with copies (eventwire) and with a group per service on the shared stream (hand-written). */
-  readonly bus: Record<string, { copies: Measured; groups: Measured }>;
+  /** Per layout, per count of services: the bus end to end, with copies (eventwire) and with a group per service on the shared stream (hand-written). */
+  readonly bus: Record<string, Record<string, { copies: Measured; groups: Measured }>>;
   /**
    * One master and one replica: publishing without and with
    * `waitForReplicas: { replicas: 1 }` (WAIT after each write). Per mode:
@@ -249,12 +249,12 @@ async function queueRun(layout: Layout, settings: ClusterSettings, events: numbe
 const services = (n: number) => ["billing", "shipping", "email", "analytics", "stock", "search"].slice(0, n).concat(Array.from({ length: Math.max(0, n - 6) }, (_, i) => `service-${i + 7}`));
 
 /** The bus, as eventwire runs it: every event published to `all`, routed (one router per partition) to a queue per service, handled there. */
-async function copiesRun(layout: Layout, settings: ClusterSettings, events: number, meter?: NodesMeter): Promise<void> {
+async function copiesRun(layout: Layout, settings: ClusterSettings, subscribers: number, events: number, meter?: NodesMeter): Promise<void> {
   const t = await layout.connect(prefixOf("copies"));
   try {
     const bus = new EventBus(t, { partitions: settings.partitions, router: { batchSize: settings.batch, blockMs: 100 } });
     const subscriptions = [];
-    for (const service of services(settings.subscribers)) {
+    for (const service of services(subscribers)) {
       subscriptions.push(await bus.subscribe(service, { OrderCreatedEvent: (event) => handle(event.payload.items) }, consumerOptions(settings.batch)));
     }
     const all = orders(events);
@@ -278,7 +278,7 @@ async function copiesRun(layout: Layout, settings: ClusterSettings, events: numb
  * `batch` BLOCK 100, each entry's `data` parsed and handled, one XACK per
  * batch), a connection per service and partition.
  */
-async function groupsRun(layout: Layout, settings: ClusterSettings, events: number, meter?: NodesMeter): Promise<void> {
+async function groupsRun(layout: Layout, settings: ClusterSettings, subscribers: number, events: number, meter?: NodesMeter): Promise<void> {
   const t = await layout.connect(prefixOf("groups"));
   const readers: Redis[] = [];
   try {
@@ -288,7 +288,7 @@ async function groupsRun(layout: Layout, settings: ClusterSettings, events: numb
     const streams = partitions.map((k) => k.stream);
     const admin = layout.client();
     readers.push(admin);
-    const names = services(settings.subscribers);
+    const names = services(subscribers);
     for (const stream of streams) for (const service of names) await admin.xgroup("CREATE", stream, service, "0", "MKSTREAM");
     const counts = names.map(() => ({ handled: 0 }));
     let stopping = false;
@@ -413,7 +413,7 @@ async function placement(layout: Layout, settings: ClusterSettings): Promise<Lay
     servers: layout.admins.length,
     queuePartitions: await Promise.all(partitions.map((p) => layout.serverOf(tag(QUEUE, p)))),
     busPartitions: await Promise.all(partitions.map((p) => layout.serverOf(tag(BUS, p)))),
-    subscriptionQueues: await Promise.all(services(settings.subscribers).map((s) => layout.serverOf(tag(`sub:${s}`, 0)))),
+    subscriptionQueues: await Promise.all(services(Math.max(...settings.subscribers)).map((s) => layout.serverOf(tag(`sub:${s}`, 0)))),
   };
 }
 
@@ -430,23 +430,25 @@ export async function clusterBench(settings: ClusterSettings, log: (line: string
     const meters = layouts.map((l) => ({
       publish: new NodesMeter(l.admins),
       drain: new NodesMeter(l.admins),
-      copies: new NodesMeter(l.admins),
-      groups: new NodesMeter(l.admins),
+      bus: new Map(settings.subscribers.map((n) => [n, { copies: new NodesMeter(l.admins), groups: new NodesMeter(l.admins) }])),
     }));
+    const most = Math.max(...settings.subscribers);
     const warmUp = settings.warmUpEvents;
     for (const l of warmUp > 0 ? layouts : []) {
       log(`cluster: warming up on ${l.name}`);
       await queueRun(l, settings, warmUp);
-      await copiesRun(l, settings, warmUp);
-      await groupsRun(l, settings, warmUp);
+      await copiesRun(l, settings, most, warmUp);
+      await groupsRun(l, settings, most, warmUp);
     }
     for (let r = 0; r < settings.rounds; r++) {
       for (const [i, l] of layouts.entries()) {
         log(`cluster: round ${r + 1}/${settings.rounds}, ${l.name}: a queue of ${settings.partitions} partitions`);
         await queueRun(l, settings, settings.events, meters[i]!);
-        log(`cluster: round ${r + 1}/${settings.rounds}, ${l.name}: the bus, ${settings.subscribers} services, copies and a group per service`);
-        await copiesRun(l, settings, settings.busEvents, meters[i]!.copies);
-        await groupsRun(l, settings, settings.busEvents, meters[i]!.groups);
+        for (const [n, m] of meters[i]!.bus) {
+          log(`cluster: round ${r + 1}/${settings.rounds}, ${l.name}: the bus, ${n} service${n === 1 ? "" : "s"}, copies and a group per service`);
+          await copiesRun(l, settings, n, settings.busEvents, m.copies);
+          await groupsRun(l, settings, n, settings.busEvents, m.groups);
+        }
       }
     }
     log("cluster: a master and its replica, publishing without and with WAIT");
@@ -468,7 +470,9 @@ export async function clusterBench(settings: ClusterSettings, log: (line: string
       replicas,
       layouts: infos,
       queue: Object.fromEntries(layouts.map((l, i) => [l.name, { publish: meters[i]!.publish.result, drain: meters[i]!.drain.result }])),
-      bus: Object.fromEntries(layouts.map((l, i) => [l.name, { copies: meters[i]!.copies.result, groups: meters[i]!.groups.result }])),
+      bus: Object.fromEntries(
+        layouts.map((l, i) => [l.name, Object.fromEntries([...meters[i]!.bus].map(([n, m]) => [String(n), { copies: m.copies.result, groups: m.groups.result }]))]),
+      ),
     };
   } finally {
     await Promise.all(layouts.map((l) => l.stop()));
@@ -507,9 +511,13 @@ export function clusterTables(r: ClusterResults): [string, string[], string[][]]
   }
   const busRows: string[][] = [];
   for (const design of ["copies", "groups"] as const) {
-    for (const l of r.layouts) {
-      const where = l.servers > 1 ? ` (partitions ${spread(l.servers, l.busPartitions)}${design === "copies" ? `; subscription queues ${spread(l.servers, l.subscriptionQueues)}` : ""})` : "";
-      busRows.push(row(`${design === "copies" ? "copies (eventwire)" : "a group per service (by hand)"}: ${l.name}${where}`, r.bus[l.name]![design]));
+    for (const n of s.subscribers) {
+      for (const l of r.layouts) {
+        const queues = spread(l.servers, l.subscriptionQueues.slice(0, n));
+        const where = l.servers > 1 ? ` (partitions ${spread(l.servers, l.busPartitions)}${design === "copies" ? `; subscription queues ${queues}` : ""})` : "";
+        const label = `${design === "copies" ? "copies (eventwire)" : "a group per service (by hand)"}, ${n} service${n === 1 ? "" : "s"}: ${l.name}${where}`;
+        busRows.push(row(label, r.bus[l.name]![String(n)]![design]));
+      }
     }
   }
   return [
@@ -519,7 +527,7 @@ export function clusterTables(r: ClusterResults): [string, string[], string[][]]
       queueRows,
     ],
     [
-      `The bus end to end: ${s.subscribers} services subscribed to every event, ${s.partitions} partitions of \`all\`, ${count(s.busEvents)} events published in batches of ${s.batch} while routed and handled (medians of ${s.rounds} rounds)`,
+      `The bus end to end: ${s.subscribers.join(" or ")} services subscribed to every event, ${s.partitions} partitions of \`all\`, ${count(s.busEvents)} events published in batches of ${s.batch} while routed and handled (medians of ${s.rounds} rounds)`,
       headers,
       busRows,
     ],
