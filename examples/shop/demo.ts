@@ -523,9 +523,9 @@ async function main(): Promise<void> {
   const layout = await system.layout();
   const count = layout.partitions.length;
   if (count > 1 || layout.masters !== null) {
-    const on = layout.masters === null ? "" : `: on ${new Set(layout.partitions.map((p) => p.master)).size} of the cluster's ${plural(layout.masters, "master")}`;
+    const over = layout.masters === null ? "" : ` over ${new Set(layout.partitions.map((p) => p.master)).size} of the cluster's ${plural(layout.masters, "master")}`;
     out.write(
-      `Bus: ${PREFIX}${BUS_QUEUE} in ${plural(count, "partition")}, each order's events in one, picked by its order id (partition key): ${describePlaces(layout)}${on}.\n`,
+      `Bus: ${PREFIX}${BUS_QUEUE} in ${plural(count, "partition")}${over}, each order's events in one, picked by its order id (partition key): ${describePlaces(layout)}.\n`,
     );
   }
   out.write("\n");
