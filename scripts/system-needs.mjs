@@ -13,7 +13,7 @@
 /** @type {readonly import("./provision.mjs").Need[]} */
 export default [
   { package: "redis-server", command: "redis-server", serves: "the Redis tests, which start their own servers on free loopback ports" },
-  { package: "redis-tools", command: "redis-benchmark", serves: "`npm run bench` (the redis-benchmark XADD ceiling), and redis-cli" },
+  { package: "redis-tools", command: "redis-benchmark", serves: "`npm run bench` (the redis-benchmark XADD ceiling), and redis-cli, which joins the Redis Cluster tests' nodes (test/support/cluster.ts)" },
   { package: "protobuf-compiler", command: "protoc", serves: "`npm run generate` (protoc's Python plugin, for python/gen/) and the cross-language tests" },
   { package: "openssl", command: "openssl", serves: "the TLS test, which makes its certificate" },
   { package: "python3", command: "/usr/bin/python3", serves: "the cross-language and LeanMQ tests, which run Debian's Python" },

@@ -672,10 +672,23 @@ export class RedisStore implements EntryStore {
    */
   private async routeApart(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
     const what = `routing entries of ${keys.stream}`;
+    // Every argument checked before anything is written, as the scripts check them (with Redis's words).
+    const refuse = (message: string): never => {
+      throw new TransportError("redis-refused", `Redis at ${this.where} refused ${what}: ${message}`);
+    };
+    if (!Number.isSafeInteger(limits.maxLength)) refuse("ERR value is not an integer or out of range");
+    if (limits.maxLength < 0) refuse("ERR The MAXLEN argument must be >= 0.");
     for (const e of entries) {
-      if (e.fields.length === 0 || e.fields.length % 2 !== 0) throw new TransportError("redis-refused", `Redis at ${this.where} refused ${what}: an entry needs field/value pairs`);
+      if (e.fields.length < 2 || e.fields.length % 2 !== 0) refuse("ERR wrong number of arguments for 'xadd' command");
+      if (e.expireAt !== null && Number.isNaN(e.expireAt)) refuse("ERR value is not a valid float");
     }
     const owned = await this.run(what, () => runScript<number[]>(this.client, Scripts.owned, [keys.stream], [keys.group, consumer, ...entries.map((e) => e.id)]));
+    // an entry listed twice is routed once
+    const listed = new Set<string>();
+    entries.forEach((e, i) => {
+      if (listed.has(e.id)) owned[i] = 0;
+      listed.add(e.id);
+    });
     const subscriptions = await this.run(`reading the subscriptions of ${keys.prefix}`, () => this.client.hgetall(subscriptionsKey(keys.prefix)));
     const wants: [string, Set<string>][] = [];
     for (const [service, json] of Object.entries(subscriptions)) {
@@ -710,29 +723,30 @@ export class RedisStore implements EntryStore {
             const e = entries[i]!;
             args.push(e.expireAt === null ? "" : formatPythonFloat(e.expireAt), e.fields.length, ...e.fields);
           }
-          const [out, back] = await this.run(`copying entries of ${keys.stream} to ${d.stream}`, () =>
-            this.write<[number[], number]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
+          const [out, back, bad] = await this.run(`copying entries of ${keys.stream} to ${d.stream}`, () =>
+            this.write<[number[], number, string[]]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
           );
           if (Number(back) === 1) {
             revived.push(d.stream);
             this.revived([d.stream]);
           }
-          const lost: number[] = [];
+          const lost: [number, string][] = [];
           at.forEach((i, j) => {
             const r = Number(out[j]);
             if (r === 1) counts[i]!.copies++;
             else if (r === 0) counts[i]!.parked++;
-            else lost.push(i);
+            else lost.push([i, String(bad[j])]);
           });
           // Neither the destination nor its DLQ can take them: parked in the shared queue's DLQ.
           if (lost.length > 0) {
-            const reason = `undeliverable: the copy for ${queue} cannot be written (its stream and its DLQ hold keys of the wrong type)`;
             await this.run(`parking copies for ${d.stream} in ${keys.dlq}`, async () => {
               const tx = this.client.multi();
-              for (const i of lost) tx.xadd(keys.dlq, "*", ...parkedFields(entries[i]!.fields, Date.now() / 1000, reason));
+              for (const [i, why] of lost) {
+                tx.xadd(keys.dlq, "*", ...parkedFields(entries[i]!.fields, Date.now() / 1000, `undeliverable: the copy for ${queue} cannot be written (${why})`));
+              }
               for (const [error] of (await tx.exec()) ?? []) if (error) throw error;
             });
-            for (const i of lost) counts[i]!.parked++;
+            for (const [i] of lost) counts[i]!.parked++;
           }
           for (const i of at) {
             const key = `${keys.stream} ${entries[i]!.id}`;

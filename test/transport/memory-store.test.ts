@@ -9,11 +9,13 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
+import { Redis, type Cluster } from "ioredis";
 import { MemoryStore } from "../../src/memory/memory-store.js";
+import { openCluster } from "../../src/redis/connection.js";
 import { RedisStore } from "../../src/redis/redis-store.js";
 import { queueKeys, subscriptionQueue, subscriptionsKey, type QueueKeys } from "../../src/transport/leanmq/keys.js";
 import type { EntryStore, OutgoingEntry, RouteEntry, StreamEntry, StreamLimits } from "../../src/transport/store.js";
+import { testCluster, type RedisCluster } from "../support/cluster.js";
 import { RedisServer } from "../support/redis.js";
 
 /** Limits that never trim in these tests. */
@@ -114,7 +116,7 @@ function flatToObject(flat: readonly unknown[]): Record<string, unknown> {
 }
 
 function redisBackend(store: RedisStore): Backend {
-  const redis = store.redis;
+  const redis = store.redis as Redis;
   const prefix = nextPrefix();
   const pending = async (stream: string, group: string): Promise<Pending[]> => {
     const rows = (await redis.xpending(stream, group, "-", "+", 10_000)) as [string, string, number, number][];
@@ -123,7 +125,7 @@ function redisBackend(store: RedisStore): Backend {
   return {
     store,
     prefix,
-    keys: (name) => queueKeys(prefix, name),
+    keys: (name) => queueKeys(prefix, name, store.layout),
     // a little more than asked, as the server's clock and the timers are not in step to the millisecond
     age: (ms) => sleep(ms + 5),
     pending: (k) => pending(k.stream, k.group),
@@ -151,10 +153,12 @@ function redisBackend(store: RedisStore): Backend {
     type: (key) => redis.type(key),
     forget: () => store.forgetQueues(),
     del: async (...keys) => {
-      await redis.del(...keys);
+      // (one by one: on a cluster they may be in different slots)
+      for (const key of keys) await redis.del(key);
     },
     flush: async () => {
-      await redis.flushall();
+      if (store.layout === "cluster") await Promise.all((store.redis as Cluster).nodes("master").map((node) => node.flushall()));
+      else await redis.flushall();
       store.forgetQueues();
     },
     occupy: async (key) => {
@@ -250,7 +254,7 @@ const behaviours: [string, Behaviour][] = [
       assert.equal(await s.hasQueue(queueKeys("elsewhere:", "orders")), false);
       assert.deepEqual(await s.listQueues(b.prefix), ["alpha", "orders"]);
       assert.deepEqual(await s.listQueues("elsewhere:"), []);
-      assert.deepEqual(await b.members(k.registry), [b.prefix + "alpha", b.prefix + "alpha:dlq", k.stream, k.dlq].sort());
+      assert.deepEqual(await b.members(k.registry), [b.keys("alpha").stream, b.keys("alpha").dlq, k.stream, k.dlq].sort());
       const meta = await b.hash(k.streamMetadata);
       assert.match(meta["created_at"]!, /^\d+\.\d+$/);
       assert.ok(Math.abs(Number(meta["created_at"]) - Date.now() / 1000) < 60, meta["created_at"]);
@@ -300,7 +304,13 @@ const behaviours: [string, Behaviour][] = [
     "append returns the ids in order, <ms>-<seq>, strictly increasing per stream, and the queues whose stream it had to make",
     async (b) => {
       const s = b.store;
-      for (const atomic of [true, false]) {
+      if (!s.crossQueueAtomic) {
+        // on a cluster one atomic step reaches one queue's slot only: refused whole, with the reason
+        const [x, y] = [b.keys("x-atomic"), b.keys("y-atomic")];
+        await assert.rejects(s.append([entry(x, 0), entry(y, 1)], true, BIG), (e: unknown) => isEventwireError(e, "cross-slot"));
+        assert.deepEqual([await b.type(x.stream), await b.type(y.stream)], ["none", "none"]);
+      }
+      for (const atomic of s.crossQueueAtomic ? [true, false] : [false]) {
         const one = b.keys(`one-${atomic}`);
         const two = b.keys(`two-${atomic}`);
         const got = await s.append([entry(one, 0), entry(two, 1), entry(one, 2, 1900000000)], atomic, BIG);
@@ -1018,7 +1028,7 @@ const behaviours: [string, Behaviour][] = [
     async (b) => {
       const s = b.store;
       const bus = b.keys("all");
-      const sub = (service: string): string => b.prefix + subscriptionQueue(service);
+      const sub = (service: string): string => b.keys(subscriptionQueue(service)).stream;
       await s.ensureQueue(bus);
       await s.setSubscription(b.prefix, "billing", ["OrderPlaced"]);
       await s.setSubscription(b.prefix, "audit", ["*"]);
@@ -1075,7 +1085,7 @@ const behaviours: [string, Behaviour][] = [
     async (b) => {
       const s = b.store;
       const bus = b.keys("all");
-      const sub = (service: string): string => b.prefix + subscriptionQueue(service);
+      const sub = (service: string): string => b.keys(subscriptionQueue(service)).stream;
       await s.ensureQueue(bus);
       await s.setSubscription(b.prefix, "billing", ["OrderPlaced"]);
       await s.setSubscription(b.prefix, "audit", ["*"]);
@@ -1117,7 +1127,7 @@ const behaviours: [string, Behaviour][] = [
         (await b.expiries(bus.streamExpiry)).map(([id]) => id),
         put.slice(1),
       );
-      assert.equal((await b.expiries(b.prefix + subscriptionQueue("audit") + ":expiry")).length, 1);
+      assert.equal((await b.expiries(b.keys(subscriptionQueue("audit")).streamExpiry)).length, 1);
     },
   ],
   [
@@ -1295,7 +1305,7 @@ const behaviours: [string, Behaviour][] = [
     async (b) => {
       const s = b.store;
       const bus = b.keys("all");
-      const sub = (service: string): string => b.prefix + subscriptionQueue(service);
+      const sub = (service: string): string => b.keys(subscriptionQueue(service)).stream;
       await s.ensureQueue(bus);
       await s.setSubscription(b.prefix, "short", ["OrderPlaced"]);
       await s.setSubscription(b.prefix, "long", ["shop.v1.OrderPlaced"]);
@@ -1571,7 +1581,7 @@ const behaviours: [string, Behaviour][] = [
       assert.deepEqual(ids(await b.pending(k)), [put[0], put[2], put[3]]);
       assert.deepEqual(ids(await s.range(k.stream, "-", "+", 10)), put.slice(2));
       assert.equal(await s.deleteEntries(k.stream, []), 0);
-      assert.equal(await s.deleteEntries(b.prefix + "missing", [put[2]!]), 0);
+      assert.equal(await s.deleteEntries(b.keys("missing").stream, [put[2]!]), 0);
       assert.equal((await s.info(k)).length, 2);
     },
   ],
@@ -1654,7 +1664,9 @@ const behaviours: [string, Behaviour][] = [
       const s = b.store;
       const k = b.keys("q");
       await s.ensureQueue(k);
-      const watched = [...keysOf(k), ...keysOf(b.keys("q:metadata"))];
+      // a queue whose stream is `q`'s metadata hash (in LeanMQ's layout, the queue named `q:metadata`)
+      const clash: QueueKeys = { ...k, stream: k.streamMetadata, streamExpiry: k.streamMetadata + ":expiry", streamMetadata: k.streamMetadata + ":metadata" };
+      const watched = [...keysOf(k), ...keysOf(clash)];
       let before = await snapshot(b, watched);
       await assert.rejects(s.range(k.stream, "nope", "+", 1), refusedWith(/Invalid stream ID/));
       await assert.rejects(s.deleteEntries(k.stream, ["nope"]), refusedWith(/Invalid stream ID/));
@@ -1669,7 +1681,7 @@ const behaviours: [string, Behaviour][] = [
         await assert.rejects(s.append([entry(k, 1), entry(k, 2)], atomic, byLength(1.5)), refusedWith(/not an integer or out of range/));
         await assert.rejects(s.append([{ keys: k, fields: [], expireAt: null }], atomic, BIG), refusedWith(/wrong number of arguments/));
         await assert.rejects(s.append([{ keys: k, fields: ["odd"], expireAt: null }], atomic, BIG), refusedWith(/wrong number of arguments/));
-        await assert.rejects(s.append([entry(b.keys("q:metadata"), 1)], atomic, BIG), refusedWith(/WRONGTYPE/));
+        await assert.rejects(s.append([entry(clash, 1)], atomic, BIG), refusedWith(/WRONGTYPE/));
       }
       assert.deepEqual(await snapshot(b, watched), before);
       assert.equal((await s.info(k)).length, 0);
@@ -1701,6 +1713,26 @@ const behaviours: [string, Behaviour][] = [
     },
   ],
   [
+    "setPartitions records the count publishers write to and raises the highest the queue has had; partitions reads them, 1 when none is recorded",
+    async (b) => {
+      const s = b.store;
+      const k = b.keys("parted");
+      assert.deepEqual(await s.partitions(k), { count: 1, highest: 1 });
+      await s.ensureQueue(k);
+      assert.deepEqual(await s.setPartitions(k, 4), { count: 4, highest: 4 });
+      assert.deepEqual(await s.setPartitions(k, 2), { count: 2, highest: 4 });
+      assert.deepEqual(await s.partitions(k), { count: 2, highest: 4 });
+      const meta = await b.hash(k.streamMetadata);
+      assert.equal(meta["partitions"], "2");
+      assert.equal(meta["partitions_highest"], "4");
+      assert.equal(meta["consumer_group"], k.group, "the queue's own metadata was lost");
+      await assert.rejects(s.setPartitions(k, 0), (e: unknown) => isEventwireError(e, "invalid-option"));
+      const bad = b.keys("occupied-meta");
+      await b.occupy(bad.streamMetadata);
+      await assert.rejects(s.setPartitions(bad, 3), (e: unknown) => isEventwireError(e, "redis-refused") && /WRONGTYPE/.test((e as Error).message));
+    },
+  ],
+  [
     "addSchemaVersion adds a version only over the newest one checked against, returns the version of a known fingerprint, and lists the types",
     async (b) => {
       const s = b.store;
@@ -1727,23 +1759,36 @@ const behaviours: [string, Behaviour][] = [
 
 let server: RedisServer;
 let redisStore: RedisStore;
+let cluster: RedisCluster;
+let clusterStore: RedisStore;
 
 before(async () => {
-  server = await RedisServer.start();
+  [server, cluster] = await Promise.all([RedisServer.start(), testCluster()]);
   redisStore = new RedisStore(new Redis(server.url), "quit");
+  clusterStore = new RedisStore(await openCluster({ nodes: [...cluster.seeds] }), "quit");
 });
 
 after(async () => {
-  await redisStore?.close();
-  await server?.stop();
+  await Promise.all([redisStore?.close(), clusterStore?.close()]);
+  await Promise.all([server?.stop(), cluster?.stop()]);
 });
 
-for (const [kind, make] of [
-  ["memory", () => memoryBackend()],
-  ["redis", () => redisBackend(redisStore)],
+/**
+ * What runs on a Redis Cluster too: every behaviour but those that count on
+ * writing several queues in one step (a cluster refuses them) or that flush
+ * the whole server (a cluster shared through REDIS_CLUSTER_NODES is not
+ * this test's to flush). Routing is among them: on a cluster it runs
+ * apart per destination, with the same outcome.
+ */
+const onCluster = (name: string): boolean => !/atomic|all or none|several queues|flush|FLUSHALL|restarted empty/i.test(name);
+
+for (const [kind, make, runs] of [
+  ["memory", () => memoryBackend(), () => true],
+  ["redis", () => redisBackend(redisStore), () => true],
+  ["redis cluster", () => redisBackend(clusterStore), onCluster],
 ] as const) {
   describe(`${kind} store`, () => {
-    for (const [name, behaviour] of behaviours) {
+    for (const [name, behaviour] of behaviours.filter(([name]) => runs(name))) {
       test(name, async () => {
         const b = make();
         try {
