@@ -7,7 +7,8 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { partitionOf } from "eventwire/redis";
 import { RedisCluster } from "../support/cluster.js";
-import { checkOrders, demo, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
+import { startScript } from "../support/cli.js";
+import { alive, checkOrders, demo, DEMO, descendants, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
 
 const SERVICE_QUEUES = ["sub:order-service", "sub:payment-service", "sub:shipping-service", "sub:notification-service"];
 
@@ -142,6 +143,23 @@ describe("npm run demo -- --cluster", { timeout: 90_000 }, () => {
     assert.equal(run.masters, 3);
     assert.match(r.stderr, /^Stopped the four services and the private Redis Cluster\.$/m);
     for (const port of ports) assert.equal(await listening(port), false, `nothing left on ${port}`);
+  });
+
+  test("Ctrl-C with a private cluster: the demo stops its four service processes and every node, and exits 130", async () => {
+    const running = startScript(DEMO, ["--cluster", "--orders", "2"], { timeoutMs: 60_000 });
+    await running.until("stdout", /OrderCreatedEvent/, 40_000);
+    const family = descendants(running.child.pid!);
+    const services = family.filter(([, args]) => args.includes("service-process.ts"));
+    assert.deepEqual(services.map(([, args]) => args.split(" ").at(-1)).sort(), ["notification-service", "order-service", "payment-service", "shipping-service"]);
+    assert.equal(family.filter(([, args]) => args.startsWith("redis-server")).length, 6, family.map(([, a]) => a).join("\n"));
+
+    running.child.kill("SIGINT");
+    const r = await running.done;
+    assert.equal(r.status, 130, r.stderr);
+    assert.match(r.stderr, /demo: interrupted; stopping the services\ndemo: stopped the four services and the private Redis Cluster\n/);
+    const deadline = Date.now() + 5000;
+    while (family.some(([pid]) => alive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(family.filter(([pid]) => alive(pid)), [], "processes outlived the demo");
   });
 
   test("refused: --python on a cluster (the Python service knows one server's layout only), nodes that are not host:port, a partition count out of range", async () => {

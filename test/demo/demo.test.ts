@@ -1,14 +1,13 @@
 // `npm run demo`: the four services of the seed, run as a user runs them,
 // checked from their output and from what they left in Redis.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { startScript } from "../support/cli.js";
-import { checkOrders, demo, DEMO, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
+import { alive, checkOrders, demo, DEMO, descendants, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
 import { RedisServer } from "../support/redis.js";
 
 describe("npm run demo", () => {
@@ -119,36 +118,6 @@ describe("npm run demo", () => {
     assert.deepEqual(untraced(run.orders), untraced(onRedis.orders));
   });
 });
-
-/** Every live descendant of a process: [pid, command line]. */
-function descendants(pid: number): [number, string][] {
-  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-  const rows = ps.stdout
-    .split("\n")
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [Number(m[1]), Number(m[2]), m[3]!] as const);
-  const out: [number, string][] = [];
-  const visit = (parent: number): void => {
-    for (const [p, pp, args] of rows) {
-      if (pp === parent) {
-        out.push([p, args]);
-        visit(p);
-      }
-    }
-  };
-  visit(pid);
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("Ctrl-C", () => {
   test("with a private redis-server: the demo stops its four service processes and the server, and exits 130", async () => {

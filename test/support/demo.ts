@@ -3,6 +3,7 @@
  * every finished run must satisfy whatever its seed and wherever it ran.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { validate as isUuid } from "uuid";
 import { startScript, type CliOptions, type CliResult } from "./cli.js";
@@ -90,4 +91,34 @@ export function eventLines(text: string, run: DemoResult): RegExpExecArray[] {
   const ids = new Set(run.orders.map((o) => o.order_id));
   for (const m of lines) assert.ok(ids.has(m[3]!), m[0]);
   return lines;
+}
+
+/** Every live descendant of a process: [pid, command line]. */
+export function descendants(pid: number): [number, string][] {
+  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
+  const rows = ps.stdout
+    .split("\n")
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [Number(m[1]), Number(m[2]), m[3]!] as const);
+  const out: [number, string][] = [];
+  const visit = (parent: number): void => {
+    for (const [p, pp, args] of rows) {
+      if (pp === parent) {
+        out.push([p, args]);
+        visit(p);
+      }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
