@@ -6,7 +6,7 @@
  * single server is (one watchdog for all of them: see redis-servers.ts).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ask, freePorts, onPath, serverArgs, startWatched, waitFor } from "./redis-servers.js";
@@ -66,12 +66,9 @@ export async function startPrivateCluster(options: { masters?: number; replicasP
       "--repl-diskless-sync-delay", "0",
     ];
   });
-  const servers = startWatched(args);
+  const servers = startWatched(args, dir);
   const nodes = ports.slice(0, count).map((port) => `127.0.0.1:${port}`);
-  const stop = async (): Promise<void> => {
-    await servers.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const stop = (): Promise<void> => servers.stop();
   try {
     const deadline = Date.now() + 60_000;
     const all = async (check: (port: number) => Promise<boolean>): Promise<boolean> =>

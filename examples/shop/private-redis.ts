@@ -4,7 +4,7 @@
  * watchdog of redis-servers.ts, so that even a demo killed with SIGKILL
  * leaves no redis-server behind).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ask, freePorts, onPath, serverArgs, startWatched, waitFor } from "./redis-servers.js";
@@ -25,11 +25,8 @@ export function redisServerOnPath(): boolean {
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const [port] = (await freePorts(1)) as [number];
   const dir = mkdtempSync(join(tmpdir(), "eventwire-demo-redis-"));
-  const servers = startWatched([serverArgs(port, dir)]);
-  const stop = async (): Promise<void> => {
-    await servers.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const servers = startWatched([serverArgs(port, dir)], dir);
+  const stop = (): Promise<void> => servers.stop();
   if (!(await waitFor(async () => (await ask(port, "PING", 500))?.startsWith("+PONG") === true, servers.running, Date.now() + 10_000))) {
     await stop();
     throw new Error(`redis-server did not start on port ${port}`);

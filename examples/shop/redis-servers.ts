@@ -2,9 +2,10 @@
  * What the demo's private Redis (one server, or a cluster of them) is made
  * of: redis-server processes on free loopback ports under one tiny watchdog
  * process, which stops them all when asked, on SIGINT or SIGTERM, when the
- * demo's IPC channel closes, and when any of them exits, so that even a demo
- * killed with SIGKILL leaves no redis-server behind; and a way to ask a
- * server one command without a client library.
+ * demo's IPC channel closes, and when any of them exits, then removes their
+ * data folder, so that even a demo killed with SIGKILL leaves no
+ * redis-server (nor its folder) behind; and a way to ask a server one
+ * command without a client library.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { connect, createServer } from "node:net";
@@ -77,29 +78,35 @@ export async function waitFor(check: () => Promise<boolean>, stillRunning: () =>
   return true;
 }
 
-// The watchdog (plain JavaScript, run with `node -e`): argv[1] is a JSON list of the servers' argument lists.
+// The watchdog (plain JavaScript, run with `node -e`): argv[1] is a JSON list of the servers' argument lists, argv[2] their folder.
 const WATCHDOG = `
 const { spawn } = require("node:child_process");
+const { rmSync } = require("node:fs");
 const servers = JSON.parse(process.argv[1]).map((args) => spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] }));
 let running = servers.length;
 const stop = () => { for (const s of servers) if (s.exitCode === null && s.signalCode === null) s.kill("SIGTERM"); };
 process.on("disconnect", stop);
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
-for (const s of servers) s.on("exit", (code) => { stop(); if (--running === 0) process.exit(code ?? 0); });
+for (const s of servers) s.on("exit", (code) => {
+  stop();
+  if (--running > 0) return;
+  rmSync(process.argv[2], { recursive: true, force: true });
+  process.exit(code ?? 0);
+});
 `;
 
 /** redis-server processes under one watchdog. */
 export interface WatchedServers {
   /** Whether the watchdog still runs (it ends once every server has). */
   readonly running: () => boolean;
-  /** Stops every server and waits until they and the watchdog have exited. */
+  /** Stops every server and waits until they and the watchdog have exited (and their folder is gone). */
   stop(): Promise<void>;
 }
 
-/** Starts a redis-server for each argument list, under a watchdog tied to this process. */
-export function startWatched(servers: readonly (readonly string[])[]): WatchedServers {
-  const watchdog = spawn(process.execPath, ["-e", WATCHDOG, JSON.stringify(servers)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+/** Starts a redis-server for each argument list, their data in `dir` (removed at the end), under a watchdog tied to this process. */
+export function startWatched(servers: readonly (readonly string[])[], dir: string): WatchedServers {
+  const watchdog = spawn(process.execPath, ["-e", WATCHDOG, JSON.stringify(servers), dir], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => watchdog.once("exit", () => resolve()));
   const running = (): boolean => watchdog.exitCode === null && watchdog.signalCode === null;
   return {
