@@ -151,7 +151,6 @@ function parseOptions(argv: readonly string[]): DemoOptions {
     } catch (error) {
       fail(`--partitions: ${(error as Error).message}`);
     }
-    if (values["python"] === true && partitions > 1) fail("--python cannot be combined with --partitions above 1: the Python notification service's bus reads one shared queue, without partitions");
   }
   return {
     orders,
