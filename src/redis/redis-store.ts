@@ -115,6 +115,21 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Redirections a write waiting for replicas follows, at most (see {@link RedisStore.write}). */
+const MAX_REDIRECTIONS = 16;
+
+/** A MOVED or ASK answer of Redis Cluster: where the slot (or, while it migrates, the key) is now. */
+function redirection(error: unknown): { readonly ask: boolean; readonly address: string } | undefined {
+  if (!isReplyError(error)) return undefined;
+  const match = /^(MOVED|ASK) \d+ (\S+)/.exec((error as Error).message);
+  return match ? { ask: match[1] === "ASK", address: match[2]! } : undefined;
+}
+
+/** Asks the cluster for its slots again (a failed refresh shows on the next command). */
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
+}
+
 /** A client of one Redis server, or of a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
@@ -214,24 +229,61 @@ export class RedisStore implements EntryStore {
    * Runs a script that writes events; with {@link RedisStoreOptions.waitForReplicas},
    * then WAIT on the same connection (a pipeline of the two), failing with
    * `not-replicated` when too few replicas confirm it in time.
+   *
+   * On a cluster the pipeline follows redirections itself: ioredis retries a
+   * redirected pipeline only when every command in it was redirected, and
+   * WAIT, which has no key, is answered by whichever node gets it. A script
+   * answered MOVED (its slot has another master now: a failover, a
+   * resharding) did not run: the slots are asked for again and it is sent
+   * again. One answered ASK (its keys moved, the slot still migrating) did
+   * not run either: it is sent to the node named, after ASKING, with its WAIT.
    */
   private async write<T>(script: RedisScript, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<T> {
     const wait = this.replicaWait;
     if (wait === undefined) return runScript<T>(this.client, script, keys, args, buffers);
-    const pipeline = this.client.pipeline();
-    queueScript(pipeline, script, keys, args);
-    pipeline.call("WAIT", wait.replicas, wait.timeoutMs);
-    const results = (await pipeline.exec()) ?? [];
-    const [[error, reply] = [new Error("the write was not executed"), null], [waitError, confirmed] = [new Error("WAIT was not executed"), 0]] = results;
-    if (error) throw error;
-    if (waitError) throw waitError;
-    if (Number(confirmed) < wait.replicas) {
-      throw new TransportError(
-        "not-replicated",
-        `a write to ${keys[0] ?? "Redis"} was made on its master, but ${Number(confirmed)} of the ${wait.replicas} replica(s) asked for confirmed it within ${wait.timeoutMs} ms: it would be lost if its master failed before replicating it`,
-      );
+    let asking: Redis | undefined;
+    for (let redirections = 0; ; redirections++) {
+      const pipeline = (asking ?? this.client).pipeline();
+      if (asking !== undefined) pipeline.call("ASKING");
+      queueScript(pipeline, script, keys, args);
+      pipeline.call("WAIT", wait.replicas, wait.timeoutMs);
+      const results = ((await pipeline.exec()) ?? []).slice(asking === undefined ? 0 : 1);
+      const [[error, reply] = [new Error("the write was not executed"), null], [waitError, confirmed] = [new Error("WAIT was not executed"), 0]] = results;
+      if (error) {
+        const redirect = this.client.isCluster && redirections < MAX_REDIRECTIONS ? redirection(error) : undefined;
+        if (redirect === undefined) throw error;
+        asking = redirect.ask ? await this.clusterNode(redirect.address) : undefined;
+        if (!redirect.ask) await refreshSlots(this.client as Cluster);
+        continue;
+      }
+      if (waitError) throw waitError;
+      if (Number(confirmed) < wait.replicas) {
+        throw new TransportError(
+          "not-replicated",
+          `a write to ${keys[0] ?? "Redis"} was made on its master, but ${Number(confirmed)} of the ${wait.replicas} replica(s) asked for confirmed it within ${wait.timeoutMs} ms: it would be lost if its master failed before replicating it`,
+        );
+      }
+      return reply as T;
     }
-    return reply as T;
+  }
+
+  /** The cluster's connection to the node at `address` (`host:port`, as a redirection names it), with the scripts registered. */
+  private async clusterNode(address: string): Promise<Redis> {
+    const cluster = this.client as Cluster;
+    const nat = cluster.options.natMap;
+    const mapped = (typeof nat === "function" ? nat(address) : nat?.[address]) ?? {
+      host: address.slice(0, address.lastIndexOf(":")),
+      port: Number(address.slice(address.lastIndexOf(":") + 1)),
+    };
+    const find = () => cluster.nodes("all").find((n) => n.options.host === mapped.host && n.options.port === mapped.port);
+    let node = find();
+    if (node === undefined) {
+      await refreshSlots(cluster);
+      node = find();
+    }
+    if (node === undefined) throw new TransportError("redis-unavailable", `Redis at ${this.where}: the cluster redirected a write to ${address}, a node it does not know`);
+    defineScripts(node);
+    return node;
   }
 
   /**
