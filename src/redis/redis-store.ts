@@ -125,6 +125,26 @@ function redirection(error: unknown): { readonly ask: boolean; readonly address:
   return match ? { ask: match[1] === "ASK", address: match[2]! } : undefined;
 }
 
+/**
+ * Where routing apart (on a cluster) records, with the shared queue (in its
+ * slot), which destinations have their copy of an entry, when another
+ * destination failed: entry id → JSON array of destination queue names.
+ */
+function routingProgressKey(keys: QueueKeys): string {
+  return `${keys.stream}:routing`;
+}
+
+/** The destinations a routing progress field lists (none for a missing or unreadable one). */
+function readProgress(field: string | null | undefined): string[] {
+  if (!field) return [];
+  try {
+    const list: unknown = JSON.parse(field);
+    return Array.isArray(list) ? list.filter((q): q is string => typeof q === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Asks the cluster for its slots again (a failed refresh shows on the next command). */
 function refreshSlots(cluster: Cluster): Promise<void> {
   return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
@@ -734,7 +754,10 @@ export class RedisStore implements EntryStore {
       if (e.fields.length < 2 || e.fields.length % 2 !== 0) refuse("ERR wrong number of arguments for 'xadd' command");
       if (e.expireAt !== null && Number.isNaN(e.expireAt)) refuse("ERR value is not a valid float");
     }
-    const owned = await this.run(what, () => runScript<number[]>(this.client, Scripts.owned, [keys.stream], [keys.group, consumer, ...entries.map((e) => e.id)]));
+    const progressKey = routingProgressKey(keys);
+    const [owned, recorded] = await this.run(what, () =>
+      runScript<[number[], (string | null)[]]>(this.client, Scripts.owned, [keys.stream, progressKey], [keys.group, consumer, ...entries.map((e) => e.id)]),
+    );
     // an entry listed twice is routed once
     const listed = new Set<string>();
     entries.forEach((e, i) => {
@@ -750,11 +773,29 @@ export class RedisStore implements EntryStore {
     const now = formatPythonFloat(Date.now() / 1000);
     // per destination queue: the positions of the entries it gets a copy of
     const copies = new Map<string, number[]>();
-    const progress: (Set<string> | undefined)[] = [];
+    /** Per entry, the destinations that had their copy before this call (this router's memory and the progress recorded in Redis). */
+    const before: number[] = [];
+    /** Per entry, how many destinations the progress recorded in Redis lists. */
+    const stored: number[] = [];
+    /** Entries whose progress is recorded in Redis, to be deleted once they are acknowledged. */
+    const inRedis: string[] = [];
     entries.forEach((e, i) => {
+      before[i] = 0;
+      stored[i] = 0;
       if (Number(owned[i]) !== 1) return;
-      const done = this.routed.get(`${keys.stream} ${e.id}`);
-      progress[i] = done;
+      const key = `${keys.stream} ${e.id}`;
+      let done = this.routed.get(key);
+      const fromRedis = readProgress(recorded[i]);
+      stored[i] = fromRedis.length;
+      if (fromRedis.length > 0) {
+        inRedis.push(e.id);
+        if (done === undefined) {
+          if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
+          this.routed.set(key, (done = new Set()));
+        }
+        for (const queue of fromRedis) done.add(queue);
+      }
+      before[i] = done?.size ?? 0;
       const type = shortName(e.eventType);
       for (const [queue, types] of wants) {
         if ((!types.has("*") && !types.has(type)) || done?.has(queue)) continue;
@@ -814,15 +855,27 @@ export class RedisStore implements EntryStore {
         }
       }),
     );
-    if (failures.length > 0) throw redisFailure(failures[0], what, this.where);
+    if (failures.length > 0) {
+      // What was copied is recorded with the shared queue, for whichever router routes these entries again.
+      const fields: string[] = [];
+      entries.forEach((e, i) => {
+        const done = Number(owned[i]) === 1 ? this.routed.get(`${keys.stream} ${e.id}`) : undefined;
+        if (done !== undefined && done.size > stored[i]!) fields.push(e.id, JSON.stringify([...done]));
+      });
+      if (fields.length > 0) {
+        // (when the shared queue's master cannot take it, this router's memory still has it)
+        await this.run(`recording the routing progress of ${keys.stream}`, () => this.client.hset(progressKey, ...fields)).catch(() => {});
+      }
+      throw redisFailure(failures[0], what, this.where);
+    }
     const acked = entries.filter((_, i) => Number(owned[i]) === 1).map((e) => e.id);
     await this.ack(keys, acked);
     for (const id of acked) this.routed.delete(`${keys.stream} ${id}`);
+    if (inRedis.length > 0) await this.run(`deleting the routing progress of ${keys.stream}`, () => this.client.hdel(progressKey, ...inRedis)).catch(() => {});
     const out: Routed[] = entries.map((_, i) => {
       if (Number(owned[i]) !== 1) return -1;
       // copies made on an earlier try count too
-      const before = progress[i]?.size ?? 0;
-      return { copies: counts[i]!.copies + before, parked: counts[i]!.parked };
+      return { copies: counts[i]!.copies + before[i]!, parked: counts[i]!.parked };
     });
     return { entries: out, revived };
   }

@@ -117,7 +117,7 @@ async function failoverRun(label: string, waitForReplicas: ReplicaWait | undefin
     const lines = [
       `${label}: cluster of 3 masters + 3 replicas; ${PARTITIONS} partitions, ${victimPartitions.length} (${victimPartitions.join(", ")}) on ${victim}, SIGKILLed once ${confirmedAtKill} events were confirmed`,
       `  failover to ${promoted} in ${failoverMs} ms; the killed node back as its replica after ${rejoinedMs} ms; ${afterFailover()} events confirmed on its partitions after the failover; drained in ${drainMs} ms`,
-      `  publish errors (each retried): ${ledger.describeErrors()}; given up: ${ledger.gaveUp.size}`,
+      `  publish errors (each retried): ${ledger.describeErrors()}; given up: ${ledger.gaveUp.size}; the slowest publish took ${Math.max(...publishers.map((p) => p.slowestMs))} ms`,
       ...[...ledger.samples].map(([code, message]) => `    e.g. ${code}: ${message}`),
       ...conservationTable([row], {
         head: ["publish errors", "pending after drain"],

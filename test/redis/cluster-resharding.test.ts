@@ -142,7 +142,7 @@ describe("resharding under traffic", { timeout: 170_000 }, () => {
       const row = ledger.row("queue");
       const lines = [
         `partition ${partition} (slot ${slot}) moved from ${from} to ${to}: ${moved.keys} keys in ${moved.batches} batches, ${moveMs} ms, seen half moved after ${seen.halfMoved} batches;`,
-        `  during the move ${during.confirmed} events confirmed (${during.partition} on the moving partition); publish errors (each retried): ${ledger.describeErrors()}`,
+        `  during the move ${during.confirmed} events confirmed (${during.partition} on the moving partition); publish errors (each retried): ${ledger.describeErrors()}; the slowest publish took ${Math.max(...publishers.map((p) => p.slowestMs))} ms`,
         ...[...ledger.samples].map(([code, message]) => `    e.g. ${code}: ${message}`),
         ...conservationTable([row], { head: ["publish errors"], cells: () => [ledger.errorCount] }).map((l) => `  ${l}`),
       ];
@@ -216,7 +216,7 @@ describe("resharding under traffic", { timeout: 170_000 }, () => {
       const rows = SERVICE_NAMES.map((s) => ledger.row(s, wanted(s)));
       const lines = [
         `bus: shared queue partition ${partition} (slot ${slot}) moved from ${from} to ${to}: ${moved.keys} keys in ${moved.batches} batches, ${moveMs} ms, seen half moved after ${seen.halfMoved} batches;`,
-        `  publish errors (each retried): ${ledger.describeErrors()}`,
+        `  publish errors (each retried): ${ledger.describeErrors()}; the slowest publish took ${Math.max(...publishers.map((p) => p.slowestMs))} ms`,
         ...[...ledger.samples].map(([code, message]) => `    e.g. ${code}: ${message}`),
         ...conservationTable(rows).map((l) => `  ${l}`),
       ];

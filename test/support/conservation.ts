@@ -167,17 +167,21 @@ export class Publisher {
 
   /** Events confirmed by this publisher. */
   confirmed = 0;
+  /** The longest an event took from its first attempt to its confirmation, ms. */
+  slowestMs = 0;
 
   private async loop(): Promise<void> {
     const pauseMs = this.options.pauseMs ?? 10;
     while (this.running) {
       const event = shopEvent(this.label, this.seq++);
-      const deadline = Date.now() + (this.options.giveUpMs ?? 60_000);
+      const first = Date.now();
+      const deadline = first + (this.options.giveUpMs ?? 60_000);
       for (let retries = 0; ; retries++) {
         try {
           const published = await this.publish(event);
           this.ledger.confirm(event, published, retries);
           this.confirmed++;
+          this.slowestMs = Math.max(this.slowestMs, Date.now() - first);
           break;
         } catch (error) {
           this.ledger.failed(error);
