@@ -739,8 +739,10 @@ export class RedisStore implements EntryStore {
    * call with all its copies (the destinations in parallel, each in its own
    * slot), then the acknowledgement of the entries whose copies are all
    * made. A destination that failed fails the call; the ones that took
-   * their copies are remembered and not written again when the entries are
-   * routed again.
+   * their copies are remembered here and recorded with the shared queue
+   * (its `:routing` hash, in its slot), and not written again when the
+   * entries are routed again, by this router or by another that reclaimed
+   * them; the record is deleted once the entries are acknowledged.
    */
   private async routeApart(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
     const what = `routing entries of ${keys.stream}`;

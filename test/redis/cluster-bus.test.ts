@@ -17,13 +17,17 @@
 //    back as its replica): every service still gets every event of its
 //    types, none lost (asserted); duplicates are allowed (at least once)
 //    and reported, as are the errors publishers retried.
+// And on its own, at the level of the store: an entry whose routing failed
+// at one destination, reclaimed and routed by another router (another
+// process, which never saw the first try), is copied only to that
+// destination.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connectRedis, EventBus, silentLogger, type StreamTransport } from "eventwire/redis";
 import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { SERVICE_NAMES, SERVICES, wants, type Service } from "../chaos/plan.js";
 import { keySlot, RedisCluster } from "../support/cluster.js";
-import { conservationTable, Ledger, Publisher, type Confirmation } from "../support/conservation.js";
+import { conservationTable, Ledger, Publisher, shopEvent, type Confirmation } from "../support/conservation.js";
 import { until } from "../support/wait.js";
 
 const PREFIX = "cb:";
@@ -36,6 +40,56 @@ const BLOCKED: Service = "audit";
 const KILLED: Service = "billing";
 
 describe("the event bus on a Redis Cluster, through faults", { timeout: 170_000 }, () => {
+  test("a router that reclaims an entry whose routing failed at one destination copies it only there", { timeout: 40_000 }, async () => {
+    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 1 });
+    const prefix = "rp:";
+    const transports: StreamTransport<ShopEvent>[] = [];
+    let refusing: string | undefined;
+    try {
+      // x's queue alone on its master (empty slots move at once)
+      const x = keySlot(`${prefix}{sub:x}`);
+      refusing = await cluster.masterOfSlot(x);
+      const rest = (await cluster.masters()).filter((m) => m !== refusing);
+      for (const key of [`${prefix}{all}`, `${prefix}{sub:y}`, `${prefix}subscriptions`, `${prefix}registry`, `${prefix}{eventwire}:schemas`]) {
+        if ((await cluster.masterOf(key)) === refusing) await cluster.moveSlot(keySlot(key), rest[0]!);
+      }
+      for (let i = 0; i < 2; i++) transports.push(await connectRedis({ registry: shopRegistry, cluster: [...cluster.seeds], prefix, logger: silentLogger, commandTimeoutMs: 3_000 }));
+      const [a, b] = transports as [StreamTransport<ShopEvent>, StreamTransport<ShopEvent>];
+      const all = a.keys("all");
+      for (const service of ["x", "y"]) {
+        await a.store.ensureQueue(a.keys(`sub:${service}`));
+        await a.store.setSubscription(prefix, service, ["*"]);
+      }
+      await a.publish("all", shopEvent("rp", 1));
+      const limits = { maxLength: 1_000, trim: "acknowledged" } as const;
+      const routeEntries = (entries: readonly { id: string; fields: ReadonlyMap<string, Buffer> }[]) =>
+        entries.map((e) => ({ id: e.id, eventType: "OrderCreatedEvent", expireAt: null, fields: [...e.fields].flatMap(([k, v]) => [Buffer.from(k), v]) }));
+      const length = async (queue: string) => Number(await cluster.command(await cluster.masterOf(a.keys(queue).stream), "XLEN", a.keys(queue).stream));
+
+      // router A reads the entry; x's master refuses writes, so its copy fails and y's is made
+      const read = await a.store.readNew(all, "router-a", 10, 100);
+      assert.equal(read.length, 1);
+      await cluster.command(refusing, "CONFIG", "SET", "maxmemory-policy", "noeviction");
+      await cluster.command(refusing, "CONFIG", "SET", "maxmemory", "1");
+      await assert.rejects(a.store.route(all, "router-a", routeEntries(read), limits), /OOM/);
+      assert.deepEqual([await length("sub:x"), await length("sub:y")], [0, 1]);
+      await cluster.command(refusing, "CONFIG", "SET", "maxmemory", "0");
+
+      // router B, in another transport, reclaims it and routes it: x gets its copy, y none again
+      const claimed = await b.store.claimIdle(all, "router-b", 0, "0-0", 10);
+      assert.deepEqual(claimed.entries.map((e) => e.id), read.map((e) => e.id));
+      const routed = await b.store.route(all, "router-b", routeEntries(claimed.entries), limits);
+      assert.deepEqual(routed.entries, [{ copies: 2, parked: 0 }]);
+      assert.deepEqual([await length("sub:x"), await length("sub:y")], [1, 1], "y was given a second copy");
+      assert.equal((await a.info("all")).pending, 0);
+      assert.equal(Number(await cluster.command(await cluster.masterOf(all.stream), "EXISTS", `${all.stream}:routing`)), 0, "the routing progress outlived the entry's acknowledgement");
+    } finally {
+      if (refusing) await cluster.command(refusing, "CONFIG", "SET", "maxmemory", "0").catch(() => {});
+      await Promise.all(transports.map((t) => t.close().catch(() => {})));
+      await cluster.stop();
+    }
+  });
+
   test("exactly once normally; a destination refusing writes costs only itself; a subscription queue's master killed loses nothing", { timeout: 160_000 }, async () => {
     const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 1 });
     const transports: StreamTransport<ShopEvent>[] = [];
