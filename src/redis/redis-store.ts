@@ -150,6 +150,21 @@ function refreshSlots(cluster: Cluster): Promise<void> {
   return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
 }
 
+/**
+ * After a cluster client is closed: ioredis re-arms its periodic slots
+ * refresh when a refresh under way at the close completes, and from then on
+ * refreshes (failing at once) every `slotsRefreshInterval` for ever, which
+ * holds the process open. A callback queued behind that refresh runs after
+ * it re-armed its timer, and disconnecting once more clears the timer.
+ * (With no refresh under way, the refresh asked for here ends at once, or
+ * after one CLUSTER SLOTS, on the closed client.)
+ */
+function stopRefreshing(client: RedisClient): void {
+  if (!client.isCluster) return;
+  const cluster = client as Cluster;
+  cluster.refreshSlotsCache(() => cluster.disconnect());
+}
+
 /** A client of one Redis server, or of a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
@@ -948,7 +963,10 @@ export class RedisStore implements EntryStore {
   /** Closes the connections: at once when Redis does not answer within a second. */
   async close(): Promise<void> {
     // (a second disconnect of a closed connection would hold the process for ioredis's disconnect timeout)
-    for (const d of this.duplicates.splice(0)) if (d.status !== "end") d.disconnect();
+    for (const d of this.duplicates.splice(0)) {
+      if (d.status !== "end") d.disconnect();
+      stopRefreshing(d);
+    }
     if (this.owned === "disconnect" && this.client.status !== "end") this.client.disconnect();
     else if (this.owned === "quit" && this.client.status !== "end") {
       let timer: NodeJS.Timeout | undefined;
@@ -965,6 +983,7 @@ export class RedisStore implements EntryStore {
         clearTimeout(timer);
       }
     }
+    if (this.owned !== false) stopRefreshing(this.client);
   }
 }
 
