@@ -169,6 +169,8 @@ export class Publisher {
   confirmed = 0;
   /** The longest an event took from its first attempt to its confirmation, ms. */
   slowestMs = 0;
+  /** The longest one attempt took, confirmed or failed, ms. */
+  slowestAttemptMs = 0;
 
   private async loop(): Promise<void> {
     const pauseMs = this.options.pauseMs ?? 10;
@@ -177,8 +179,9 @@ export class Publisher {
       const first = Date.now();
       const deadline = first + (this.options.giveUpMs ?? 60_000);
       for (let retries = 0; ; retries++) {
+        const attempt = Date.now();
         try {
-          const published = await this.publish(event);
+          const published = await this.publish(event).finally(() => (this.slowestAttemptMs = Math.max(this.slowestAttemptMs, Date.now() - attempt)));
           this.ledger.confirm(event, published, retries);
           this.confirmed++;
           this.slowestMs = Math.max(this.slowestMs, Date.now() - first);
