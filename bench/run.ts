@@ -4,8 +4,9 @@
  * to bench/results/ (with the machine, Node and Redis versions and the
  * date) and the tables as Markdown to bench/results/latest.md.
  *
- *   npm run bench              the full run (a few minutes)
- *   npm run bench -- --quick   fewer rounds and events, to try the harness
+ *   npm run bench                   the full run (a few minutes)
+ *   npm run bench -- --quick        fewer rounds and events, to try the harness
+ *   npm run bench -- --only=cluster the Redis Cluster section alone (with --quick too)
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { cpus, hostname, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RedisServer } from "../test/support/redis.js";
+import type { ClusterResults, ClusterSettings } from "./cluster.js";
 import type { CodecRun } from "./codec.js";
 import { seedEvents } from "./inputs.js";
 import { count, markdown, median, now, opsPerSecond, ratio, runChild, table } from "./support.js";
@@ -22,6 +24,8 @@ import type { TransportResults, TransportSettings } from "./transport.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const here = fileURLToPath(new URL(".", import.meta.url));
 const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+if (only !== undefined && only !== "cluster") throw new Error(`--only=${only}: only the cluster section runs alone (--only=cluster)`);
 const started = now();
 const log = (line: string) => process.stderr.write(`[${((now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 
@@ -41,9 +45,52 @@ const machine = {
 
 // --- the package as users get it: built with tsc ------------------------------
 
-log("building the package (tsc -p tsconfig.build.json)");
+log("building the package (tsc -p tsconfig.build.json, then the Lua scripts copied, as npm run build does)");
 const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
 if (tsc.status !== 0) throw new Error(`the build failed:\n${tsc.stdout}${tsc.stderr}`);
+const lua = spawnSync(process.execPath, [join(root, "scripts", "copy-lua.mjs")], { cwd: root, encoding: "utf8" });
+if (lua.status !== 0) throw new Error(`copying the Lua scripts into dist/ failed:\n${lua.stdout}${lua.stderr}`);
+
+// --- Redis Cluster ---------------------------------------------------------------
+
+const clusterSettings: ClusterSettings = quick
+  ? { events: 3_000, busEvents: 2_000, rounds: 1, batch: 100, partitions: 6, subscribers: [1, 3], masters: [1, 3], warmUpEvents: 500, replicaEvents: 1_000 }
+  : { events: 30_000, busEvents: 10_000, rounds: 3, batch: 100, partitions: 6, subscribers: [1, 3], masters: [1, 3], warmUpEvents: 3_000, replicaEvents: 5_000 };
+
+/** Runs the cluster section (its own servers and clusters, started and stopped here). */
+async function clusterSection(): Promise<ClusterResults> {
+  // (imported only now: it loads eventwire from dist/, built above)
+  const { clusterBench } = await import("./cluster.js");
+  return clusterBench(clusterSettings, log);
+}
+
+const about = () =>
+  `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.os}; Node ${machine.node}; Redis ${machine.redis}; ${machine.date.slice(0, 10)}${quick ? " (quick run)" : ""}`;
+
+function writeResults(results: object, sections: readonly (readonly [string, readonly string[], readonly (readonly string[])[]])[], markdownFile: string): void {
+  const dir = join(here, "results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = machine.date.replace(/[:.]/g, "-");
+  const file = join(dir, quick ? `${stamp}${only ? `.${only}` : ""}.quick.tmp.json` : `${stamp}${only ? `.${only}` : ""}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  if (!quick) {
+    const md = [`Measured on ${about()}, with \`npm run bench${only ? ` -- --only=${only}` : ""}\`.`, ...sections.map(([title, headers, rows]) => `**${title}**\n\n${markdown(headers, rows)}`)].join("\n\n");
+    writeFileSync(join(dir, markdownFile), md + "\n");
+  }
+  log(`results written to ${file}`);
+}
+
+if (only === "cluster") {
+  const cluster = await clusterSection();
+  const { clusterTables } = await import("./cluster.js");
+  const sections = clusterTables(cluster);
+  const took = (now() - started) / 1000;
+  console.log(`\neventwire benchmarks, the Redis Cluster section — ${about()}\n`);
+  for (const [title, headers, rows] of sections) console.log(`${title}\n\n${table(headers, rows)}\n`);
+  console.log(`(${took.toFixed(0)} s)`);
+  writeResults({ machine, quick, seconds: took, clusterSettings, cluster }, sections, "cluster.md");
+  process.exit(0);
+}
 
 // --- protobufjs static code, generated for this run ---------------------------
 
@@ -105,6 +152,8 @@ try {
 } finally {
   await server.stop();
 }
+log("cluster: one partitioned queue and the bus on one server and on private clusters");
+const cluster = await clusterSection();
 
 // --- tables ---------------------------------------------------------------------
 
@@ -239,7 +288,7 @@ const targetRows = targets.map((x) => {
 // --- output --------------------------------------------------------------------------
 
 const took = (now() - started) / 1000;
-const about = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.os}; Node ${machine.node}; Redis ${machine.redis}; ${machine.date.slice(0, 10)}${quick ? " (quick run)" : ""}`;
+const { clusterTables } = await import("./cluster.js");
 const sections: [string, readonly string[], readonly (readonly string[])[]][] = [
   ["Codec: the whole event (envelope and payload), medians of rounds", codecHeaders, codecRows],
   ["Codec, ops/s, with ioredis loaded in the process (each column a process of its own)", ioredisHeaders, ioredisRows],
@@ -248,9 +297,10 @@ const sections: [string, readonly string[], readonly (readonly string[])[]][] = 
   ["Where the time goes: CPU per event of each side, over the same timed spans (the ceiling's row: wall time per entry with Redis saturated)", cpuHeaders, cpuRows],
   ["Telemetry: OpenTelemetry tracing and metrics off and on (spans batched to an exporter that drops them)", telemetryHeaders, telemetryRows],
   ["Memory of a consumer (its own process)", memoryHeaders, memoryRows],
+  ...clusterTables(cluster),
   ["Targets (ratios of medians, this run)", targetHeaders, targetRows],
 ];
-console.log(`\neventwire benchmarks — ${about}\n`);
+console.log(`\neventwire benchmarks — ${about()}\n`);
 for (const [title, headers, rows] of sections) console.log(`${title}\n\n${table(headers, rows)}\n`);
 console.log(`(${took.toFixed(0)} s)`);
 
@@ -263,15 +313,8 @@ const results = {
   fidelity,
   transport,
   telemetry,
+  clusterSettings,
+  cluster,
   targets: targets.map((x) => ({ figure: x.figure, target: x.target, measured: x.measured, met: x.measured.every(x.ok), headlineMet: x.ok(x.measured[0]!) })),
 };
-const dir = join(here, "results");
-mkdirSync(dir, { recursive: true });
-const stamp = machine.date.replace(/[:.]/g, "-");
-const file = join(dir, quick ? `${stamp}.quick.tmp.json` : `${stamp}.json`);
-writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-if (!quick) {
-  const md = [`Measured on ${about}, with \`npm run bench\`.`, ...sections.map(([title, headers, rows]) => `**${title}**\n\n${markdown(headers, rows)}`)].join("\n\n");
-  writeFileSync(join(dir, "latest.md"), md + "\n");
-}
-log(`results written to ${file}`);
+writeResults(results, sections, "latest.md");

@@ -9,25 +9,35 @@
  * everything.
  *
  *   npm run demo -- [--orders N] [--fast] [--seed S] [--format json|binary] [--json] [--memory] [--python]
+ *                   [--cluster [host:port,…]] [--partitions N]
  *
  * Redis is REDIS_URL when set; else a private redis-server, when one is on
  * PATH; else the four services run in this process on the in-memory
- * transport. With --python, the notification service is the Python one
+ * transport. With --cluster (or REDIS_CLUSTER_NODES), a Redis Cluster: the
+ * nodes given, else a private one; the bus's shared queue is split into
+ * partitions (3 by default) over its masters, each order's events in one. With
+ * --python, the notification service is the Python one
  * (notification_service.py, on eventwire's Python package).
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { EntryFormat } from "eventwire/redis";
-import { shopRegistry, type OrderItem } from "./events.js";
+import type { Event } from "eventwire";
+import { checkPartitionCount, connectRedis, parseClusterNodes, partitionOf, redactUrl, type EntryFormat, type StreamTransport } from "eventwire/redis";
+import { BUS_QUEUE, busLayout, describePlaces, type BusLayout } from "./bus-layout.js";
+import { orderPartitionKey, shopRegistry, type OrderItem } from "./events.js";
 import type { Notification } from "./notification-service.js";
 import type { Order } from "./order-service.js";
-import { redisServerOnPath, startPrivateRedis, type PrivateRedis } from "./private-redis.js";
+import { missingForCluster, startPrivateCluster } from "./private-cluster.js";
+import { redisServerOnPath, startPrivateRedis } from "./private-redis.js";
 import { SERVICES, type ServiceCommand, type ServiceConfig, type ServiceReport } from "./protocol.js";
 import { simulation, type Simulation } from "./simulation.js";
 
 const PREFIX = "events:";
+
+/** Partitions of the bus's shared queue on a cluster, unless --partitions says otherwise. */
+const CLUSTER_PARTITIONS = 3;
 
 const CATALOGUE: readonly Omit<OrderItem, "quantity">[] = [
   { productId: "p-keyboard", name: "Mechanical keyboard", price: 89.99 },
@@ -55,10 +65,18 @@ Options:
   --memory          run the four services in this process on the in-memory transport
   --python          run the notification service as a Python process (Debian's python3 with
                     python3-protobuf and python3-redis), on eventwire's Python package
+                    (one Redis server only: not with --cluster or partitions)
+  --cluster [NODES] run on a Redis Cluster: the seed nodes given (host:port,host:port,…);
+                    without them, REDIS_CLUSTER_NODES when set, else a private cluster of
+                    3 masters with a replica each on free ports (stopped at the end)
+  --partitions N    partitions of the bus's shared queue (default 3 on a cluster, else as
+                    recorded in Redis: 1 on a new one); each order's events stay in one,
+                    picked by its order id
   -h, --help        show this help
 
-Redis: REDIS_URL when set; else a private redis-server on a free port when redis-server
-is on PATH (stopped at the end); else the in-memory transport.
+Redis: with --cluster, a Redis Cluster; else REDIS_URL when set; else REDIS_CLUSTER_NODES
+(a cluster) when set; else a private redis-server on a free port when redis-server is on
+PATH (stopped at the end); else the in-memory transport.
 `;
 
 interface DemoOptions {
@@ -69,6 +87,9 @@ interface DemoOptions {
   readonly json: boolean;
   readonly memory: boolean;
   readonly python: boolean;
+  /** --cluster: its seed nodes, or true when given without them. */
+  readonly cluster: readonly string[] | true | undefined;
+  readonly partitions: number | undefined;
 }
 
 function fail(message: string): never {
@@ -77,10 +98,12 @@ function fail(message: string): never {
 }
 
 function parseOptions(argv: readonly string[]): DemoOptions {
+  // `--cluster` takes its nodes optionally: bare (last, or before another option) it is `--cluster=`.
+  const args = argv.map((arg, i) => (arg === "--cluster" && (i === argv.length - 1 || argv[i + 1]!.startsWith("-")) ? "--cluster=" : arg));
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args,
       options: {
         orders: { type: "string" },
         fast: { type: "boolean" },
@@ -89,6 +112,8 @@ function parseOptions(argv: readonly string[]): DemoOptions {
         json: { type: "boolean" },
         memory: { type: "boolean" },
         python: { type: "boolean" },
+        cluster: { type: "string" },
+        partitions: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -105,6 +130,28 @@ function parseOptions(argv: readonly string[]): DemoOptions {
   const format = (values["format"] as string | undefined) ?? "json";
   if (format !== "json" && format !== "binary") fail(`--format must be json or binary, got ${JSON.stringify(format)}`);
   if (values["python"] === true && values["memory"] === true) fail("--python runs a service in a process of its own, on Redis: it cannot be combined with --memory");
+  const clusterText = values["cluster"] as string | undefined;
+  let cluster: readonly string[] | true | undefined;
+  if (clusterText !== undefined) {
+    if (values["memory"] === true) fail("--cluster runs the services on a Redis Cluster: it cannot be combined with --memory");
+    if (values["python"] === true) fail(PYTHON_ON_A_CLUSTER);
+    try {
+      cluster = clusterText === "" ? true : parseClusterNodes(clusterText);
+    } catch (error) {
+      fail(`--cluster: ${(error as Error).message}`);
+    }
+  }
+  const partitionsText = values["partitions"] as string | undefined;
+  let partitions: number | undefined;
+  if (partitionsText !== undefined) {
+    partitions = Number(partitionsText);
+    try {
+      if (!/^\d+$/.test(partitionsText)) throw new Error(`a whole number, not ${JSON.stringify(partitionsText)}`);
+      checkPartitionCount(partitions);
+    } catch (error) {
+      fail(`--partitions: ${(error as Error).message}`);
+    }
+  }
   return {
     orders,
     fast: values["fast"] === true,
@@ -113,8 +160,13 @@ function parseOptions(argv: readonly string[]): DemoOptions {
     json: values["json"] === true,
     memory: values["memory"] === true,
     python: values["python"] === true,
+    cluster,
+    partitions,
   };
 }
+
+const PYTHON_ON_A_CLUSTER =
+  "--python cannot be combined with a Redis Cluster: the Python notification service (eventwire's Python package) knows only one Redis server's key layout, not a cluster's";
 
 /** The orders to create: a random user and two different items each. */
 function planOrders(sim: Simulation, count: number): { userId: string; items: OrderItem[] }[] {
@@ -202,6 +254,8 @@ class Tracker {
 /** The four services, running somewhere. */
 interface System {
   createOrder(userId: string, items: readonly OrderItem[]): Promise<void>;
+  /** The bus's shared queue: its partitions, where they are, what they hold. */
+  layout(): Promise<BusLayout>;
   stop(): Promise<void>;
 }
 
@@ -227,8 +281,12 @@ function startPython(script: string, env: NodeJS.ProcessEnv, onReport: (report: 
   return child;
 }
 
-/** Each service in a process of its own, on Redis; with `python`, the notification service is the Python one. */
-async function startProcesses(config: ServiceConfig, tracker: Tracker, children: Set<ChildProcess>, python: boolean): Promise<System> {
+/**
+ * Each service in a process of its own, on Redis; with `python`, the
+ * notification service is the Python one. `observer` is the demo's own
+ * connection, to look at the bus (closed by `stop`).
+ */
+async function startProcesses(config: ServiceConfig, tracker: Tracker, children: Set<ChildProcess>, python: boolean, observer: StreamTransport<Event>): Promise<System> {
   const procs = new Map<string, ChildProcess>();
   await Promise.all(
     SERVICES.map(
@@ -264,7 +322,9 @@ async function startProcesses(config: ServiceConfig, tracker: Tracker, children:
     async createOrder(userId, items) {
       send(procs.get("order-service")!, { kind: "create-order", userId, items });
     },
+    layout: () => busLayout(observer),
     async stop() {
+      await observer.close();
       await Promise.all(
         [...procs.values()].map(async (child) => {
           if (child.exitCode !== null || child.signalCode !== null) return;
@@ -289,7 +349,12 @@ async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tra
   const { startTracing } = await import("./tracing.js");
   startTracing(); // before the transports are made: they find the tracer provider
   const store = new MemoryStore();
-  const buses = SERVICES.map(() => new EventBus(createMemoryTransport({ registry: shopRegistry, store, prefix: PREFIX, format: options.format })));
+  const buses = SERVICES.map(
+    () =>
+      new EventBus(createMemoryTransport({ registry: shopRegistry, store, prefix: PREFIX, format: options.format, partitionKey: orderPartitionKey }), {
+        partitions: options.partitions,
+      }),
+  );
   const [orderBus, paymentBus, shippingBus, notificationBus] = buses as [(typeof buses)[number], (typeof buses)[number], (typeof buses)[number], (typeof buses)[number]];
   const orders = await startOrderService(orderBus, sim, (order) => tracker.order(order));
   await startPaymentService(paymentBus, sim);
@@ -299,6 +364,7 @@ async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tra
     async createOrder(userId, items) {
       await orders.createOrder(userId, items);
     },
+    layout: () => busLayout(orderBus.transport as StreamTransport<Event>),
     async stop() {
       await Promise.all(buses.map(async (bus) => {
         await bus.stop();
@@ -308,9 +374,13 @@ async function startInMemory(options: DemoOptions, sim: Simulation, tracker: Tra
   };
 }
 
-function finalTable(orders: readonly Order[], tracker: Tracker): string {
-  const rows = orders.map((o) => [o.orderId, o.userId, o.total.toFixed(2), o.status, o.paymentId ?? "-", o.carrier ?? "-", o.trackingNumber ?? "-", tracker.traceOf(o.orderId) ?? "-"]);
-  const headers = ["ORDER", "USER", "TOTAL", "STATUS", "PAYMENT", "CARRIER", "TRACKING", "TRACE"];
+/** The orders, a line each; with partitions, the one each order's events went through. */
+function finalTable(orders: readonly Order[], tracker: Tracker, partitions: number): string {
+  const rows = orders.map((o) => [
+    o.orderId, o.userId, o.total.toFixed(2), o.status, o.paymentId ?? "-", o.carrier ?? "-", o.trackingNumber ?? "-", tracker.traceOf(o.orderId) ?? "-",
+    ...(partitions > 1 ? [String(partitionOf(o.orderId, partitions))] : []),
+  ]);
+  const headers = ["ORDER", "USER", "TOTAL", "STATUS", "PAYMENT", "CARRIER", "TRACKING", "TRACE", ...(partitions > 1 ? ["PARTITION"] : [])];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
@@ -330,13 +400,28 @@ function orderJson(o: Order, tracker: Tracker): Record<string, unknown> {
   };
 }
 
+/** Where the run's Redis is: how it was chosen, and what the services connect to. */
+type Where = "REDIS_URL" | "private" | "memory" | "cluster" | "REDIS_CLUSTER_NODES" | "private cluster";
+
+/** A private Redis the demo started, and stops. */
+interface PrivateServer {
+  /** "the private redis-server", "the private Redis Cluster". */
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/** "s" for a count other than one. */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const out = options.json ? process.stderr : process.stdout;
   const sim = simulation(options.seed, options.fast);
   const tracker = new Tracker(options.orders, out);
   const children = new Set<ChildProcess>();
-  let redis: PrivateRedis | undefined;
+  let server: PrivateServer | undefined;
   let system: System | undefined;
 
   // Nothing outlives the demo: on Ctrl-C (or SIGTERM) the services stop, then Redis; a second one kills.
@@ -351,8 +436,8 @@ async function main(): Promise<void> {
     void (async () => {
       await system?.stop();
       for (const child of children) child.kill("SIGKILL"); // any not yet ready
-      await redis?.stop();
-      process.stderr.write(`demo: stopped the four services${redis ? " and the private redis-server" : ""}\n`);
+      await server?.stop();
+      process.stderr.write(`demo: stopped the four services${server ? ` and ${server.name}` : ""}\n`);
       process.exit(130);
     })();
   };
@@ -362,33 +447,85 @@ async function main(): Promise<void> {
     for (const child of children) child.kill("SIGKILL");
   });
 
-  let where: "REDIS_URL" | "private" | "memory";
+  let where: Where;
+  let clusterNodes: readonly string[] | undefined;
+  let redisUrl: string | undefined;
   const envUrl = process.env["REDIS_URL"];
+  const envCluster = process.env["REDIS_CLUSTER_NODES"];
+  const fromEnvironment = (): readonly string[] => {
+    try {
+      return parseClusterNodes(envCluster!);
+    } catch (error) {
+      return fail(`REDIS_CLUSTER_NODES: ${(error as Error).message}`);
+    }
+  };
   if (options.memory) {
     where = "memory";
     out.write("In memory (--memory): the four services run in this process, on the in-memory transport (eventwire/memory).\n");
+  } else if (Array.isArray(options.cluster)) {
+    where = "cluster";
+    clusterNodes = options.cluster;
+    out.write(`Redis Cluster: ${clusterNodes.map(redactUrl).join(",")} (--cluster).\n`);
+  } else if ((options.cluster === true || !envUrl) && envCluster) {
+    where = "REDIS_CLUSTER_NODES";
+    if (options.python) fail(`${PYTHON_ON_A_CLUSTER} (REDIS_CLUSTER_NODES is set)`);
+    clusterNodes = fromEnvironment();
+    out.write(`Redis Cluster: ${clusterNodes.map(redactUrl).join(",")} (REDIS_CLUSTER_NODES).\n`);
+  } else if (options.cluster === true) {
+    where = "private cluster";
+    const missing = missingForCluster();
+    if (missing) fail(`--cluster without nodes starts a private Redis Cluster, which needs ${missing} on PATH; or give the nodes of a running one (--cluster host:port,…, or REDIS_CLUSTER_NODES)`);
+    const cluster = await startPrivateCluster();
+    server = { name: "the private Redis Cluster", stop: () => cluster.stop() };
+    clusterNodes = cluster.nodes;
+    out.write(
+      `Redis Cluster: a private one of ${plural(cluster.masters, "master")} with ${cluster.replicasPerMaster === 1 ? "a replica" : plural(cluster.replicasPerMaster, "replica")} each, ` +
+        `on ${cluster.nodes.join(", ")}, stopped at the end (REDIS_CLUSTER_NODES is not set).\n`,
+    );
   } else if (envUrl) {
     where = "REDIS_URL";
+    redisUrl = envUrl;
     out.write(`Redis: ${envUrl.replace(/\/\/[^@/]*@/, "//***@")} (REDIS_URL).\n`);
   } else if (redisServerOnPath()) {
     where = "private";
-    redis = await startPrivateRedis();
+    const redis = await startPrivateRedis();
+    server = { name: "the private redis-server", stop: () => redis.stop() };
+    redisUrl = redis.url;
     out.write(`Redis: a private redis-server on 127.0.0.1:${redis.port}, stopped at the end (REDIS_URL is not set).\n`);
   } else {
     where = "memory";
     out.write("No Redis: REDIS_URL is not set and redis-server is not on PATH, so the four services run in this process, on the in-memory transport (eventwire/memory).\n");
   }
+  const partitions = options.partitions ?? (clusterNodes ? CLUSTER_PARTITIONS : undefined);
   out.write(
     `${options.orders} order${options.orders === 1 ? "" : "s"}, seed ${options.seed} (--seed ${options.seed} repeats this run), ${options.format} entries, ` +
       `${options.fast ? "no simulated delays" : "payments ~1.5 s, shipping ~2 s"}.\n`,
   );
   if (where === "memory") {
-    system = await startInMemory(options, sim, tracker);
+    system = await startInMemory({ ...options, partitions }, sim, tracker);
   } else {
-    const config: ServiceConfig = { redisUrl: redis?.url ?? envUrl!, prefix: PREFIX, format: options.format, seed: options.seed, fast: options.fast };
+    const target = clusterNodes ? { cluster: clusterNodes } : { connection: redisUrl! };
+    // The demo's own connection, to look at the bus; opened first, so that a Redis out of reach is told at once.
+    const observer = await connectRedis({ registry: shopRegistry, ...target, prefix: PREFIX });
+    const config: ServiceConfig = {
+      ...(clusterNodes ? { cluster: clusterNodes } : { redisUrl: redisUrl! }),
+      ...(partitions === undefined ? {} : { partitions }),
+      prefix: PREFIX,
+      format: options.format,
+      seed: options.seed,
+      fast: options.fast,
+    };
     const names = SERVICES.map((s) => (options.python && s === "notification-service" ? `${s} (Python)` : s));
-    out.write(`Starting ${names.join(", ")}: one process each, talking only through the event bus (${PREFIX}all, ${PREFIX}sub:<service>).\n`);
-    system = await startProcesses(config, tracker, children, options.python);
+    out.write(`Starting ${names.join(", ")}: one process each, talking only through the event bus (${PREFIX}${BUS_QUEUE}, ${PREFIX}sub:<service>).\n`);
+    system = await startProcesses(config, tracker, children, options.python, observer as StreamTransport<Event>);
+  }
+  const layout = await system.layout();
+  const count = layout.partitions.length;
+  if (count > 1 || layout.masters !== null) {
+    const over = layout.masters === null ? "" : ` over ${new Set(layout.partitions.map((p) => p.master)).size} of the cluster's ${plural(layout.masters, "master")}`;
+    out.write(
+      `Bus: ${PREFIX}${BUS_QUEUE} in ${plural(count, "partition")}${over}, each order's events in one, picked by its order id (partition key): ${describePlaces(layout)}.\n`,
+    );
   }
   out.write("\n");
 
@@ -397,26 +534,40 @@ async function main(): Promise<void> {
   if (interrupted) return;
 
   const orders = [...tracker.orders.values()];
+  const after = await system.layout();
   const counts = (status: string): number => orders.filter((o) => o.status === status).length;
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
-        { transport: where === "memory" ? "memory" : "redis", redis: where === "memory" ? null : where, seed: options.seed, format: options.format, fast: options.fast, events: tracker.eventCount, orders: orders.map((o) => orderJson(o, tracker)) },
+        {
+          transport: where === "memory" ? "memory" : "redis",
+          redis: where === "memory" ? null : where,
+          seed: options.seed,
+          format: options.format,
+          fast: options.fast,
+          events: tracker.eventCount,
+          masters: after.masters,
+          partitions: after.partitions,
+          orders: orders.map((o) => orderJson(o, tracker)),
+        },
         null,
         2,
       ) + "\n",
     );
   } else {
-    process.stdout.write("\n" + finalTable(orders, tracker) + "\n");
+    process.stdout.write("\n" + finalTable(orders, tracker, after.partitions.length) + "\n");
   }
   out.write(
     finished
       ? `${orders.length} orders: ${counts("shipped")} shipped, ${counts("payment_failed")} with a failed payment; ${tracker.eventCount} events.\n`
       : `demo: not every order reached its final state in time (${orders.filter((o) => !FINAL.has(o.status)).length} still open).\n`,
   );
+  if (after.partitions.length > 1 || after.masters !== null) {
+    out.write(`Entries per partition of ${PREFIX}${BUS_QUEUE}: ${after.partitions.map((p) => `${p.stream} ${p.entries}`).join(", ")}.\n`);
+  }
   await system.stop();
-  await redis?.stop();
-  out.write(`Stopped the four services${redis ? " and the private redis-server" : ""}.\n`);
+  await server?.stop();
+  out.write(`Stopped the four services${server ? ` and ${server.name}` : ""}.\n`);
   process.exit(finished ? 0 : 1);
 }
 

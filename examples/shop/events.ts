@@ -3,7 +3,7 @@
  * the seed's order, payment and shipping events, registered and ready to
  * use — what a service's own registry file looks like.
  */
-import { createRegistry } from "eventwire";
+import { createRegistry, type Event } from "eventwire";
 import {
   OrderCreatedEvent,
   OrderItem,
@@ -26,3 +26,14 @@ export const shopRegistry = createRegistry(shopEventTypes, { files: [protoMetada
 
 /** Any of the shop's events. */
 export type ShopEvent = ReturnType<typeof shopRegistry.fromBinary>;
+
+/**
+ * The key that keeps an order's events together, in one partition of a
+ * queue with partitions (the transport option `partitionKey`): its order id,
+ * which every shop event carries. One partition is read in order, so an
+ * order's payment is routed before its shipping.
+ */
+export function orderPartitionKey(event: Event): string | undefined {
+  const orderId = (event.payload as { orderId?: unknown } | undefined)?.orderId;
+  return typeof orderId === "string" ? orderId : undefined;
+}

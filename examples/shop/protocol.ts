@@ -12,7 +12,12 @@ export type ServiceName = (typeof SERVICES)[number];
 
 /** What the demo tells a service process, as JSON in the EVENTWIRE_DEMO environment variable. */
 export interface ServiceConfig {
-  readonly redisUrl: string;
+  /** One Redis server (the Python service reads only this). */
+  readonly redisUrl?: string;
+  /** A Redis Cluster's seed nodes, "host:port" each, instead. */
+  readonly cluster?: readonly string[];
+  /** Partitions of the bus's shared queue, set as each bus starts; left as recorded when absent. */
+  readonly partitions?: number;
   readonly prefix: string;
   readonly format: EntryFormat;
   readonly seed: string;

@@ -1,12 +1,12 @@
 /**
- * Runs one of the shop's services in a process of its own, on Redis, as the
- * demo starts them: `node service-process.ts <service>`, configured by the
+ * Runs one of the shop's services in a process of its own, on Redis (one
+ * server or a cluster), as the demo starts them: `node service-process.ts <service>`, configured by the
  * EVENTWIRE_DEMO environment variable (see protocol.ts). It reports to the
  * demo over Node's IPC channel, and stops when told, on SIGINT or SIGTERM,
  * and when the demo is gone.
  */
 import { connectRedis, EventBus } from "eventwire/redis";
-import { shopRegistry } from "./events.js";
+import { orderPartitionKey, shopRegistry } from "./events.js";
 import { startNotificationService } from "./notification-service.js";
 import { startOrderService, type OrderService } from "./order-service.js";
 import { startPaymentService } from "./payment-service.js";
@@ -24,8 +24,14 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env["EVENTWIRE_DEMO"] ?? "null") as ServiceConfig | null;
   if (!config || !SERVICES.includes(service)) throw new Error(`usage: EVENTWIRE_DEMO='{…}' node service-process.ts <${SERVICES.join("|")}>`);
   startTracing(); // before connecting: the transport finds the tracer provider
-  const transport = await connectRedis({ registry: shopRegistry, connection: config.redisUrl, prefix: config.prefix, format: config.format });
-  const bus = new EventBus(transport);
+  const transport = await connectRedis({
+    registry: shopRegistry,
+    ...(config.cluster ? { cluster: config.cluster } : { connection: config.redisUrl! }),
+    prefix: config.prefix,
+    format: config.format,
+    partitionKey: orderPartitionKey,
+  });
+  const bus = new EventBus(transport, { partitions: config.partitions });
   const sim = simulation(config.seed, config.fast);
   let orders: OrderService | undefined;
   switch (service) {

@@ -59,6 +59,7 @@ export interface Command {
  */
 export const globalOptions: OptionSpecs = {
   redis: { type: "string", value: "URL", help: "Redis to use (default: $REDIS_URL, else the config file's, else redis://127.0.0.1:6379)" },
+  cluster: { type: "string", value: "NODES", help: "a Redis Cluster instead, from seed nodes host:port[,host:port…] (default: $REDIS_CLUSTER_NODES)" },
   prefix: { type: "string", value: "P", help: "the queues' key prefix (default: $EVENTWIRE_PREFIX, else the config file's, else mq:)" },
   proto: { type: "string", multiple: true, value: "PATH", help: "more event types, from the .proto files in a folder (or one file); repeatable" },
   config: { type: "string", value: "FILE", help: "the config file (default: eventwire.config.json, looked for upward from the working directory)" },

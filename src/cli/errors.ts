@@ -61,14 +61,19 @@ export function unknownTypeError(name: string, known?: readonly string[]): CliEr
  * messages with advice; anything else (a bug) is returned as it is, for its
  * stack to be shown.
  */
-export function explain(error: unknown, context: { redis: string; command: string }): CliError | Error {
+export function explain(error: unknown, context: { redis: string; command: string; cluster?: boolean }): CliError | Error {
   if (error instanceof CliError) return error;
   if (isEventwireError(error)) {
     switch (error.code) {
       case "redis-unavailable":
-        return new CliError(error.message.replace(/\.* Start a server.*$/, "."), ExitCode.failure, "Start redis-server, or pass --redis URL (or set REDIS_URL) to point at a running one.", {
-          cause: error,
-        });
+        return new CliError(
+          error.message.replace(/\.* Start (a server|the cluster).*$/, "."),
+          ExitCode.failure,
+          context.cluster
+            ? "Start the cluster, or pass --cluster host:port,host:port (or set REDIS_CLUSTER_NODES) to point at its nodes."
+            : "Start redis-server, or pass --redis URL (or set REDIS_URL) to point at a running one.",
+          { cause: error },
+        );
       case "unknown-queue":
         return new CliError(error.message, ExitCode.usage, `Run "eventwire queues" to list the queues (with --prefix events: for the event bus's).`, { cause: error });
       case "unknown-event-type":

@@ -7,6 +7,7 @@ import { completionCommand } from "./commands/completion.js";
 import { config } from "./commands/config.js";
 import { dlqDelete, dlqList, dlqRequeue } from "./commands/dlq.js";
 import { init } from "./commands/init.js";
+import { partitions } from "./commands/partitions.js";
 import { publish } from "./commands/publish.js";
 import { queues } from "./commands/queues.js";
 import { schemas } from "./commands/schemas.js";
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   decode,
   encode,
   queues,
+  partitions,
   dlqList,
   dlqRequeue,
   dlqDelete,
@@ -59,11 +61,12 @@ function mainHelp(): string {
     "",
     "Options every command takes, before or after it:",
     ...optionLines(globalOptions, flagWidth(globalOptions)),
-    "  -h, --help     help on a command: eventwire <command> --help",
-    "  -v, --version  eventwire's version",
+    `  ${"-h, --help".padEnd(flagWidth(globalOptions))}  help on a command: eventwire <command> --help`,
+    `  ${"-v, --version".padEnd(flagWidth(globalOptions))}  eventwire's version`,
     "",
-    "Defaults come from the environment (REDIS_URL, EVENTWIRE_PREFIX, EVENTWIRE_PROTO),",
-    'then from eventwire.config.json (looked for upward from here): see "eventwire config".',
+    "Defaults come from the environment (REDIS_URL or REDIS_CLUSTER_NODES, EVENTWIRE_PREFIX,",
+    'EVENTWIRE_PROTO), then from eventwire.config.json (looked for upward from here):',
+    'see "eventwire config".',
     "",
     "Exit status: 0 done; 1 failed (Redis unreachable or refusing, ids not found);",
     "2 wrong command line or input; 130 interrupted.",
@@ -216,6 +219,7 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
     const outPaint = paint(wantsColour(io.stdout, env, colourValue(values)));
     const settings = resolveSettings({
       redis: stringOption(values, "redis"),
+      cluster: stringOption(values, "cluster"),
       prefix: stringOption(values, "prefix"),
       proto: values["proto"] as string[] | undefined,
       config: stringOption(values, "config"),
@@ -223,7 +227,7 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
     session = new Session(settings, stderrLogger(io));
     return await command.run({ values, positionals, session, io, paint: outPaint });
   } catch (error) {
-    return report(explain(error, { redis: session?.where ?? "", command: command.name }), `eventwire ${command.name}`, io, errPaint);
+    return report(explain(error, { redis: session?.where ?? "", command: command.name, cluster: session?.cluster ?? false }), `eventwire ${command.name}`, io, errPaint);
   } finally {
     await session?.close().catch(() => {});
   }

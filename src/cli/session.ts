@@ -1,7 +1,8 @@
 /**
  * What one run of the CLI works with: the event types (read from `.proto`
  * files, and from the schemas publishers registered in Redis) and a
- * connection to Redis, opened on first use and closed at the end.
+ * connection to Redis (one server, or a cluster from its seed nodes),
+ * opened on first use and closed at the end.
  */
 import { isAbsolute, relative } from "node:path";
 import { createRegistry, type Event, type EventRegistry } from "../index.js";
@@ -19,7 +20,10 @@ type Dynamic = typeof import("../dynamic/index.js");
 
 /** See the module comment. */
 export class Session {
-  readonly redisUrl: string;
+  /** One Redis server's URL, when that is where Redis is. */
+  readonly redisUrl: string | undefined;
+  /** A Redis Cluster's seed nodes, when that is where Redis is. */
+  readonly clusterNodes: readonly string[] | undefined;
   readonly prefix: string;
   private readonly protoPaths: readonly string[];
   private local: Promise<Types> | undefined;
@@ -31,14 +35,21 @@ export class Session {
     readonly settings: Settings,
     private readonly logger: Logger,
   ) {
-    this.redisUrl = settings.redis.value;
+    this.redisUrl = settings.redis?.value;
+    this.clusterNodes = settings.cluster?.value;
     this.prefix = settings.prefix.value;
     this.protoPaths = settings.proto.map((p) => p.value);
   }
 
-  /** Redis's URL with the password hidden, for messages. */
+  /** Where Redis is, passwords hidden, for messages: its URL, or `cluster host:port,…`. */
   get where(): string {
-    return redactUrl(this.redisUrl);
+    if (this.clusterNodes !== undefined) return `cluster ${this.clusterNodes.map(redactUrl).join(",")}`;
+    return redactUrl(this.redisUrl ?? "");
+  }
+
+  /** Whether Redis is a cluster (the connection is made from seed nodes). */
+  get cluster(): boolean {
+    return this.clusterNodes !== undefined;
   }
 
   /**
@@ -78,7 +89,8 @@ export class Session {
   transport(): Promise<StreamTransport<Event>> {
     this.connected ??= (async () => {
       const local = await this.readLocal();
-      const base = await connectRedis({ registry: local.registry, connection: this.redisUrl, prefix: this.prefix, logger: this.logger });
+      const where = this.clusterNodes !== undefined ? { cluster: this.clusterNodes } : { connection: this.redisUrl! };
+      const base = await connectRedis({ registry: local.registry, ...where, prefix: this.prefix, logger: this.logger });
       try {
         const remote = (await base.schemas.list()).filter((s) => local.registry.get(s.fullName) === undefined);
         if (remote.length === 0) return base;

@@ -1,11 +1,13 @@
 /**
  * Where the CLI's settings come from, in order: the command line, the
- * environment (`REDIS_URL`, `EVENTWIRE_PREFIX`, `EVENTWIRE_PROTO`), the
- * config file (`eventwire.config.json`, looked for upward from the working
- * directory, or `--config FILE`), then the built-in defaults.
+ * environment (`REDIS_URL` or `REDIS_CLUSTER_NODES`, `EVENTWIRE_PREFIX`,
+ * `EVENTWIRE_PROTO`), the config file (`eventwire.config.json`, looked for
+ * upward from the working directory, or `--config FILE`), then the built-in
+ * defaults.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
+import { parseClusterNodes } from "../redis/index.js";
 import { usageError } from "./errors.js";
 
 /** The config file's name, looked for in the working directory and every folder above it. */
@@ -14,6 +16,8 @@ export const CONFIG_FILE = "eventwire.config.json";
 /** The environment variables the CLI reads its defaults from. */
 export const ENV = {
   redis: "REDIS_URL",
+  /** A Redis Cluster's seed nodes, `host:port` separated by commas (used when `REDIS_URL` is not set, as `connectRedis` does). */
+  cluster: "REDIS_CLUSTER_NODES",
   prefix: "EVENTWIRE_PREFIX",
   /** Folders (or files) of `.proto` event types, separated as in `PATH`. */
   proto: "EVENTWIRE_PROTO",
@@ -29,14 +33,18 @@ export const BUILT_IN = { redis: "redis://127.0.0.1:6379", prefix: "mq:" } as co
  * ```json
  * { "redis": "redis://cache.internal:6379/2", "prefix": "events:", "proto": ["proto", "../shared/proto"] }
  * ```
+ *
+ * `cluster` instead of `redis` names a Redis Cluster's seed nodes (a list,
+ * or one string separated by commas); a file may not give both.
  */
 export interface ConfigFile {
   readonly redis?: string;
+  readonly cluster?: string | readonly string[];
   readonly prefix?: string;
   readonly proto?: string | readonly string[];
 }
 
-const CONFIG_KEYS = ["redis", "prefix", "proto"] as const;
+const CONFIG_KEYS = ["redis", "prefix", "proto", "cluster"] as const;
 
 /** Where a setting's value came from. */
 export type Source = "option" | "environment" | "config" | "default";
@@ -51,7 +59,10 @@ export interface Setting<T> {
 
 /** The settings of one run. */
 export interface Settings {
-  readonly redis: Setting<string>;
+  /** One Redis server's URL; undefined when {@link cluster} is in effect instead. */
+  readonly redis: Setting<string> | undefined;
+  /** A Redis Cluster's seed nodes (checked), when they are in effect instead of {@link redis}. */
+  readonly cluster: Setting<readonly string[]> | undefined;
   readonly prefix: Setting<string>;
   /** The folders or files of `.proto` event types (absolute), with where each list came from. */
   readonly proto: readonly Setting<string>[];
@@ -62,6 +73,7 @@ export interface Settings {
 /** What the command line gave. */
 export interface SettingFlags {
   readonly redis?: string | undefined;
+  readonly cluster?: string | undefined;
   readonly prefix?: string | undefined;
   readonly proto?: readonly string[] | undefined;
   readonly config?: string | undefined;
@@ -98,8 +110,13 @@ export function readConfigFile(path: string): ConfigFile {
   for (const [key, v] of Object.entries(value)) {
     if (key === "$schema") continue;
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) throw usageError(`the config file ${path} has an unknown key ${JSON.stringify(key)}`, hint);
-    const ok = key === "proto" ? typeof v === "string" || (Array.isArray(v) && v.every((p) => typeof p === "string")) : typeof v === "string" && v !== "";
-    if (!ok) throw usageError(`the config file ${path}: "${key}" must be ${key === "proto" ? "a path or a list of paths" : "a non-empty string"}`, hint);
+    const list = key === "proto" || key === "cluster";
+    const ok = list ? (typeof v === "string" && v !== "") || (Array.isArray(v) && v.every((p) => typeof p === "string")) : typeof v === "string" && v !== "";
+    const shape = key === "proto" ? "a path or a list of paths" : key === "cluster" ? 'a list of seed nodes ("host:port"), or one string of them separated by commas' : "a non-empty string";
+    if (!ok) throw usageError(`the config file ${path}: "${key}" must be ${shape}`, hint);
+  }
+  if ("redis" in value && "cluster" in value) {
+    throw usageError(`the config file ${path} gives both "redis" (one Redis server) and "cluster" (a Redis Cluster's seed nodes)`, "Keep the one that says where your Redis is.");
   }
   return value as ConfigFile;
 }
@@ -121,7 +138,7 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   const config = configFile === undefined ? {} : readConfigFile(configFile);
   const configDir = configFile === undefined ? cwd : dirname(configFile);
 
-  const pick = (name: "redis" | "prefix"): Setting<string> => {
+  const pick = (name: "prefix"): Setting<string> => {
     const flag = flags[name];
     if (flag !== undefined) return { value: flag, source: "option", from: `--${name}` };
     const fromEnv = env[ENV[name]];
@@ -143,10 +160,49 @@ export function resolveSettings(flags: SettingFlags, env: NodeJS.ProcessEnv = pr
   }
   for (const p of flags.proto ?? []) proto.push({ value: resolve(cwd, p), source: "option", from: "--proto" });
   const seen = new Set<string>();
+  const where = connection(flags, env, config, configFile);
   return {
-    redis: pick("redis"),
+    ...where,
     prefix: pick("prefix"),
     proto: proto.filter((p) => !seen.has(p.value) && seen.add(p.value)),
     configFile,
   };
+}
+
+/**
+ * Where Redis is: one server (`--redis`, `$REDIS_URL`, the file's "redis")
+ * or a cluster (`--cluster`, `$REDIS_CLUSTER_NODES`, the file's "cluster"),
+ * whichever comes first in the order of the settings; in the environment,
+ * `REDIS_URL` wins over `REDIS_CLUSTER_NODES`, as in `connectRedis`.
+ * `--redis` and `--cluster` together are a usage error.
+ */
+function connection(
+  flags: SettingFlags,
+  env: NodeJS.ProcessEnv,
+  config: ConfigFile,
+  configFile: string | undefined,
+): { redis: Setting<string>; cluster: undefined } | { redis: undefined; cluster: Setting<readonly string[]> } {
+  const server = (value: string, source: Source, from: string) => ({ redis: { value, source, from }, cluster: undefined });
+  const cluster = (given: string | readonly string[], source: Source, from: string) => ({ redis: undefined, cluster: { value: seedNodes(given, from), source, from } });
+  if (flags.redis !== undefined && flags.cluster !== undefined) {
+    throw usageError("give either --redis (one Redis server) or --cluster (a Redis Cluster's seed nodes), not both", 'Run "eventwire config --help" for where each setting comes from.');
+  }
+  if (flags.cluster !== undefined) return cluster(flags.cluster, "option", "--cluster");
+  if (flags.redis !== undefined) return server(flags.redis, "option", "--redis");
+  const url = env[ENV.redis];
+  if (url !== undefined && url !== "") return server(url, "environment", `$${ENV.redis}`);
+  const nodes = env[ENV.cluster];
+  if (nodes !== undefined && nodes.trim() !== "") return cluster(nodes, "environment", `$${ENV.cluster}`);
+  if (config.cluster !== undefined) return cluster(config.cluster, "config", configFile!);
+  if (config.redis !== undefined) return server(config.redis, "config", configFile!);
+  return server(BUILT_IN.redis, "default", "default");
+}
+
+/** A seed list, checked; a usage error naming where it came from when a node is not `host:port` or a redis:// URL. */
+function seedNodes(given: string | readonly string[], from: string): string[] {
+  try {
+    return parseClusterNodes(given);
+  } catch (error) {
+    throw usageError(`${from}: ${(error as Error).message}`, "Give a Redis Cluster's seed nodes as host:port,host:port (or redis://user:password@host:port).");
+  }
 }

@@ -64,6 +64,29 @@ export interface OpenOptions {
   readonly commandTimeoutMs?: number;
 }
 
+/**
+ * Connects a client — one server's or a cluster's — within `timeoutMs`. On
+ * failure it is let go, and the error names `where` and what to do (`hint`),
+ * with the client's own last error as the reason when it has one.
+ */
+async function firstConnection(client: Redis | Cluster, timeoutMs: number, lastError: () => Error | undefined, where: string, hint: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (cause) {
+    const reason = sanitized(lastError() ?? cause);
+    if (client.status !== "end") client.disconnect();
+    throw new RedisUnavailableError(`cannot reach ${where}: ${reason.message.replace(/\.+$/, "")}. ${hint}`, { cause: reason });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Where a connection goes, for messages (never with the password). */
 export function describeConnection(connection: RedisConnection): string {
   return typeof connection === "string" ? redactUrl(connection) : `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
@@ -103,29 +126,11 @@ export async function openRedis(connection: RedisConnection, options: OpenOption
   } catch (cause) {
     throw new TransportError("invalid-option", `cannot use the Redis connection ${describeConnection(connection)}: ${sanitized(cause).message}`);
   }
-  const where = describeConnection(connection);
   // Errors reach callers through the promises of their commands; without a
   // listener ioredis would also print them.
   client.on("error", (error: Error) => (lastError = error));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      client.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
-      }),
-    ]);
-    connected = true;
-  } catch (cause) {
-    const reason = sanitized(lastError ?? cause);
-    if (client.status !== "end") client.disconnect();
-    throw new RedisUnavailableError(
-      `cannot reach Redis at ${where}: ${reason.message.replace(/\.+$/, "")}. Start a server, or point REDIS_URL (or the connection option) at one.`,
-      { cause: reason },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
+  await firstConnection(client, timeout, () => lastError, `Redis at ${describeConnection(connection)}`, "Start a server, or point REDIS_URL (or the connection option) at one.");
+  connected = true;
   // From now on a command fails at once while the connection is down, rather
   // than waiting in a queue to be sent later: the store tries it again
   // within its time, and a command it has given up on never runs after all.
@@ -224,28 +229,10 @@ export async function openCluster(connection: ClusterConnection, options: OpenOp
       } as never,
     },
   );
-  const where = describeCluster(connection);
   cluster.on("error", (error: Error) => (lastError = error));
   cluster.on("node error", (error: Error) => (lastError = error));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      cluster.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
-      }),
-    ]);
-    connected = true;
-  } catch (cause) {
-    const reason = sanitized(lastError ?? cause);
-    cluster.disconnect();
-    throw new RedisUnavailableError(
-      `cannot reach ${where}: ${reason.message.replace(/\.+$/, "")}. Start the cluster, or point REDIS_CLUSTER_NODES (or the cluster option) at its nodes.`,
-      { cause: reason },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
+  await firstConnection(cluster, timeout, () => lastError, describeCluster(connection), "Start the cluster, or point REDIS_CLUSTER_NODES (or the cluster option) at its nodes.");
+  connected = true;
   // As with one server: a command fails at once while the cluster is not
   // ready (the store tries it again within its time) rather than waiting
   // to be sent after it was given up on.

@@ -1,14 +1,15 @@
 /**
  * The dashboard as a Node HTTP handler: the page, a JSON API over one
- * transport (queues, entries, dead letters, the bus, the schemas), the live
- * tail as server-sent events, and the guards — a token when one is set, the
- * Host header when bound to loopback without one, and, on every action that
- * changes data, a same-origin check and a per-dashboard CSRF token.
+ * transport (queues and their partitions, entries, dead letters, the bus,
+ * the schemas), the live tail as server-sent events, and the guards — a
+ * token when one is set, the Host header when bound to loopback without
+ * one, and, on every action that changes data, a same-origin check and a
+ * per-dashboard CSRF token.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Event } from "../index.js";
-import { BUS_QUEUE, type DeadLetter, type StoredEntry, type StreamTransport } from "../transport/index.js";
+import { BUS_QUEUE, type DeadLetter, type QueueBrowser, type QueueInfo, type StoredEntry, type StreamTransport } from "../transport/index.js";
 import { page } from "./page.js";
 
 /** How a dashboard is set up. */
@@ -57,7 +58,8 @@ interface Job {
 
 const COOKIE = "eventwire_ui_token";
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
-const STREAM_ID = /^\d+-\d+$/;
+/** A DLQ entry id as DeadLetterQueue gives them: a stream id, after `<partition>/` on a partition after the first. */
+const DLQ_ID = /^(\d+\/)?\d+-\d+$/;
 const JSON_LIMIT = 1 << 20;
 
 class HttpError extends Error {
@@ -110,6 +112,34 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 /** A stream id's time, in ms. */
 const idTime = (id: string): number => Number(id.split("-")[0]);
 
+/** Stream ids in their order: by milliseconds, then sequence. */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
+}
+
+/** An entry and the partition it was read from. */
+interface Read {
+  readonly partition: number;
+  readonly entry: StoredEntry<Event>;
+}
+
+/** Entries of several partitions in one order: by stream id (time), then partition. */
+const byId = (a: Read, b: Read): number => compareIds(a.entry.id, b.entry.id) || a.partition - b.partition;
+
+/** One partition's counts, as the page shows them. */
+const partitionJson = (info: QueueInfo, partition: number) => ({
+  partition,
+  stream: info.stream,
+  length: info.length,
+  pending: info.pending,
+  consumers: info.consumers,
+  lag: info.lag,
+  dlqLength: info.dlqLength,
+  oldestAgeMs: info.oldestAgeMs,
+});
+
 /** Makes the dashboard's handler; see {@link DashboardOptions}. */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
   const transport = options.transport;
@@ -121,8 +151,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   // the entries added to each queue since the dashboard started, counted from the last id seen
   const added = new Map<string, { last: string; count: number }>();
 
-  const entryJson = (e: StoredEntry<Event>) => ({
+  const entryJson = (e: StoredEntry<Event>, partition = 0) => ({
     id: e.id,
+    partition,
     time: idTime(e.id),
     format: e.format,
     eventType: e.eventType ?? null,
@@ -133,6 +164,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   });
   const letterJson = (l: DeadLetter<Event>) => ({
     id: l.id,
+    partition: l.partition,
     eventType: l.eventType ?? null,
     format: l.format,
     reason: l.reason,
@@ -147,10 +179,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     if (!(await transport.hasQueue(name))) throw new HttpError(404, `there is no queue ${JSON.stringify(name)} under prefix ${JSON.stringify(transport.options.prefix)}`);
   }
 
-  async function countAdded(name: string, stream: string): Promise<number> {
-    const seen = added.get(name);
+  /** Entries added to a stream since the dashboard first looked at it. */
+  async function countAdded(stream: string): Promise<number> {
+    const seen = added.get(stream);
     if (seen === undefined) {
-      added.set(name, { last: (await transport.store.lastId(stream)) ?? "0-0", count: 0 });
+      added.set(stream, { last: (await transport.store.lastId(stream)) ?? "0-0", count: 0 });
       return 0;
     }
     const fresh = await transport.store.range(stream, "(" + seen.last, "+", 10_000);
@@ -163,8 +196,27 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
 
   async function queues(): Promise<unknown> {
     const list = await transport.queues();
-    const withAdded = await Promise.all(list.map(async (q) => ({ ...q, added: await countAdded(q.name, q.stream) })));
-    return { prefix: transport.options.prefix, where: options.where ?? "", queues: withAdded };
+    const withAdded = await Promise.all(
+      list.map(async (q) => {
+        const parts = q.partitions ?? [q];
+        const count = await transport.partitions(q.name);
+        const addedEach = await Promise.all(parts.map((p) => countAdded(p.stream)));
+        return {
+          ...q,
+          added: addedEach.reduce((a, b) => a + b, 0),
+          partitionCount: count.count,
+          partitionsHighest: count.highest,
+          partitions: parts.map(partitionJson),
+        };
+      }),
+    );
+    return { prefix: transport.options.prefix, where: options.where ?? "", layout: transport.store.layout, queues: withAdded };
+  }
+
+  /** A browser of each partition the queue has had, partition 0 first. */
+  async function browsers(name: string, dlq = false): Promise<QueueBrowser<Event>[]> {
+    const { highest } = await transport.partitions(name, { fresh: true });
+    return Array.from({ length: highest }, (_, partition) => transport.browse(name, { dlq, partition }));
   }
 
   async function entries(name: string, params: URLSearchParams): Promise<unknown> {
@@ -173,27 +225,32 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const type = params.get("type") || undefined;
     const from = params.get("from");
     const to = params.get("to");
-    const browser = transport.browse(name, { dlq: params.get("dlq") === "1" });
-    try {
-      // newest first, paging back from `to` (or the newest) to `from` (or the oldest), at most 20 pages
+    const all = await browsers(name, params.get("dlq") === "1");
+    // In each partition: newest first, paging back from `to` (or the newest) to `from` (or the oldest), at most 20 pages;
+    // then the partitions' newest `count` together.
+    const newest = async (browser: QueueBrowser<Event>, partition: number): Promise<Read[]> => {
       let end = to !== null && /^\d+$/.test(to) ? to : "+";
       const start = from !== null && /^\d+$/.test(from) ? Number(from) : 0;
-      const out: StoredEntry<Event>[] = [];
+      const out: Read[] = [];
       for (let pages = 0; pages < 20 && out.length < count; pages++) {
         const page = await browser.latest(count, end);
         if (page.length === 0) break;
-        for (const e of page.reverse()) {
-          if (idTime(e.id) < start) break;
-          if (type === undefined || e.eventType === type) out.push(e);
+        for (const entry of page.reverse()) {
+          if (idTime(entry.id) < start) break;
+          if (type === undefined || entry.eventType === type) out.push({ partition, entry });
           if (out.length >= count) break;
         }
         const oldest = page.at(-1)!;
         if (idTime(oldest.id) < start || page.length < count) break;
         end = "(" + oldest.id;
       }
-      return { entries: out.map(entryJson) };
+      return out;
+    };
+    try {
+      const reads = (await Promise.all(all.map(newest))).flat().sort((a, b) => byId(b, a)).slice(0, count);
+      return { partitions: all.length, entries: reads.map((r) => entryJson(r.entry, r.partition)) };
     } finally {
-      await browser.close();
+      await Promise.all(all.map((b) => b.close()));
     }
   }
 
@@ -202,7 +259,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const count = Math.min(1000, Math.max(1, Number(params.get("count") ?? "100") || 100));
     const after = params.get("after");
     const dl = transport.deadLetters(name);
-    const letters = await dl.list({ count, ...(after && STREAM_ID.test(after) ? { after } : {}) });
+    const letters = await dl.list({ count, ...(after && DLQ_ID.test(after) ? { after } : {}) });
     return { letters: letters.map(letterJson), total: await dl.count() };
   }
 
@@ -210,7 +267,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     await requireQueue(name);
     const all = body["all"] === true;
     const ids = body["ids"];
-    if (!all && (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === "string" && STREAM_ID.test(id)))) {
+    if (!all && (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === "string" && DLQ_ID.test(id)))) {
       throw new HttpError(400, 'give "ids" (DLQ entry ids) or "all": true');
     }
     const dl = transport.deadLetters(name);
@@ -250,15 +307,26 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     const prefix = transport.options.prefix;
     const subs = await transport.store.subscriptions(prefix);
     const shared = (await transport.hasQueue(BUS_QUEUE)) ? await transport.info(BUS_QUEUE) : null;
+    const count = shared === null ? null : await transport.partitions(BUS_QUEUE);
     const subscriptions = await Promise.all(
       [...subs].sort(([a], [b]) => a.localeCompare(b)).map(async ([service, eventTypes]) => {
         const queue = `sub:${service}`;
         return { service, eventTypes, queue, info: (await transport.hasQueue(queue)) ? await transport.info(queue) : null };
       }),
     );
-    // Partitions: one Redis server holds every queue today; a clustered store would list its partitions (name, node) here.
-    const partitions: { name: string; node: string }[] = [];
-    return { prefix, shared: shared && { ...shared }, routers: shared?.consumers ?? 0, subscriptions, partitions };
+    // The shared queue's partitions, each read by routers of its own (its group's consumers); on a cluster, each in a slot of its own.
+    const partitions = shared === null ? [] : (shared.partitions ?? [shared]).map((info, p) => ({ ...partitionJson(info, p), routers: info.consumers }));
+    const routers = partitions.reduce((n, p) => n + p.routers, 0);
+    return {
+      prefix,
+      layout: transport.store.layout,
+      shared: shared && { ...shared, partitions: undefined },
+      routers,
+      partitionCount: count?.count ?? 0,
+      partitionsHighest: count?.highest ?? 0,
+      subscriptions,
+      partitions,
+    };
   }
 
   async function schemas(): Promise<unknown> {
@@ -266,14 +334,15 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     return { schemas: list.map((s) => ({ name: s.name, fullName: s.fullName, version: s.version, versions: s.versions, fingerprint: s.fingerprint, registeredAt: s.registeredAt, forced: s.forced })) };
   }
 
+  /** The live tail of every partition of a queue: per-partition cursors, each round's new entries merged in stream-id order. */
   function tail(name: string, req: IncomingMessage, res: ServerResponse): void {
     let open = true;
-    const browser = transport.browse(name);
+    const readers: QueueBrowser<Event>[] = [];
     const end = (): void => {
       if (!open) return;
       open = false;
       tails.delete(end);
-      void browser.close();
+      for (const b of readers) void b.close();
       res.end();
     };
     tails.add(end);
@@ -282,13 +351,31 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     res.write(": tailing\n\n");
     void (async () => {
       try {
-        let last = (await browser.newestId()) ?? "0-0";
+        const cursors: string[] = [];
+        const follow = async (initial: boolean): Promise<void> => {
+          const { highest } = await transport.partitions(name, { fresh: initial });
+          for (let p = readers.length; p < highest && open; p++) {
+            const browser = transport.browse(name, { partition: p });
+            readers.push(browser);
+            // from each partition's newest entry at the start; a partition added while tailing is new: all of it is news
+            cursors.push(initial ? ((await browser.newestId()) ?? "0-0") : "0-0");
+          }
+        };
+        await follow(true);
+        let checked = Date.now();
         while (open) {
-          const fresh = await browser.after(last, 100, 1000);
-          for (const e of fresh) {
+          if (Date.now() - checked >= 5000) {
+            checked = Date.now();
+            await follow(false);
+          }
+          let lists = await Promise.all(readers.map((b, p) => b.range("(" + cursors[p]!, "+", 100)));
+          // (with several partitions, a round waits for each of them: a shorter wait keeps the tail prompt)
+          if (lists.every((l) => l.length === 0)) lists = await Promise.all(readers.map((b, p) => b.after(cursors[p]!, 100, readers.length > 1 ? 200 : 1000)));
+          const fresh = lists.flatMap((l, partition) => l.map((entry) => ({ partition, entry }))).sort(byId);
+          for (const r of fresh) {
             if (!open) break;
-            res.write(`data: ${JSON.stringify(entryJson(e))}\n\n`);
-            last = e.id;
+            res.write(`data: ${JSON.stringify(entryJson(r.entry, r.partition))}\n\n`);
+            cursors[r.partition] = r.entry.id;
           }
           if (fresh.length === 0 && open) res.write(": idle\n\n");
         }

@@ -54,6 +54,8 @@ input, select { font: inherit; padding: 3px 6px; }
 .chart { background: #fff; border: 1px solid var(--line); padding: 8px; margin-bottom: 12px; }
 .note { background: #fff; border-left: 3px solid var(--accent); padding: 8px 12px; margin: 12px 0; }
 .progress { font-family: ui-monospace, monospace; }
+tr.partition td { background: var(--bg); font-size: 12px; padding-top: 3px; padding-bottom: 3px; }
+tr.partition td:first-child { padding-left: 26px; }
 `;
 
 // The browser's script: plain ES2020, no build step.
@@ -140,25 +142,36 @@ async function queuesView() {
       hst.last = { added: x.added, at: now };
       history.set(x.name, hst);
     }
-    const rows = data.queues.map((x) =>
+    // a queue's row (its counts summed over its partitions), then, when it has several, a row for each partition
+    const rows = data.queues.flatMap((x) => [
       h("tr", { "data-queue": x.name },
         h("td", {}, h("a", { href: "#/queue/" + q(x.name) }, x.name)),
         h("td", { class: "num" }, x.length), h("td", { class: "num" }, x.pending), h("td", { class: "num" }, x.consumers),
         h("td", { class: "num" }, x.lag === null ? "-" : x.lag),
         h("td", { class: "num" + (x.dlqLength > 0 ? " bad" : "") }, x.dlqLength > 0 ? h("a", { href: "#/queue/" + q(x.name) + "/dlq" }, x.dlqLength) : 0),
-        h("td", { class: "num" }, age(x.oldestAgeMs))));
+        h("td", { class: "num" }, age(x.oldestAgeMs)),
+        h("td", { class: "num", title: "partitions written" + (x.partitionsHighest > x.partitionCount ? "; of those it has had, read" : "") },
+          x.partitionsHighest > x.partitionCount ? x.partitionCount + " of " + x.partitionsHighest : x.partitionCount)),
+      ...(x.partitions.length > 1 ? x.partitions.map((p) =>
+        h("tr", { class: "partition", "data-partition-of": x.name, "data-partition": p.partition },
+          h("td", { class: "muted mono" }, "partition " + p.partition + (p.partition >= x.partitionCount ? " (not written)" : "")),
+          h("td", { class: "num" }, p.length), h("td", { class: "num" }, p.pending), h("td", { class: "num" }, p.consumers),
+          h("td", { class: "num" }, p.lag === null ? "-" : p.lag),
+          h("td", { class: "num" + (p.dlqLength > 0 ? " bad" : "") }, p.dlqLength),
+          h("td", { class: "num" }, age(p.oldestAgeMs)), h("td", { class: "muted mono" }, p.stream))) : []),
+    ]);
     holder.replaceChildren(
       chart(data.queues.slice(0, 6).map((x) => ({ name: x.name, points: history.get(x.name).points }))),
       data.queues.length === 0 ? h("p", { class: "muted" }, "No queues under this prefix.") :
-      h("table", { id: "queues" }, h("thead", {}, h("tr", {}, ["Queue", "Length", "Pending", "Consumers", "Lag", "DLQ", "Oldest"].map((t, i) => h("th", { class: i ? "num" : "" }, t)))), h("tbody", {}, rows)));
+      h("table", { id: "queues" }, h("thead", {}, h("tr", {}, ["Queue", "Length", "Pending", "Consumers", "Lag", "DLQ", "Oldest", "Partitions"].map((t, i) => h("th", { class: i ? "num" : "" }, t)))), h("tbody", {}, rows)));
   });
 }
 
 // ---- a queue's entries, filtered, with a live tail ----
-function entryRow(e) {
+function entryRow(e, partitioned) {
   const body = e.event ? JSON.stringify(e.event, null, 1) : e.error;
-  return h("tr", { "data-id": e.id },
-    h("td", { class: "mono" }, e.id, h("div", { class: "muted" }, time(e.time))),
+  return h("tr", { "data-id": e.id, "data-partition": e.partition },
+    h("td", { class: "mono" }, e.id, h("div", { class: "muted" }, time(e.time)), partitioned ? h("div", { class: "muted" }, "partition " + e.partition) : null),
     h("td", {}, e.eventType || "?", h("div", { class: "muted" }, e.format)),
     h("td", {}, h("pre", { class: e.event ? "" : "bad" }, body)));
 }
@@ -169,6 +182,7 @@ async function queueView(name) {
   const rows = h("tbody");
   const live = h("button", { class: "primary", id: "live" }, "Live tail");
   let source = null;
+  let partitioned = false;
   async function load() {
     const params = new URLSearchParams({ count: "50" });
     if (type.value) params.set("type", type.value);
@@ -176,7 +190,8 @@ async function queueView(name) {
     if (to.value) params.set("to", String(new Date(to.value + "Z").getTime()));
     try {
       const data = await api("/api/queues/" + q(name) + "/entries?" + params);
-      rows.replaceChildren(...data.entries.map(entryRow));
+      partitioned = data.partitions > 1;
+      rows.replaceChildren(...data.entries.map((e) => entryRow(e, partitioned)));
     } catch (e) { fail(e); }
   }
   live.addEventListener("click", () => {
@@ -185,7 +200,7 @@ async function queueView(name) {
     source.onmessage = (m) => {
       const e = JSON.parse(m.data);
       if (type.value && e.eventType !== type.value) return;
-      rows.prepend(entryRow(e));
+      rows.prepend(entryRow(e, partitioned || e.partition > 0));
     };
     live.textContent = "Stop live tail";
     stop.push(() => source && source.close());
@@ -245,14 +260,16 @@ async function dlqView(name) {
   await load();
 }
 
-// ---- the bus: subscriptions and routers; partitions on a cluster ----
+// ---- the bus: subscriptions and routers; the shared queue's partitions, routers per partition ----
 async function busView() {
   try {
     const data = await api("/api/bus");
+    const partitioned = data.partitions.length > 1;
     view.replaceChildren(
       h("h1", {}, "Event bus ", h("span", { class: "muted mono" }, data.prefix)),
       h("h2", {}, "Routers"),
-      data.shared ? h("p", {}, "The shared queue ", h("a", { href: "#/queue/" + q(data.shared.name) }, data.shared.name), " has ", data.routers, " router consumer(s), ",
+      data.shared ? h("p", {}, "The shared queue ", h("a", { href: "#/queue/" + q(data.shared.name) }, data.shared.name), " has ", data.routers, " router consumer(s)",
+        partitioned ? " over its " + data.partitions.length + " partitions" : "", ", ",
         data.shared.length, " entries, ", data.shared.pending, " pending.") : h("p", { class: "muted" }, "No shared queue under this prefix (run the dashboard with the bus's prefix, events: by default)."),
       h("h2", {}, "Subscriptions"),
       data.subscriptions.length === 0 ? h("p", { class: "muted" }, "No subscriptions.") :
@@ -263,8 +280,13 @@ async function busView() {
           h("td", { class: "num" }, s.info ? s.info.length : "-"), h("td", { class: "num" }, s.info ? s.info.pending : "-"),
           h("td", { class: "num" }, s.info ? s.info.consumers : "-"), h("td", { class: "num" }, s.info ? s.info.dlqLength : "-"))))),
       h("h2", {}, "Partitions"),
-      data.partitions.length === 0 ? h("div", { class: "note" }, "Not a cluster: one Redis server holds every queue.") :
-      h("table", {}, h("tbody", {}, data.partitions.map((p) => h("tr", {}, h("td", {}, p.name), h("td", {}, p.node))))));
+      h("div", { class: "note" }, data.layout === "cluster" ? "Redis Cluster: each partition of a queue is in a slot of its own, so one queue spreads over the masters." : "Not a cluster: one Redis server holds every queue."),
+      !data.shared ? null : !partitioned ? h("p", { class: "muted" }, "The shared queue has one partition: one router group reads it.") :
+      h("table", { id: "partitions" }, h("thead", {}, h("tr", {}, ["Partition", "Stream", "Length", "Pending", "Lag", "DLQ", "Routers"].map((t, i) => h("th", { class: i > 1 ? "num" : "" }, t)))),
+        h("tbody", {}, data.partitions.map((p) => h("tr", { "data-partition": p.partition },
+          h("td", {}, p.partition + (p.partition >= data.partitionCount ? " (not written)" : "")), h("td", { class: "mono" }, p.stream),
+          h("td", { class: "num" }, p.length), h("td", { class: "num" }, p.pending), h("td", { class: "num" }, p.lag === null ? "-" : p.lag),
+          h("td", { class: "num" + (p.dlqLength > 0 ? " bad" : "") }, p.dlqLength), h("td", { class: "num" }, p.routers))))));
   } catch (e) { fail(e); }
 }
 

@@ -47,8 +47,9 @@ describe("publish, then tail", { concurrency: true }, () => {
     const b = await cli(["publish", q, "OrderCreatedEvent", payload, "--format", "binary", "--header", "correlation-id=c-1", "--json", ...at()]);
     assert.equal(b.status, 0, b.stderr);
     const pb = JSON.parse(b.stdout) as Record<string, string>;
-    assert.deepEqual(Object.keys(pb).sort(), ["event_id", "event_type", "format", "message_id", "queue", "stream", "stream_id"]);
+    assert.deepEqual(Object.keys(pb).sort(), ["event_id", "event_type", "format", "message_id", "partition", "partitions", "queue", "stream", "stream_id"]);
     assert.equal(pb["format"], "binary");
+    assert.deepEqual([pb["partition"], pb["partitions"]], [0, 1]);
     assert.equal(pb["stream"], `mq:${q}`);
 
     // In Redis: LeanMQ's one `data` field, and the binary envelope's fields.

@@ -65,8 +65,8 @@ describe("queues", () => {
       assert.deepEqual(
         rows.map(({ oldest_age_ms: _, ...r }) => r),
         [
-          { name: "payments", stream: "mq:payments", length: 4, pending: 1, consumers: 1, lag: 1, dlq_length: 1, trimmed_unread: 0, resets: 0 },
-          { name: "shipments", stream: "mq:shipments", length: 0, pending: 0, consumers: 0, lag: 0, dlq_length: 0, trimmed_unread: 0, resets: 0 },
+          { name: "payments", stream: "mq:payments", partitions: 1, partitions_highest: 1, length: 4, pending: 1, consumers: 1, lag: 1, dlq_length: 1, trimmed_unread: 0, resets: 0 },
+          { name: "shipments", stream: "mq:shipments", partitions: 1, partitions_highest: 1, length: 0, pending: 0, consumers: 0, lag: 0, dlq_length: 0, trimmed_unread: 0, resets: 0 },
         ],
       );
       assert.equal(rows[1]!["oldest_age_ms"], null);
@@ -75,9 +75,9 @@ describe("queues", () => {
       assert.equal(text.status, 0, text.stderr);
       const lines = text.stdout.trimEnd().split("\n");
       assert.equal(lines.length, 3);
-      assert.match(lines[0]!, /^QUEUE\s+LENGTH\s+PENDING\s+CONSUMERS\s+DLQ\s+OLDEST\s+LOST\s+RESETS$/);
-      assert.match(lines[1]!, /^payments\s+4\s+1\s+1\s+1\s+\d+(ms|s)\s+0\s+0$/);
-      assert.match(lines[2]!, /^shipments\s+0\s+0\s+0\s+0\s+-\s+0\s+0$/);
+      assert.match(lines[0]!, /^QUEUE\s+PARTS\s+LENGTH\s+PENDING\s+CONSUMERS\s+DLQ\s+OLDEST\s+LOST\s+RESETS$/);
+      assert.match(lines[1]!, /^payments\s+1\s+4\s+1\s+1\s+1\s+\d+(ms|s)\s+0\s+0$/);
+      assert.match(lines[2]!, /^shipments\s+1\s+0\s+0\s+0\s+0\s+-\s+0\s+0$/);
 
       assert.deepEqual((JSON.parse(events.stdout) as { name: string; length: number }[]).map((r) => [r.name, r.length]), [["all", 1]]);
     } finally {

@@ -1,97 +1,14 @@
 // `npm run demo`: the four services of the seed, run as a user runs them,
 // checked from their output and from what they left in Redis.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { validate as isUuid } from "uuid";
-import { startScript, type CliOptions, type CliResult } from "../support/cli.js";
+import { startScript } from "../support/cli.js";
+import { alive, checkOrders, demo, DEMO, descendants, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
 import { RedisServer } from "../support/redis.js";
-
-const DEMO = fileURLToPath(new URL("../../examples/shop/demo.ts", import.meta.url));
-const CARRIERS = ["FedEx", "UPS", "USPS", "DHL"];
-const LINE = /^\d\d:\d\d:\d\d\.\d{3} {2}(order|payment|shipping)-service +(OrderCreatedEvent|PaymentProcessedEvent|OrderShippedEvent) +(order-[0-9a-f]{8}) {2}\S/;
-
-interface DemoOrder {
-  order_id: string;
-  user_id: string;
-  items: { product_id: string; name: string; price: number; quantity: number }[];
-  total: number;
-  status: string;
-  payment_id: string | null;
-  tracking_number: string | null;
-  carrier: string | null;
-  trace_id: string | null;
-}
-
-interface DemoResult {
-  transport: string;
-  redis: string | null;
-  seed: string;
-  format: string;
-  events: number;
-  orders: DemoOrder[];
-}
-
-function demo(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  return startScript(DEMO, args, { timeoutMs: 40_000, ...options }).done;
-}
-
-/** The demo's JSON, after checking the run ended well. */
-function result(r: CliResult): DemoResult {
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as DemoResult;
-}
-
-/** What every finished run must satisfy, whatever the seed. */
-function checkOrders(run: DemoResult, count: number): void {
-  assert.equal(run.orders.length, count);
-  // each order's events share one trace, across the four services, and each order has its own
-  for (const o of run.orders) assert.match(String(o.trace_id), /^[0-9a-f]{32}$/, `${o.order_id}: one trace for all its events`);
-  assert.equal(new Set(run.orders.map((o) => o.trace_id)).size, count, "a trace per order");
-  let events = 0;
-  for (const o of run.orders) {
-    assert.match(o.order_id, /^order-[0-9a-f]{8}$/);
-    assert.match(o.user_id, /^user-\d{4}$/);
-    assert.equal(o.items.length, 2);
-    assert.notEqual(o.items[0]!.product_id, o.items[1]!.product_id);
-    const total = o.items.reduce((sum, i) => sum + i.price * i.quantity, 0);
-    assert.equal(o.total, Math.round(total * 100) / 100, `${o.order_id}: total is Σ price × quantity`);
-    assert.ok(o.payment_id?.startsWith("payment-") && isUuid(o.payment_id.slice(8)), String(o.payment_id));
-    if (o.status === "shipped") {
-      assert.ok(CARRIERS.includes(o.carrier!), String(o.carrier));
-      assert.match(o.tracking_number!, /^TRACK-[0-9A-F]{8}$/);
-      events += 3;
-    } else {
-      assert.equal(o.status, "payment_failed");
-      assert.equal(o.carrier, null);
-      assert.equal(o.tracking_number, null);
-      events += 2;
-    }
-  }
-  assert.equal(run.events, events, "one notification per event");
-}
-
-/** The orders without their trace ids (which differ from run to run). */
-function untraced(orders: readonly DemoOrder[]): Omit<DemoOrder, "trace_id">[] {
-  return orders.map(({ trace_id: _, ...rest }) => rest);
-}
-
-/** The readable event lines: one per event, each naming an order of the run. */
-function eventLines(text: string, run: DemoResult): RegExpExecArray[] {
-  const lines = text
-    .split("\n")
-    .map((l) => LINE.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null);
-  assert.equal(lines.length, run.events, text);
-  const ids = new Set(run.orders.map((o) => o.order_id));
-  for (const m of lines) assert.ok(ids.has(m[3]!), m[0]);
-  return lines;
-}
 
 describe("npm run demo", () => {
   let server: RedisServer;
@@ -201,36 +118,6 @@ describe("npm run demo", () => {
     assert.deepEqual(untraced(run.orders), untraced(onRedis.orders));
   });
 });
-
-/** Every live descendant of a process: [pid, command line]. */
-function descendants(pid: number): [number, string][] {
-  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid=,args="], { encoding: "utf8" });
-  const rows = ps.stdout
-    .split("\n")
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => [Number(m[1]), Number(m[2]), m[3]!] as const);
-  const out: [number, string][] = [];
-  const visit = (parent: number): void => {
-    for (const [p, pp, args] of rows) {
-      if (pp === parent) {
-        out.push([p, args]);
-        visit(p);
-      }
-    }
-  };
-  visit(pid);
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("Ctrl-C", () => {
   test("with a private redis-server: the demo stops its four service processes and the server, and exits 130", async () => {

@@ -2,8 +2,10 @@
 // (python/, driven through test/python/peer.py) runs the same Lua scripts
 // (same SHA1), reads what TypeScript publishes and the other way round, in
 // both entry formats; its retries and dead letters are read and requeued by
-// TypeScript; and on the event bus, TypeScript and Python routers and
-// services each get every event of their types.
+// TypeScript; on partitioned queues, each side consumes every partition of
+// what the other publishes, and both put a key's events in one partition;
+// and on the event bus, TypeScript and Python routers and services each get
+// every event of their types.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { EventBus, connectRedis, silentLogger, type StreamTransport } from "eventwire/redis";
 import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
 import { Scripts } from "../../src/redis/scripts.js";
+import { partitionOf } from "../../src/transport/partitions.js";
 import { RedisServer } from "../support/redis.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -209,5 +212,98 @@ test("the bus: TypeScript and Python routers and services each get every event o
   const routers = [notifications, payments].map((p) => p.lines.find((l) => l.kind === "done")!["router"] as { copies: number });
   const copies = routers.reduce((n, r) => n + r.copies, 0) + bus.routerStats.copies;
   assert.equal(copies, 6 * 3 + 6 * 2, "each order copied to three services, each payment to two, whichever router took it");
+  await bus.stop();
+});
+
+test("partitions: Python consumes every event TypeScript publishes to a partitioned queue, each key's in order", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  await ts.setPartitions("orders", 4);
+  const users = ["ann", "bob", "cyd", "dee", "eve", "fay"];
+  const published: { orderId: string; key: string; partition: number; streamId: string }[] = [];
+  for (let n = 0; n < 5; n++) {
+    for (const key of users) {
+      const e = shopRegistry.create("OrderCreatedEvent", { orderId: `${key}/${n}`, userId: key, total: n + 1 });
+      const p = await ts.publish("orders", e, { partitionKey: key, format: n % 2 === 0 ? "json" : "binary" });
+      published.push({ orderId: `${key}/${n}`, key, partition: p.partition, streamId: p.streamId });
+    }
+  }
+  assert.ok(new Set(published.map((p) => p.partition)).size >= 3, "the keys spread over the partitions");
+  const out = peer("consume", url, prefix, "orders");
+  const handled = out.filter((l) => l.kind === "handled");
+  assert.equal(handled.length, 30, "every event, from every partition");
+  assert.deepEqual(
+    handled.map((l) => `${String(l["order_id"])}@${String(l["partition"])}:${String(l["stream_id"])}`).sort(),
+    published.map((p) => `${p.orderId}@${p.partition}:${p.streamId}`).sort(),
+  );
+  for (const key of users) {
+    const order = handled.filter((l) => String(l["order_id"]).startsWith(`${key}/`)).map((l) => l["order_id"]);
+    assert.deepEqual(order, [0, 1, 2, 3, 4].map((n) => `${key}/${n}`), `${key}'s events in the order published`);
+  }
+  const info = await ts.info("orders");
+  assert.deepEqual([info.length, info.pending, info.lag, info.partitions?.length], [30, 0, 0, 4]);
+});
+
+test("partitions: TypeScript's consumer gets what Python publishes with keys, each key's events in one partition, in order", async () => {
+  const prefix = fresh();
+  const [counted] = peer("partitions", url, prefix, "orders", "5");
+  assert.deepEqual([counted!["count"], counted!["highest"]], [5, 5]);
+  const keys = ["customer-1", "customer-2", "customer-3", "Zoë", "☕-bar", "🐙"];
+  const published = peer("publish-keyed", url, prefix, "orders", "4", "--keys", keys.join(","));
+  assert.equal(published.length, 24);
+  for (const p of published) assert.equal(p["partition"], partitionOf(String(p["key"]), 5), `Python put ${String(p["key"])} where TypeScript would`);
+  assert.ok(new Set(published.map((p) => p["partition"])).size >= 3, "the keys spread over the partitions");
+  const ts = await transport(prefix);
+  assert.deepEqual(await ts.partitions("orders", { fresh: true }), { count: 5, highest: 5 });
+  // each partition's stream holds exactly its keys' entries
+  for (let p = 0; p < 5; p++) {
+    const ids = (await ts.store.range(ts.keys("orders", p).stream, "-", "+", 1000)).map((e) => e.id);
+    assert.deepEqual(ids, published.filter((l) => l["partition"] === p).map((l) => l["stream_id"]), `partition ${p}`);
+  }
+  const got: { orderId: string; streamId: string }[] = [];
+  const consumer = await ts.consume("orders", { OrderCreatedEvent: (e, ctx) => void got.push({ orderId: e.payload.orderId, streamId: ctx.streamId }) });
+  await consumer.drain();
+  assert.equal(consumer.partitionCount, 5);
+  await consumer.stop();
+  assert.equal(got.length, 24, "every event, from every partition");
+  for (const key of keys) {
+    const mine = got.filter((g) => g.orderId.startsWith(`${key}/`));
+    assert.deepEqual(mine.map((g) => g.orderId), [0, 1, 2, 3].map((n) => `${key}/${n}`), `${key}'s events in the order published`);
+    const sent = published.filter((l) => l["key"] === key);
+    assert.deepEqual(mine.map((g) => g.streamId), sent.map((l) => l["stream_id"]), `${key}'s events are the entries Python wrote in its partition`);
+  }
+  // a count Python lowers is followed by TypeScript's publishers, and consumers still read every partition
+  peer("partitions", url, prefix, "orders", "2");
+  assert.deepEqual(await ts.partitions("orders", { fresh: true }), { count: 2, highest: 5 });
+  const late = await ts.publish("orders", shopRegistry.create("OrderCreatedEvent", { orderId: "late", userId: "u", total: 1 }), { partitionKey: "customer-3" });
+  assert.equal(late.partition, partitionOf("customer-3", 2));
+  const handled = peer("consume", url, prefix, "orders").filter((l) => l.kind === "handled");
+  assert.deepEqual(handled.map((l) => [l["order_id"], l["partition"]]), [["late", late.partition]]);
+});
+
+test("partitions: on a bus whose shared queue TypeScript partitions, a Python router routes every partition", async () => {
+  const prefix = fresh();
+  const ts = await transport(prefix);
+  // TypeScript does not route here: every copy is the Python router's
+  const bus = new EventBus(ts, { route: false, partitions: 3 });
+  const tsSeen: string[] = [];
+  await bus.subscribe("audit-service", { "*": (e) => void tsSeen.push(e.payload.orderId) }, { claimIntervalMs: 100 });
+  assert.deepEqual(await ts.partitions("all", { fresh: true }), { count: 3, highest: 3 });
+  const python = startPeer("bus", url, prefix, "notification-service", "--expect", "9");
+  await python.waitFor("subscribed");
+  const partitions = new Set<number>();
+  for (let i = 0; i < 9; i++) {
+    const p = await bus.publish(shopRegistry.create("OrderShippedEvent", { orderId: `ship-${i}`, trackingNumber: `T-${i}`, carrier: "UPS" }));
+    partitions.add(p.partition);
+  }
+  assert.deepEqual([...partitions].sort(), [0, 1, 2], "the events spread over the three partitions");
+  await python.done;
+  const deadline = Date.now() + 20_000;
+  while (tsSeen.length < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const expected = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => `ship-${i}`);
+  assert.deepEqual([...tsSeen].sort(), expected, "the TypeScript service got every event once");
+  assert.deepEqual(python.lines.filter((l) => l.kind === "handled").map((l) => l["order_id"]).sort(), expected, "the Python service got every event once");
+  const router = python.lines.find((l) => l.kind === "done")!["router"] as { copies: number; routed: number };
+  assert.deepEqual([router.routed, router.copies], [9, 18]);
   await bus.stop();
 });

@@ -4,6 +4,8 @@ with TypeScript services. It writes one JSON line per thing it does.
 
     python3 peer.py shas
     python3 peer.py publish URL PREFIX QUEUE FORMAT COUNT
+    python3 peer.py partitions URL PREFIX QUEUE N
+    python3 peer.py publish-keyed URL PREFIX QUEUE COUNT --keys K1,K2,...
     python3 peer.py consume URL PREFIX QUEUE --expect N [--fail-until D] [--max-attempts M]
     python3 peer.py bus URL PREFIX SERVICE --expect N [--pay]
     python3 peer.py requeue URL PREFIX QUEUE
@@ -30,7 +32,8 @@ def say(**fields):
 
 def seen(event, delivery, **more):
     say(kind="handled", event_type=event.event_type, event_id=event.event_id, order_id=event.payload.order_id,
-        deliveries=delivery.deliveries, headers=dict(event.headers), json=registry.to_json(event), **more)
+        deliveries=delivery.deliveries, partition=delivery.partition, stream_id=delivery.stream_id, headers=dict(event.headers),
+        json=registry.to_json(event), **more)
 
 
 def main():
@@ -42,6 +45,7 @@ def main():
     parser.add_argument("--max-attempts", type=int, default=3)
     parser.add_argument("--pay", action="store_true")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--keys", default="")
     a = parser.parse_args()
     if a.command == "shas":
         say(kind="shas", shas={name: script.sha1 for name, script in SCRIPTS.items()})
@@ -59,6 +63,19 @@ def main():
             )
             published = transport.publish(queue, event, format=entry_format)
             say(kind="published", stream_id=published.stream_id, event_id=event.event_id, json=registry.to_json(event))
+        return
+    if a.command == "partitions":
+        count = transport.set_partitions(a.args[2], int(a.args[3]))
+        say(kind="partitions", count=count.count, highest=count.highest)
+        return
+    if a.command == "publish-keyed":
+        # each key's events in turn: order ids KEY/0, KEY/1, …, binary and JSON entries alternating
+        queue, count = a.args[2], int(a.args[3])
+        for n in range(count):
+            for key in a.keys.split(","):
+                event = registry.create("OrderCreatedEvent", {"order_id": f"{key}/{n}", "user_id": key, "total": 1.0 + n})
+                published = transport.publish(queue, event, partition_key=key, format="binary" if n % 2 else "json")
+                say(kind="published", key=key, partition=published.partition, stream_id=published.stream_id, event_id=event.event_id, order_id=event.payload.order_id)
         return
     if a.command == "consume":
         queue = a.args[2]

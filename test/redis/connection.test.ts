@@ -116,3 +116,31 @@ describe("connections", () => {
     });
   });
 });
+
+describe("cluster connections", () => {
+  test("an unreachable cluster fails fast with a typed error naming its seeds (never a password) and what to do", async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await assert.rejects(
+      connectRedis({ registry: shopRegistry, cluster: [`redis://app:s3cret@127.0.0.1:${port}`], connectTimeoutMs: 1000, logger: silentLogger }),
+      (error: unknown) => {
+        assert.ok(isEventwireError(error, "redis-unavailable"), String(error));
+        assert.match((error as Error).message, new RegExp(`Redis Cluster at redis://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}`));
+        assert.match((error as Error).message, /REDIS_CLUSTER_NODES/);
+        assert.doesNotMatch(JSON.stringify(error) + String((error as Error).cause) + (error as Error).message, /s3cret/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  test("seed lists are checked: host:port or redis:// URLs, at least one; connection and cluster not both", async () => {
+    for (const bad of ["", " , ", "localhost", "127.0.0.1:0", "127.0.0.1:70000", "http://127.0.0.1:7000", "127.0.0.1:7000,nope"]) {
+      await assert.rejects(connectRedis({ registry: shopRegistry, cluster: bad, logger: silentLogger }), (e: unknown) => isEventwireError(e, "invalid-option"), JSON.stringify(bad));
+    }
+    await assert.rejects(
+      connectRedis({ registry: shopRegistry, connection: "redis://127.0.0.1:1", cluster: "127.0.0.1:2", logger: silentLogger }),
+      (e: unknown) => isEventwireError(e, "invalid-option") && /not both/.test((e as Error).message),
+    );
+  });
+});

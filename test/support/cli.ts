@@ -32,7 +32,8 @@ export interface CliOptions {
 
 function environment(extra: Readonly<Record<string, string | undefined>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["REDIS_URL"]; // each test says which Redis
+  delete env["REDIS_URL"]; // each test says which Redis (or cluster)
+  delete env["REDIS_CLUSTER_NODES"];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -117,3 +117,20 @@ test("the counters, histograms and gauges match what was published and handled",
   assert.deepEqual(gauge("eventwire.queue.dlq.length"), [1]);
   assert.equal(points(m, "eventwire.queue.length", { "messaging.destination.name": "other" }).length, 0, "no gauge for a queue nobody here reads");
 });
+
+test("a partitioned queue's gauges are one series each, its partitions summed", async () => {
+  await transport.setPartitions("parted", 3);
+  const created = (n: number): ShopEvent => shopRegistry.create("OrderCreatedEvent", { orderId: `p-${n}`, total: n });
+  const published = await transport.publishMany(Array.from({ length: 30 }, (_, i) => ({ queue: "parted", event: created(i) })));
+  assert.ok(new Set(published.map((p) => p.partition)).size > 1);
+  const consumer = await transport.consume("parted", { OrderCreatedEvent: () => {} }, { blockMs: 50, claimIntervalMs: 50 });
+  await until("every partition drained", () => consumer.stats.handled === 30);
+  const m = await metrics();
+  const where = { "messaging.destination.name": "parted", "messaging.consumer.group.name": "parted-group" };
+  assert.deepEqual(
+    points<number>(m, "eventwire.queue.length", where).map((p) => p.value),
+    [30],
+    "the gauge is not the sum of the partitions, or not one series",
+  );
+  assert.deepEqual(points<number>(m, "eventwire.queue.lag", where).map((p) => p.value), [0]);
+});

@@ -1,8 +1,11 @@
 // The dashboard in a real browser (Debian's chromium, driven by
 // playwright-core) on a private redis-server with events: every view loads,
 // a requeue from the page moves the entry, a bulk delete shows its progress,
-// the live tail shows new events; and its guards: cross-site actions, a
-// missing token, a foreign Host are refused. With EVENTWIRE_SCREENSHOTS=1 it
+// the live tail shows new events; a queue of three partitions shows each
+// one's counts, its entries and live tail come from all of them, and its
+// dead letters are requeued to their own partition; the bus's shared queue
+// shows its partitions with their routers; and its guards: cross-site
+// actions, a missing token, a foreign Host are refused. With EVENTWIRE_SCREENSHOTS=1 it
 // also writes the screenshots in docs/.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -64,8 +67,16 @@ before(async () => {
   await consumer.drain();
   await consumer.stop();
 
+  // shipments: three partitions, seven entries over them (keys a to g: partitions 1, 1, 2, 1, 2, 0; c: 2), and in partition 2 a dead letter
+  await transport.setPartitions("shipments", 3);
+  await transport.publishMany(["a", "b", "c", "d", "e", "g"].map((k, i) => ({ queue: "shipments", event: shipped(200 + i), options: { partitionKey: k } })));
+  await transport.publish("shipments", payment(200), { partitionKey: "c" });
+  const failing = await transport.consume("shipments", { PaymentProcessedEvent: () => { throw new PermanentError("refund refused"); }, OrderShippedEvent: () => {} });
+  await failing.drain();
+  await failing.stop();
+
   busTransport = await connectRedis({ registry: shopRegistry, connection: server.url, prefix: "events:", logger: silentLogger });
-  bus = new EventBus(busTransport);
+  bus = new EventBus(busTransport, { partitions: 2 });
   await bus.subscribe("billing", { OrderCreatedEvent: () => {} });
   await bus.subscribe("audit", { "*": () => {} });
   await bus.publish(order(9));
@@ -199,12 +210,77 @@ describe("every view, in a browser", () => {
       const text = (await page.locator("#subscriptions").textContent()) ?? "";
       assert.match(text, /audit\*sub:audit/);
       assert.match(text, /billingOrderCreatedEventsub:billing/);
-      assert.match((await page.locator("main").textContent()) ?? "", /router consumer/);
+      assert.match((await page.locator("main").textContent()) ?? "", /router consumer\(s\) over its 2 partitions/);
       assert.match((await page.locator("main").textContent()) ?? "", /Not a cluster/);
+      // the shared queue's two partitions, each with the routers its consumer group knows (a router appears there once it has read)
+      const rows = await page.locator("#partitions tbody tr").evaluateAll((trs: { children: { textContent: string }[] }[]) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      const groups = await Promise.all(["events:all", "events:all#1"].map(async (k) => (await redis.xinfo("GROUPS", k)) as unknown[][]));
+      const routers = groups.map((g) => String(g[0]![3]));
+      assert.deepEqual(rows.map((r) => [r[0], r[1], r[6]]), [["0", "events:all", routers[0]], ["1", "events:all#1", routers[1]]]);
+      assert.ok(routers.some((n) => n === "1"), "the router of the partition the event went to");
+      assert.equal(rows.reduce((n, r) => n + Number(r[2]), 0), 1, "the one event published is in one of them");
       await shot(page, "bus");
       await page.goto(`${base}/#/schemas`);
       await page.waitForSelector("#schemas");
       assert.match((await page.locator("#schemas").textContent()) ?? "", /eventwire\.shop\.v1\.PaymentProcessedEvent/);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("a queue of three partitions", () => {
+  test("queues: its partition count, and a row of counts for each partition under its own", async () => {
+    const page = await open("");
+    try {
+      await page.waitForSelector("#queues tr[data-queue=shipments]");
+      const cells = await page.locator("#queues tr[data-queue=shipments] td").allTextContents();
+      assert.deepEqual([cells[0], cells[1], cells[5], cells[7]], ["shipments", "7", "1", "3"]);
+      const lengths = await Promise.all([0, 1, 2].map(async (p) => (await transport.store.info(transport.keys("shipments", p))).length));
+      const rows = await page.locator("#queues tr[data-partition-of=shipments]").evaluateAll((trs: { children: { textContent: string }[] }[]) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      assert.deepEqual(rows.map((r) => [r[0], Number(r[1]), r[5], r[7]]), [0, 1, 2].map((p) => [`partition ${p}`, lengths[p], p === 2 ? "1" : "0", p === 0 ? "mq:shipments" : `mq:shipments#${p}`]));
+      assert.equal(await page.locator("#queues tr[data-partition-of=orders]").count(), 0, "a queue of one partition has no partition rows");
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("its entries come from every partition, newest first, each with its partition; the live tail reads them all", async () => {
+    const page = await open("#/queue/shipments");
+    try {
+      await page.waitForSelector("#entries tbody tr");
+      const rows = await page.locator("#entries tbody tr").evaluateAll((trs: { getAttribute(n: string): string }[]) => trs.map((tr) => [tr.getAttribute("data-id"), tr.getAttribute("data-partition")]));
+      const stored = (await Promise.all([0, 1, 2].map(async (p) => (await redis.xrange(p === 0 ? "mq:shipments" : `mq:shipments#${p}`, "-", "+")).map(([id]) => [id, String(p)])))).flat();
+      const byIdDesc = (a: string[], b: string[]): number => {
+        const [am, as] = a[0]!.split("-").map(Number) as [number, number];
+        const [bm, bs] = b[0]!.split("-").map(Number) as [number, number];
+        return bm - am || bs - as || Number(b[1]) - Number(a[1]);
+      };
+      assert.deepEqual(rows, stored.sort(byIdDesc));
+      assert.match((await page.locator("#entries tbody").textContent()) ?? "", /partition 2/);
+
+      await page.click("#live");
+      await page.waitForFunction(() => document.getElementById("live")?.textContent === "Stop live tail");
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = await transport.publishMany(["a", "b", "c", "d", "e", "g"].map((k, i) => ({ queue: "shipments", event: shipped(300 + i), options: { partitionKey: k } })));
+      assert.equal(new Set(sent.map((p) => p.partition)).size, 3);
+      await page.waitForFunction(() => ["TRACK-300", "TRACK-301", "TRACK-302", "TRACK-303", "TRACK-304", "TRACK-305"].every((t) => document.querySelector("#entries tbody")?.textContent?.includes(t)));
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("its dead letters: the id of partition 2's is 2/…, and a requeue from the page moves it back to partition 2", async () => {
+    const page = await open("#/queue/shipments/dlq");
+    try {
+      await page.waitForSelector("#dlq tbody tr");
+      const id = await page.locator("#dlq tbody tr").first().getAttribute("data-id");
+      assert.match(id ?? "", /^2\/\d+-\d+$/);
+      const before = await redis.xlen("mq:shipments#2");
+      await page.locator("#dlq tbody tr").first().getByRole("button", { name: "Requeue" }).click();
+      await page.waitForFunction(() => /requeue: 1 of 1 done/.test(document.getElementById("progress")?.textContent ?? ""));
+      assert.equal(await redis.xlen("mq:shipments#2:dlq"), 0);
+      assert.equal(await redis.xlen("mq:shipments#2"), before + 1);
     } finally {
       await page.close();
     }

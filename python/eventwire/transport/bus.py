@@ -5,7 +5,9 @@ shared queue ``all``; each subscribing service reads its own queue
 ``<prefix>subscriptions``), and a router copies each event of ``all`` to every
 subscribed queue in one atomic step with its acknowledgement (the route
 script). Any number of routers — TypeScript or Python, in any processes —
-share the work, and fan-out is the same whichever routes an event."""
+share the work, and fan-out is the same whichever routes an event. When the
+shared queue has partitions (set by either side's bus), a router routes
+every partition it has had, and those added while it runs."""
 
 import logging
 import threading
@@ -16,6 +18,7 @@ from .consumer import default_consumer_name
 from .entry import entry_routing, moved_fields
 from .keys import BUS_QUEUE, EntryField, queue_keys, subscription_queue
 from .metadata import expires_at
+from .partitions import check_partition_count
 from .reasons import DeadLetterKind, format_reason, reason_of
 
 __all__ = ["EventBus", "Router", "Subscription"]
@@ -24,8 +27,9 @@ log = logging.getLogger("eventwire")
 
 
 class Router:
-    """Routes the bus's shared queue to the subscription queues, as one
-    consumer (``consumer``, default ``<hostname>-<pid>-<random>``) of its group."""
+    """Routes the bus's shared queue (every partition of it) to the
+    subscription queues, as one consumer (``consumer``, default
+    ``<hostname>-<pid>-<random>``) of its group."""
 
     def __init__(self, transport, consumer=None, batch_size=100, claim_idle_ms=30_000, claim_interval_ms=5_000):
         self.transport = transport
@@ -38,24 +42,43 @@ class Router:
         self.stats = {"routed": 0, "copies": 0, "unrouted": 0, "parked": 0, "dead_lettered": 0, "resets": 0}
         self._last_claim = 0.0
         self._started = False
+        self.partitions = [self.keys]
+        """The keys of the shared queue's partitions this router routes, partition 0 first."""
+
+    def _follow(self):
+        # the partitions the shared queue has had that this router does not route yet
+        try:
+            highest = self.store.partitions(self.keys).highest
+        except TransportError as error:
+            log.debug("router %s: could not read the partitions of %s: %s", self.consumer, self.keys.stream, error)
+            return
+        for p in range(len(self.partitions), highest):
+            keys = queue_keys(self.keys.prefix, BUS_QUEUE, p)
+            self.store.ensure_queue(keys)
+            self.partitions.append(keys)
 
     def step(self, block_ms=1000):
-        """One turn: a reclaim pass when it is time, then one read of new entries, routed."""
+        """One turn: a reclaim pass (and a look for new partitions) when it is
+        time, then one read of new entries of every partition, routed."""
         if not self._started:
-            self.store.ensure_queue(self.keys)
+            for keys in self.partitions:
+                self.store.ensure_queue(keys)
             self._started = True
         now = time.monotonic()
         if now - self._last_claim >= self.claim_interval_ms / 1000:
             self._last_claim = now
-            cursor = "0-0"
-            while True:
-                cursor, entries, _deleted = self.store.claim_idle(self.keys, self.consumer, self.claim_idle_ms, cursor, self.batch_size)
-                self._route([(i, f) for i, f, _ in entries])
-                if cursor == "0-0":
-                    break
-        self._route(self.store.read_new(self.keys, self.consumer, self.batch_size, block_ms))
+            self._follow()
+            for keys in self.partitions:
+                cursor = "0-0"
+                while True:
+                    cursor, entries, _deleted = self.store.claim_idle(keys, self.consumer, self.claim_idle_ms, cursor, self.batch_size)
+                    self._route(keys, [(i, f) for i, f, _ in entries])
+                    if cursor == "0-0":
+                        break
+        for keys, entries in self.store.read_new_many(self.partitions, self.consumer, self.batch_size, block_ms):
+            self._route(keys, entries)
 
-    def _route(self, entries):
+    def _route(self, keys, entries):
         if not entries:
             return
         batch = []
@@ -65,7 +88,7 @@ class Router:
                 now = time.time()
                 reason = format_reason(reason_of(DeadLetterKind.undecodable, routing))
                 moved = moved_fields(fields, EntryField.failures, {"timestamp": now, "reason": reason}, now)
-                if self.store.dead_letter(self.keys, self.consumer, entry_id, moved, self.transport.max_length, self.transport.trim):
+                if self.store.dead_letter(keys, self.consumer, entry_id, moved, self.transport.max_length, self.transport.trim):
                     self.stats["dead_lettered"] += 1
                 continue
             event_type, meta = routing
@@ -73,7 +96,7 @@ class Router:
             for name, value in fields.items():
                 flat += [name, value]
             batch.append((entry_id, event_type, expires_at(meta), flat))
-        results, revived = self.store.route(self.keys, self.consumer, batch, self.transport.max_length, self.transport.trim)
+        results, revived = self.store.route(keys, self.consumer, batch, self.transport.max_length, self.transport.trim)
         for result in results:
             if result == -1:
                 continue
@@ -89,11 +112,12 @@ class Router:
             self.store.ensure_queue(queue_keys(self.keys.prefix, stream[len(self.keys.prefix) :]))
 
     def close(self):
-        """Leaves the shared queue's group when nothing is pending to this router."""
-        try:
-            self.store.leave(self.keys, self.consumer)
-        except TransportError:
-            pass
+        """Leaves the shared queue's group (of every partition) when nothing is pending to this router there."""
+        for keys in self.partitions:
+            try:
+                self.store.leave(keys, self.consumer)
+            except TransportError:
+                pass
 
 
 class Subscription:
@@ -120,10 +144,15 @@ class EventBus:
     queue; any number of processes may. ``watch_interval_ms`` (5,000): how
     often :meth:`step` looks for this bus's subscriptions in Redis, and
     records again any that is gone (Redis restarted empty, a flush), its
-    queue made first.
+    queue made first. ``partitions`` (None): when given, the shared queue's
+    partition count, set as the bus starts (as the TypeScript bus's
+    ``partitions`` option does); publishes spread over them by event id.
     """
 
-    def __init__(self, transport, route=True, router_consumer=None, watch_interval_ms=5_000):
+    def __init__(self, transport, route=True, router_consumer=None, watch_interval_ms=5_000, partitions=None):
+        if partitions is not None:
+            check_partition_count(partitions)
+        self.partitions = partitions
         self.transport = transport
         self.subscriptions = []
         self.router = Router(transport, consumer=router_consumer) if route else None
@@ -136,6 +165,8 @@ class EventBus:
         """Makes the shared queue when missing."""
         if not self._started:
             self.transport.store.ensure_queue(self.transport.keys(BUS_QUEUE))
+            if self.partitions is not None and self.transport.partitions(BUS_QUEUE, fresh=True).count != self.partitions:
+                self.transport.set_partitions(BUS_QUEUE, self.partitions)
             self._started = True
 
     def publish(self, event, format=None, ttl_seconds=None):  # noqa: A002

@@ -17,6 +17,13 @@ contract of the TypeScript side's ``Consumer`` (src/transport/consumer.ts):
 
 It runs in the calling thread, one handler at a time: ``run()`` until
 stopped, ``drain()`` until the queue is empty, or ``step()`` for one turn.
+
+On a queue with partitions it reads every partition the queue has had
+(``partitions_highest``), and those added while it runs (looked for every
+``claim_interval_ms``), each as the queue alone is read — acknowledgements,
+retries, reclaims and moves to the DLQ per partition — with one blocking
+read over all of them; ``batch_size`` holds per partition, the stats count
+them all.
 """
 
 import dataclasses
@@ -30,7 +37,7 @@ import time
 
 from ..errors import PermanentError, TransportError
 from .entry import decode_entry, moved_fields
-from .keys import EntryField
+from .keys import EntryField, queue_keys
 from .metadata import is_expired
 from .reasons import DeadLetterKind, DeadLetterReason, format_reason, reason_of
 
@@ -124,6 +131,8 @@ class Delivery:
     """This delivery's number, counted by Redis (1 for the first)."""
     max_attempts: int
     message_id: str | None
+    partition: int = 0
+    """The partition of the queue the entry is in (0 on a queue without partitions)."""
 
 
 def _describe(error):
@@ -131,22 +140,31 @@ def _describe(error):
 
 
 class Consumer:
-    """Reads one queue in its consumer group; see the module comment."""
+    """Reads one queue in its consumer group (every partition of it); see the module comment."""
 
-    def __init__(self, transport, keys, handlers, **options):
-        if "retry" in options and isinstance(options["retry"], dict):
-            options["retry"] = RetryPolicy(**options["retry"])
-        self.options = ConsumerOptions(**options)
+    def __init__(self, transport, keys, handlers, _parent=None, **options):
         self.transport = transport
         self.store = transport.store
         self.registry = transport.registry
         self.keys = keys
         self.queue = keys.name
-        self.handlers = dict(handlers)
-        for name in self.handlers:
-            if name != "*" and self.registry.get(name) is None:
-                raise TransportError("invalid-option", f"a handler for {name!r}, which the registry does not know")
-        self.stats = ConsumerStats()
+        self.partition = keys.partition
+        """The partition this one reads itself (the others are read by the partition readers of partition 0's consumer)."""
+        if _parent is not None:
+            self.options = _parent.options
+            self.handlers = _parent.handlers
+            self.stats = _parent.stats
+        else:
+            if "retry" in options and isinstance(options["retry"], dict):
+                options["retry"] = RetryPolicy(**options["retry"])
+            self.options = ConsumerOptions(**options)
+            self.handlers = dict(handlers)
+            for name in self.handlers:
+                if name != "*" and self.registry.get(name) is None:
+                    raise TransportError("invalid-option", f"a handler for {name!r}, which the registry does not know")
+            self.stats = ConsumerStats()
+        self._readers = [self]  # every partition's reader, this one first (on partition 0's consumer)
+        self._last_follow = 0.0
         self._retries = []  # heap of (due, id)
         self._waiting = set()
         self._last_claim = 0.0
@@ -159,22 +177,46 @@ class Consumer:
         """The consumer's name in the group."""
         return self.options.consumer
 
+    @property
+    def partition_count(self):
+        """The partitions this consumer reads (1 on a queue without partitions)."""
+        return len(self._readers)
+
     def start(self):
-        """Makes the queue pair when missing. Called by the first step."""
+        """Makes the queue pair when missing, and starts reading the
+        partitions the queue has had. Called by the first step."""
         if not self._started:
             self.store.ensure_queue(self.keys)
             self._started = True
+            if self.partition == 0:
+                self._last_follow = time.monotonic()
+                self._follow()
+
+    def _follow(self):
+        # readers for the partitions the queue has had that none reads yet;
+        # a failure to look is tried again at the next look
+        try:
+            highest = self.store.partitions(self.keys).highest
+        except TransportError as error:
+            log.debug("consumer %s on %s: could not read the partitions: %s", self.name, self.queue, error)
+            return
+        for p in range(len(self._readers), highest):
+            reader = Consumer(self.transport, queue_keys(self.keys.prefix, self.queue, p), self.handlers, _parent=self)
+            self.store.ensure_queue(reader.keys)
+            reader._started = True
+            self._readers.append(reader)
 
     def stop(self):
         """Asks :meth:`run` to return after the entry it is handling; entries waiting for a retry stay pending, to be reclaimed."""
         self._stop.set()
 
     def close(self):
-        """Leaves the group when nothing is pending to this consumer (else the name stays, for its entries to be reclaimed)."""
-        try:
-            self.store.leave(self.keys, self.name)
-        except TransportError:
-            pass
+        """Leaves the group (of every partition) when nothing is pending to this consumer there (else the name stays, for its entries to be reclaimed)."""
+        for reader in self._readers:
+            try:
+                self.store.leave(reader.keys, self.name)
+            except TransportError:
+                pass
 
     def run(self, stop=None):
         """Reads and handles until :meth:`stop` is called (or ``stop``, a
@@ -192,22 +234,52 @@ class Consumer:
 
     def drain(self, timeout=60.0):
         """Handles until the queue's group has nothing left to read, nothing
-        pending and no retry waiting (for scripts and tests; a service runs).
-        Raises TimeoutError after ``timeout`` seconds."""
+        pending and no retry waiting, in every partition (for scripts and
+        tests; a service runs). Raises TimeoutError after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             self.step(block_ms=min(self.options.block_ms, 50))
-            if not self._waiting:
-                info = self.store.info(self.keys)
-                if info["pending"] == 0 and (info["lag"] or 0) == 0:
+            if self._drained():
+                # (and no partition was added that this consumer does not read yet)
+                readers = len(self._readers)
+                self._follow()
+                if len(self._readers) == readers:
                     return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the queue {self.keys.stream} was not drained within {timeout} s")
 
+    def _drained(self):
+        for reader in self._readers:
+            if reader._waiting:
+                return False
+            info = self.store.info(reader.keys)
+            if info["pending"] != 0 or (info["lag"] or 0) != 0:
+                return False
+        return True
+
     def step(self, block_ms=None):
-        """One turn: retries that are due, a reclaim pass when it is time, and one read of new entries."""
+        """One turn: retries that are due, a reclaim pass when it is time,
+        and one read of new entries (of every partition); every
+        ``claim_interval_ms``, a look for partitions added to the queue."""
         self.start()
         now = time.monotonic()
+        if now - self._last_follow >= self.options.claim_interval_ms / 1000:
+            self._last_follow = now
+            self._follow()
+        for reader in self._readers:
+            reader._chores(now)
+        block = self.options.block_ms if block_ms is None else block_ms
+        due = [r._retries[0][0] for r in self._readers if r._retries]
+        if due:
+            block = min(block, max(1, (min(due) - time.monotonic()) * 1000))
+        readers = {r.keys.stream: r for r in self._readers}
+        for keys, entries in self.store.read_new_many([r.keys for r in self._readers], self.name, self.options.batch_size, block):
+            reader = readers[keys.stream]
+            for entry_id, fields in entries:
+                reader._handle(entry_id, fields, 1)
+
+    def _chores(self, now):
+        # this partition's retries that are due, keeping its waiting entries, and a reclaim pass when it is time
         while self._retries and self._retries[0][0] <= now:
             _, entry_id = heapq.heappop(self._retries)
             self._waiting.discard(entry_id)
@@ -218,18 +290,14 @@ class Consumer:
         if now - self._last_claim >= self.options.claim_interval_ms / 1000:
             self._last_claim = now
             self._reclaim()
-        block = self.options.block_ms if block_ms is None else block_ms
-        if self._retries:
-            block = min(block, max(1, (self._retries[0][0] - time.monotonic()) * 1000))
-        for entry_id, fields in self.store.read_new(self.keys, self.name, self.options.batch_size, block):
-            self._handle(entry_id, fields, 1)
 
     def _recover(self, error, failures):
         if "NOGROUP" in str(error):
             self.store.forget()
             try:
-                self.store.ensure_queue(self.keys, reset=True)
-                log.warning("consumer %s on %s: the consumer group was gone; it was made again at the start of the stream", self.name, self.queue)
+                for reader in self._readers:
+                    if self.store.ensure_queue(reader.keys, reset=True):
+                        log.warning("consumer %s on %s: the consumer group of %s was gone; it was made again at the start of the stream", self.name, self.queue, reader.keys.stream)
                 return
             except TransportError:
                 pass
@@ -277,7 +345,7 @@ class Consumer:
             reason = reason_of(DeadLetterKind.no_handler, f"consumer {self.name} has no handler for {event.event_type}")
             self._skip(entry_id, fields, self.options.unhandled_type, reason, "skipped")
             return
-        delivery = Delivery(self.queue, entry_id, deliveries, self.options.retry.max_attempts, decoded.metadata.id if decoded.metadata else None)
+        delivery = Delivery(self.queue, entry_id, deliveries, self.options.retry.max_attempts, decoded.metadata.id if decoded.metadata else None, self.partition)
         try:
             handler(event, delivery)
         except Exception as error:  # a handler's failure, whatever it is, is the entry's

@@ -7,7 +7,8 @@ import time
 import redis
 
 from ..errors import TransportError
-from .keys import read_subscriptions, subscriptions_key, subscriptions_value
+from .keys import PartitionField, read_subscriptions, subscriptions_key, subscriptions_value
+from .partitions import PartitionCount, check_partition_count, partition_count
 from .scripts import SCRIPTS
 
 __all__ = ["RedisStore", "python_float"]
@@ -118,6 +119,39 @@ class RedisStore:
         if not reply:
             return []
         return _entries(reply[0][1])
+
+    def read_new_many(self, all_keys, consumer, count, block_ms):
+        """New entries for this consumer of several queue pairs' groups (the
+        partitions of one queue), in one XREADGROUP: (keys, [(id, fields)])
+        for each that had some; ``count`` holds per stream."""
+        by_stream = {keys.stream: keys for keys in all_keys}
+        reply = self._run(
+            f"reading {', '.join(by_stream)}",
+            lambda: self.client.xreadgroup(all_keys[0].group, consumer, {stream: ">" for stream in by_stream}, count=count, block=max(1, int(block_ms))),
+        )
+        out = []
+        for stream, raw in reply or []:
+            keys = by_stream.get(stream.decode() if isinstance(stream, bytes) else stream)
+            if keys is not None:
+                out.append((keys, _entries(raw)))
+        return out
+
+    def partitions(self, keys):
+        """The queue's partitions as its metadata hash (of partition 0) records them: a :class:`PartitionCount`."""
+        count, highest = self._run(
+            f"reading the partitions of {keys.stream}", lambda: self.client.hmget(keys.stream_metadata, PartitionField.count, PartitionField.highest)
+        )
+        return partition_count(count, highest)
+
+    def set_partitions(self, keys, count):
+        """Records how many partitions publishers write to, raising the most the queue has had when it is below (the set-partitions script)."""
+        check_partition_count(count)
+
+        def run():
+            c, h = self.script("set-partitions", [keys.stream_metadata], [count])
+            return PartitionCount(int(c), int(h))
+
+        return self._run(f"recording the partitions of {keys.stream}", run)
 
     def claim_idle(self, keys, consumer, min_idle_ms, cursor, count):
         """Reclaims entries idle at least ``min_idle_ms``: (next cursor, [(id, fields, deliveries)], ids found deleted)."""

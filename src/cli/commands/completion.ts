@@ -39,7 +39,7 @@ _eventwire() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     case "$w" in
-      --redis|--prefix|--proto|--config) ((i++)) ;;
+      --redis|--cluster|--prefix|--proto|--config) ((i++)) ;;
       -*) ;;
       *) words+=("$w") ;;
     esac
@@ -108,8 +108,9 @@ export function completionCommand(all: () => readonly Command[]): Command {
     summary: "Print a shell completion script (bash, zsh or fish).",
     args: "<bash|zsh|fish>",
     details: `
-Completes the commands, the dlq subcommands, each command's options and
---format's values.
+Completes the commands, the dlq subcommands, each command's options (the
+global ones, --redis and --cluster among them, everywhere) and --format's
+values.
 
   bash:  eval "$(eventwire completion bash)"          (in ~/.bashrc)
   zsh:   eval "$(eventwire completion zsh)"           (in ~/.zshrc)

@@ -1,4 +1,4 @@
-/** `eventwire dlq list|requeue|delete`: a queue's dead letters, and moving them back or deleting them. */
+/** `eventwire dlq list|requeue|delete`: a queue's dead letters (over all its partitions), and moving them back or deleting them. */
 import type { Event, EventRegistry } from "../../index.js";
 import type { DeadLetter } from "../../redis/index.js";
 import { countOption, stringOption, type Command } from "../command.js";
@@ -6,17 +6,29 @@ import { ExitCode, usageError } from "../errors.js";
 import { interruptible } from "../interrupt.js";
 import { json, Progress, table } from "../output.js";
 
-const STREAM_ID = /^\d+-\d+$/;
+/** A DLQ entry id as DeadLetterQueue gives them: a stream id, after `<partition>/` on a partition after the first. */
+const DLQ_ID = /^(\d+\/)?\d+-\d+$/;
 
 function checkIds(ids: readonly string[]): void {
   for (const id of ids) {
-    if (!STREAM_ID.test(id)) throw usageError(`${JSON.stringify(id)} is not a stream entry id (such as 1732700000123-0)`, 'Run "eventwire dlq list <queue>" for the ids.');
+    if (!DLQ_ID.test(id)) {
+      throw usageError(
+        `${JSON.stringify(id)} is not a stream entry id (such as 1732700000123-0; in partition 2 of a queue with partitions, 2/1732700000123-0)`,
+        'Run "eventwire dlq list <queue>" for the ids.',
+      );
+    }
   }
+}
+
+/** What the DLQ of `queue` is, for messages: its stream, or its partitions' streams. */
+function dlqName(queue: string, keys: { readonly dlq: string }, partitions: number): string {
+  return partitions > 1 ? `the DLQs of the ${partitions} partitions of ${queue} (${keys.dlq}, …)` : keys.dlq;
 }
 
 function letterJson(registry: EventRegistry<Event>, letter: DeadLetter<Event>): Record<string, unknown> {
   return {
     id: letter.id,
+    partition: letter.partition,
     event_type: letter.eventType ?? null,
     event_id: letter.event?.eventId ?? null,
     message_id: letter.messageId ?? null,
@@ -40,6 +52,10 @@ ids (for requeue and delete), event types, the deliveries made before the
 last move (ATTEMPTS), how often they were requeued, and the reason of the
 last move. --json adds each entry's whole history and event.
 
+On a queue with partitions, the DLQs of all of them are listed as one, in
+the order of their ids (their times); the id of an entry in partition 1 or
+above starts with the partition's number and a slash (2/1732700000123-0).
+
 Examples:
   eventwire dlq list payments
   eventwire dlq list sub:payment-service --prefix events: --json`,
@@ -54,14 +70,16 @@ Examples:
     const after = stringOption(values, "after");
     if (after !== undefined) checkIds([after]);
     await session.requireQueue(queue);
-    const dlq = (await session.transport()).deadLetters(queue);
+    const transport = await session.transport();
+    const dlq = transport.deadLetters(queue);
+    const { highest } = await transport.partitions(queue, { fresh: true });
     const letters = await dlq.list({ count: count + 1, ...(after ? { after } : {}) });
     const shown = letters.slice(0, count);
     if (values["json"]) {
       const registry = await session.registry();
       io.stdout.write(json(shown.map((l) => letterJson(registry, l))));
     } else if (shown.length === 0) {
-      io.stderr.write(`eventwire: ${dlq.keys.dlq} is empty\n`);
+      io.stderr.write(`eventwire: ${dlqName(queue, dlq.keys, highest)} ${highest > 1 ? "are" : "is"} empty\n`);
     } else {
       io.stdout.write(
         table(
@@ -89,11 +107,13 @@ function bulk(action: "requeue" | "delete"): Command {
 ${
   action === "requeue"
     ? `Each entry is appended to the queue and deleted from the DLQ in one atomic
-step, recording the move in its _requeues as LeanMQ does.`
+step, recording the move in its _requeues as LeanMQ does. On a queue with
+partitions, an entry goes back to the partition whose DLQ held it.`
     : "Each entry is deleted from the DLQ for good."
 }
-Give the DLQ entry ids ("eventwire dlq list" shows them), or --all for every
-entry in the DLQ when the command starts.
+Give the DLQ entry ids ("eventwire dlq list" shows them: 2/1732700000123-0
+in partition 2), or --all for every entry in the DLQ (of every partition)
+when the command starts.
 
 Long runs show their progress on standard error. Ctrl-C stops between two
 entries: nothing is lost${action === "requeue" ? " or duplicated" : ""}; the command says how many were ${past}
@@ -116,6 +136,8 @@ Examples:
       await session.requireQueue(queue);
       const transport = await session.transport();
       const dlq = transport.deadLetters(queue);
+      const { highest } = await transport.partitions(queue, { fresh: true });
+      const name = dlqName(queue, dlq.keys, highest);
       const missing: string[] = [];
       let selection: readonly string[] | "all" = "all";
       let total: number;
@@ -147,15 +169,16 @@ Examples:
       if (values["json"]) {
         io.stdout.write(json({ queue, dlq: dlq.keys.dlq, action, done, requested: total, missing, interrupted }));
       } else {
-        const where = action === "requeue" ? `from ${dlq.keys.dlq} to ${dlq.keys.stream}` : `from ${dlq.keys.dlq}`;
+        const to = highest > 1 ? "their partitions of the queue" : dlq.keys.stream;
+        const where = action === "requeue" ? `from ${name} to ${to}` : `from ${name}`;
         io.stdout.write(`${past} ${done} ${done === 1 ? "entry" : "entries"} ${where}\n`);
       }
       if (interrupted) {
-        io.stderr.write(`eventwire: interrupted after ${done} of ${total}; the other ${total - done} are still in ${dlq.keys.dlq}\n`);
+        io.stderr.write(`eventwire: interrupted after ${done} of ${total}; the other ${total - done} are still in ${name}\n`);
         return ExitCode.interrupted;
       }
       if (missing.length > 0) {
-        io.stderr.write(`eventwire: not in ${dlq.keys.dlq}: ${missing.join(", ")}\n`);
+        io.stderr.write(`eventwire: not in ${name}: ${missing.join(", ")}\n`);
         return ExitCode.failure;
       }
       return ExitCode.ok;

@@ -34,17 +34,22 @@ or a string where a number belongs is refused. A queue that does not exist
 yet is refused (a misspelt name would otherwise make a new queue nobody
 reads) unless --create is given.
 
-Prints the stream entry id Redis gave the entry, and the event's event_id.
+On a queue with partitions the event goes to the partition of its
+partition key: --key, else its event_id (events of one key go to one
+partition, in order). The partition is printed with the stream entry id
+Redis gave the entry and the event's event_id.
 
 Examples:
   eventwire publish orders OrderShippedEvent --create '{"order_id": "order-0"}'
   eventwire publish orders OrderShippedEvent \\
-    '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}'`,
+    '{"order_id": "order-1", "tracking_number": "TRACK-1A2B3C4D", "carrier": "UPS"}'
+  eventwire publish orders OrderShippedEvent --key order-1 '{"order_id": "order-1"}'`,
   options: {
     format: { type: "string", value: "F", help: "the entry format: json (LeanMQ's, the default) or binary (the protobuf envelope)" },
     ttl: { type: "string", value: "SECONDS", help: "time to live: a consumer that gets the event later skips it" },
     header: { type: "string", multiple: true, value: "NAME=VALUE", help: "a header to send with the event; repeatable" },
     create: { type: "boolean", help: "create the queue (and its dead-letter queue) when it does not exist yet" },
+    key: { type: "string", value: "KEY", help: "the partition key, on a queue with partitions (default: the event_id)" },
   },
   positionals: { min: 3, max: 3 },
   async run({ values, positionals, session, io }) {
@@ -56,6 +61,7 @@ Examples:
       throw usageError(`--ttl must be a positive number of seconds, got ${JSON.stringify(ttlText)}`);
     }
     const headers = headerOptions((values["header"] as string[] | undefined) ?? []);
+    const key = stringOption(values, "key");
     if (queue === "") throw usageError("the queue name must not be empty");
     const text = payloadArg === "-" ? await readStdinText(io, "the payload") : payloadArg;
     const transport = await session.transport();
@@ -65,16 +71,20 @@ Examples:
     const published = await transport.publish(queue, event, {
       ...(format ? { format } : {}),
       ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+      ...(key !== undefined ? { partitionKey: key } : {}),
     });
-    const stream = transport.keys(queue).stream;
+    const { count } = await transport.partitions(queue);
+    const stream = transport.keys(queue, published.partition).stream;
     const used = format ?? transport.options.format;
-    if (!existed) io.stderr.write(`eventwire: created the queue ${stream} (and its dead-letter queue ${stream}:dlq)\n`);
+    if (!existed) io.stderr.write(`eventwire: created the queue ${transport.keys(queue).stream} (and its dead-letter queue ${transport.keys(queue).dlq})\n`);
     if (values["json"]) {
       io.stdout.write(
         json({
           queue,
           stream,
           stream_id: published.streamId,
+          partition: published.partition,
+          partitions: count,
           event_id: published.eventId,
           message_id: published.messageId,
           event_type: event.eventType,
@@ -82,7 +92,8 @@ Examples:
         }),
       );
     } else {
-      io.stdout.write(`published ${event.eventType} to ${stream} (${used} entry)\nstream id  ${published.streamId}\nevent_id   ${published.eventId}\n`);
+      const partition = count > 1 || key !== undefined ? `partition  ${published.partition} of ${count}${key !== undefined ? ` (key ${JSON.stringify(key)})` : " (key: the event_id)"}\n` : "";
+      io.stdout.write(`published ${event.eventType} to ${stream} (${used} entry)\n${partition}stream id  ${published.streamId}\nevent_id   ${published.eventId}\n`);
     }
     return ExitCode.ok;
   },

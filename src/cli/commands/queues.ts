@@ -1,4 +1,4 @@
-/** `eventwire queues`: every queue under the prefix, with its counts. */
+/** `eventwire queues`: every queue under the prefix, with its partition count and its counts (summed over its partitions). */
 import { type Command } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { age, json, table } from "../output.js";
@@ -10,6 +10,8 @@ export const queues: Command = {
   details: `
 Every queue pair in the prefix's registry (the set LeanMQ and eventwire
 record queues in), with:
+  PARTS      its partitions: how many publishers write to, and, when it had
+             more before, how many are still read ("2 of 4")
   LENGTH     entries in the stream (acknowledged ones stay until trimmed)
   PENDING    entries delivered to the consumer group and not acknowledged
   CONSUMERS  consumers known to the group
@@ -18,10 +20,12 @@ record queues in), with:
   LOST       entries trimmed before they were read (only with trim "length")
   RESETS     times the stream or its group was found gone and made again
              (Redis restarted empty, a flush, a deleted key)
+The counts of a queue with partitions are summed over them (CONSUMERS: the
+most any partition has); "eventwire partitions <queue>" shows each one's.
 
---json prints an array of objects with the keys name, stream, length,
-pending, consumers, lag, dlq_length, oldest_age_ms (null when empty),
-trimmed_unread and resets.
+--json prints an array of objects with the keys name, stream, partitions,
+partitions_highest, length, pending, consumers, lag, dlq_length,
+oldest_age_ms (null when empty), trimmed_unread and resets.
 
 Examples:
   eventwire queues
@@ -31,12 +35,16 @@ Examples:
   async run({ values, session, io, paint }) {
     const transport = await session.transport();
     const list = await transport.queues();
+    // (read fresh with the counts: the transport's cache is seconds old at most)
+    const parts = await Promise.all(list.map((q) => transport.partitions(q.name)));
     if (values["json"]) {
       io.stdout.write(
         json(
-          list.map((q) => ({
+          list.map((q, i) => ({
             name: q.name,
             stream: q.stream,
+            partitions: parts[i]!.count,
+            partitions_highest: parts[i]!.highest,
             length: q.length,
             pending: q.pending,
             consumers: q.consumers,
@@ -56,9 +64,19 @@ Examples:
     }
     io.stdout.write(
       table(
-        ["QUEUE", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST", "LOST", "RESETS"],
-        list.map((q) => [q.name, String(q.length), String(q.pending), String(q.consumers), String(q.dlqLength), age(q.oldestAgeMs), String(q.trimmedUnread), String(q.resets)]),
-        ["left", "right", "right", "right", "right", "right", "right", "right"], paint.bold,
+        ["QUEUE", "PARTS", "LENGTH", "PENDING", "CONSUMERS", "DLQ", "OLDEST", "LOST", "RESETS"],
+        list.map((q, i) => [
+          q.name,
+          parts[i]!.highest > parts[i]!.count ? `${parts[i]!.count} of ${parts[i]!.highest}` : String(parts[i]!.count),
+          String(q.length),
+          String(q.pending),
+          String(q.consumers),
+          String(q.dlqLength),
+          age(q.oldestAgeMs),
+          String(q.trimmedUnread),
+          String(q.resets),
+        ]),
+        ["left", "right", "right", "right", "right", "right", "right", "right", "right"], paint.bold,
       ),
     );
     return ExitCode.ok;

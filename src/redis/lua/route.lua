@@ -49,6 +49,19 @@ while pos <= #ARGV do
   pos = pos + 4 + n
 end
 
+-- A key's type, and whether a destination stream exists, are looked up
+-- once per call: this script only ever makes keys of the right types.
+local typeOf = {}
+local function bad_type(key, t)
+  local memo = typeOf[t .. ' ' .. key]
+  if memo == nil then
+    memo = ew_type_error(key, t) or false
+    typeOf[t .. ' ' .. key] = memo
+  end
+  return memo or nil
+end
+local alive = {}
+
 local out = {}
 local written = {}
 local revived = {}
@@ -66,16 +79,19 @@ while pos <= #ARGV do
       if w[2]['*'] or w[2][etype] then
         local queue = 'sub:' .. w[1]
         local key = prefix .. queue
-        local bad = ew_type_error(key, 'stream') or ew_type_error(key .. ':metadata', 'hash')
-        if not bad and exp ~= '' then bad = ew_type_error(key .. ':expiry', 'zset') end
+        local bad = bad_type(key, 'stream') or bad_type(key .. ':metadata', 'hash')
+        if not bad and exp ~= '' then bad = bad_type(key .. ':expiry', 'zset') end
         if bad then
           local reason = 'undeliverable: the copy for ' .. queue .. ' cannot be written (' .. bad .. ')'
           local dlq = key .. ':dlq'
-          if ew_type_error(dlq, 'stream') then dlq = KEYS[4] end
+          if bad_type(dlq, 'stream') then dlq = KEYS[4] end
           redis.call('XADD', dlq, '*', unpack(ew_parked(fstart, n, reason, now)))
           parkedCount = parkedCount + 1
         else
-          if ew_revive(key, queue .. '-group', key .. ':metadata') then revived[#revived + 1] = key end
+          if not alive[key] then
+            if ew_revive(key, queue .. '-group', key .. ':metadata') then revived[#revived + 1] = key end
+            alive[key] = true
+          end
           local args = {key, '*'}
           for j = fstart, fstart + n - 1 do args[#args + 1] = ARGV[j] end
           local nid = redis.call('XADD', unpack(args))

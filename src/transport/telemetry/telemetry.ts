@@ -214,14 +214,28 @@ export class Telemetry {
             }),
           ),
         );
+        // one series per queue: the partitions of a queue summed
+        const totals = new Map<string, { name: string; group: string; length: number; pending: number; lag: number | null; dlq: number }>();
         infos.forEach((info, i) => {
           if (info === undefined) return;
-          const attributes = { ...this.base(queues[i]!.keys.name), [Attr.consumerGroup]: queues[i]!.group };
-          observer.observe(length, info.length, attributes);
-          observer.observe(pending, info.pending, attributes);
-          if (info.lag !== null) observer.observe(lag, info.lag, attributes);
-          observer.observe(dlq, info.dlqLength, attributes);
+          const { keys, group } = queues[i]!;
+          const id = `${keys.name}\u0000${group}`;
+          const t = totals.get(id);
+          if (t === undefined) totals.set(id, { name: keys.name, group, length: info.length, pending: info.pending, lag: info.lag, dlq: info.dlqLength });
+          else {
+            t.length += info.length;
+            t.pending += info.pending;
+            t.lag = t.lag === null || info.lag === null ? null : t.lag + info.lag;
+            t.dlq += info.dlqLength;
+          }
         });
+        for (const t of totals.values()) {
+          const attributes = { ...this.base(t.name), [Attr.consumerGroup]: t.group };
+          observer.observe(length, t.length, attributes);
+          observer.observe(pending, t.pending, attributes);
+          if (t.lag !== null) observer.observe(lag, t.lag, attributes);
+          observer.observe(dlq, t.dlq, attributes);
+        }
       },
       [length, pending, lag, dlq],
     );
