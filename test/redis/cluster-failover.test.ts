@@ -21,7 +21,7 @@
 // - Each store operation ends within commandTimeoutMs whatever the cluster
 //   is doing (not held by the cluster client's own retries through the
 //   failover): a publish attempt within two of them (the queue made again
-//   after a failure, then the append), plus a second of slack.
+//   after a failure, then the append), plus two seconds of slack.
 // - Traffic goes on through the promoted replica: events are confirmed on
 //   the killed master's partitions after the failover.
 // - Duplicates (handled more than once: redeliveries of entries whose
@@ -149,9 +149,9 @@ async function failoverRun(label: string, waitForReplicas: ReplicaWait | undefin
     assert.deepEqual(parts.map((p) => p.lag), parts.map(() => 0), "entries were never delivered after the drain");
     assert.equal(ledger.gaveUp.size, 0, "a publisher gave up on an event");
     // (each store operation of a publish — making the queue again after a failure, then the append — ends within
-    // commandTimeoutMs, whatever the cluster is doing; a second of slack for a loaded machine)
+    // commandTimeoutMs, whatever the cluster is doing; two seconds of slack for a loaded machine)
     const slowest = Math.max(...publishers.map((p) => p.slowestAttemptMs));
-    assert.ok(slowest <= 2 * PUBLISH_TIMEOUT_MS + 1_000, `a publish attempt took ${slowest} ms, with commandTimeoutMs ${PUBLISH_TIMEOUT_MS}`);
+    assert.ok(slowest <= 2 * PUBLISH_TIMEOUT_MS + 2_000, `a publish attempt took ${slowest} ms, with commandTimeoutMs ${PUBLISH_TIMEOUT_MS}`);
     // (a redirection is followed, never handed to the publisher as an error)
     assert.deepEqual(ledger.messages.filter((m) => /\b(MOVED|ASK) \d+/.test(m)), [], "a publish failed with a redirection");
     assert.equal(row.unconfirmed, 0, "events handled that no publisher had confirmed");
