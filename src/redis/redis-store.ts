@@ -115,6 +115,56 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Redirections a write waiting for replicas follows, at most (see {@link RedisStore.write}). */
+const MAX_REDIRECTIONS = 16;
+
+/** A MOVED or ASK answer of Redis Cluster: where the slot (or, while it migrates, the key) is now. */
+function redirection(error: unknown): { readonly ask: boolean; readonly address: string } | undefined {
+  if (!isReplyError(error)) return undefined;
+  const match = /^(MOVED|ASK) \d+ (\S+)/.exec((error as Error).message);
+  return match ? { ask: match[1] === "ASK", address: match[2]! } : undefined;
+}
+
+/**
+ * Where routing apart (on a cluster) records, with the shared queue (in its
+ * slot), which destinations have their copy of an entry, when another
+ * destination failed: entry id → JSON array of destination queue names.
+ */
+function routingProgressKey(keys: QueueKeys): string {
+  return `${keys.stream}:routing`;
+}
+
+/** The destinations a routing progress field lists (none for a missing or unreadable one). */
+function readProgress(field: string | null | undefined): string[] {
+  if (!field) return [];
+  try {
+    const list: unknown = JSON.parse(field);
+    return Array.isArray(list) ? list.filter((q): q is string => typeof q === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Asks the cluster for its slots again (a failed refresh shows on the next command). */
+function refreshSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
+}
+
+/**
+ * After a cluster client is closed: ioredis re-arms its periodic slots
+ * refresh when a refresh under way at the close completes, and from then on
+ * refreshes (failing at once) every `slotsRefreshInterval` for ever, which
+ * holds the process open. A callback queued behind that refresh runs after
+ * it re-armed its timer, and disconnecting once more clears the timer.
+ * (With no refresh under way, the refresh asked for here ends at once, or
+ * after one CLUSTER SLOTS, on the closed client.)
+ */
+function stopRefreshing(client: RedisClient): void {
+  if (!client.isCluster) return;
+  const cluster = client as Cluster;
+  cluster.refreshSlotsCache(() => cluster.disconnect());
+}
+
 /** A client of one Redis server, or of a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
@@ -214,24 +264,61 @@ export class RedisStore implements EntryStore {
    * Runs a script that writes events; with {@link RedisStoreOptions.waitForReplicas},
    * then WAIT on the same connection (a pipeline of the two), failing with
    * `not-replicated` when too few replicas confirm it in time.
+   *
+   * On a cluster the pipeline follows redirections itself: ioredis retries a
+   * redirected pipeline only when every command in it was redirected, and
+   * WAIT, which has no key, is answered by whichever node gets it. A script
+   * answered MOVED (its slot has another master now: a failover, a
+   * resharding) did not run: the slots are asked for again and it is sent
+   * again. One answered ASK (its keys moved, the slot still migrating) did
+   * not run either: it is sent to the node named, after ASKING, with its WAIT.
    */
   private async write<T>(script: RedisScript, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<T> {
     const wait = this.replicaWait;
     if (wait === undefined) return runScript<T>(this.client, script, keys, args, buffers);
-    const pipeline = this.client.pipeline();
-    queueScript(pipeline, script, keys, args);
-    pipeline.call("WAIT", wait.replicas, wait.timeoutMs);
-    const results = (await pipeline.exec()) ?? [];
-    const [[error, reply] = [new Error("the write was not executed"), null], [waitError, confirmed] = [new Error("WAIT was not executed"), 0]] = results;
-    if (error) throw error;
-    if (waitError) throw waitError;
-    if (Number(confirmed) < wait.replicas) {
-      throw new TransportError(
-        "not-replicated",
-        `a write to ${keys[0] ?? "Redis"} was made on its master, but ${Number(confirmed)} of the ${wait.replicas} replica(s) asked for confirmed it within ${wait.timeoutMs} ms: it would be lost if its master failed before replicating it`,
-      );
+    let asking: Redis | undefined;
+    for (let redirections = 0; ; redirections++) {
+      const pipeline = (asking ?? this.client).pipeline();
+      if (asking !== undefined) pipeline.call("ASKING");
+      queueScript(pipeline, script, keys, args);
+      pipeline.call("WAIT", wait.replicas, wait.timeoutMs);
+      const results = ((await pipeline.exec()) ?? []).slice(asking === undefined ? 0 : 1);
+      const [[error, reply] = [new Error("the write was not executed"), null], [waitError, confirmed] = [new Error("WAIT was not executed"), 0]] = results;
+      if (error) {
+        const redirect = this.client.isCluster && redirections < MAX_REDIRECTIONS ? redirection(error) : undefined;
+        if (redirect === undefined) throw error;
+        asking = redirect.ask ? await this.clusterNode(redirect.address) : undefined;
+        if (!redirect.ask) await refreshSlots(this.client as Cluster);
+        continue;
+      }
+      if (waitError) throw waitError;
+      if (Number(confirmed) < wait.replicas) {
+        throw new TransportError(
+          "not-replicated",
+          `a write to ${keys[0] ?? "Redis"} was made on its master, but ${Number(confirmed)} of the ${wait.replicas} replica(s) asked for confirmed it within ${wait.timeoutMs} ms: it would be lost if its master failed before replicating it`,
+        );
+      }
+      return reply as T;
     }
-    return reply as T;
+  }
+
+  /** The cluster's connection to the node at `address` (`host:port`, as a redirection names it), with the scripts registered. */
+  private async clusterNode(address: string): Promise<Redis> {
+    const cluster = this.client as Cluster;
+    const nat = cluster.options.natMap;
+    const mapped = (typeof nat === "function" ? nat(address) : nat?.[address]) ?? {
+      host: address.slice(0, address.lastIndexOf(":")),
+      port: Number(address.slice(address.lastIndexOf(":") + 1)),
+    };
+    const find = () => cluster.nodes("all").find((n) => n.options.host === mapped.host && n.options.port === mapped.port);
+    let node = find();
+    if (node === undefined) {
+      await refreshSlots(cluster);
+      node = find();
+    }
+    if (node === undefined) throw new TransportError("redis-unavailable", `Redis at ${this.where}: the cluster redirected a write to ${address}, a node it does not know`);
+    defineScripts(node);
+    return node;
   }
 
   /**
@@ -667,8 +754,10 @@ export class RedisStore implements EntryStore {
    * call with all its copies (the destinations in parallel, each in its own
    * slot), then the acknowledgement of the entries whose copies are all
    * made. A destination that failed fails the call; the ones that took
-   * their copies are remembered and not written again when the entries are
-   * routed again.
+   * their copies are remembered here and recorded with the shared queue
+   * (its `:routing` hash, in its slot), and not written again when the
+   * entries are routed again, by this router or by another that reclaimed
+   * them; the record is deleted once the entries are acknowledged.
    */
   private async routeApart(keys: QueueKeys, consumer: string, entries: readonly RouteEntry[], limits: StreamLimits): Promise<RouteResult> {
     const what = `routing entries of ${keys.stream}`;
@@ -682,7 +771,10 @@ export class RedisStore implements EntryStore {
       if (e.fields.length < 2 || e.fields.length % 2 !== 0) refuse("ERR wrong number of arguments for 'xadd' command");
       if (e.expireAt !== null && Number.isNaN(e.expireAt)) refuse("ERR value is not a valid float");
     }
-    const owned = await this.run(what, () => runScript<number[]>(this.client, Scripts.owned, [keys.stream], [keys.group, consumer, ...entries.map((e) => e.id)]));
+    const progressKey = routingProgressKey(keys);
+    const [owned, recorded] = await this.run(what, () =>
+      runScript<[number[], (string | null)[]]>(this.client, Scripts.owned, [keys.stream, progressKey], [keys.group, consumer, ...entries.map((e) => e.id)]),
+    );
     // an entry listed twice is routed once
     const listed = new Set<string>();
     entries.forEach((e, i) => {
@@ -698,11 +790,29 @@ export class RedisStore implements EntryStore {
     const now = formatPythonFloat(Date.now() / 1000);
     // per destination queue: the positions of the entries it gets a copy of
     const copies = new Map<string, number[]>();
-    const progress: (Set<string> | undefined)[] = [];
+    /** Per entry, the destinations that had their copy before this call (this router's memory and the progress recorded in Redis). */
+    const before: number[] = [];
+    /** Per entry, how many destinations the progress recorded in Redis lists. */
+    const stored: number[] = [];
+    /** Entries whose progress is recorded in Redis, to be deleted once they are acknowledged. */
+    const inRedis: string[] = [];
     entries.forEach((e, i) => {
+      before[i] = 0;
+      stored[i] = 0;
       if (Number(owned[i]) !== 1) return;
-      const done = this.routed.get(`${keys.stream} ${e.id}`);
-      progress[i] = done;
+      const key = `${keys.stream} ${e.id}`;
+      let done = this.routed.get(key);
+      const fromRedis = readProgress(recorded[i]);
+      stored[i] = fromRedis.length;
+      if (fromRedis.length > 0) {
+        inRedis.push(e.id);
+        if (done === undefined) {
+          if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
+          this.routed.set(key, (done = new Set()));
+        }
+        for (const queue of fromRedis) done.add(queue);
+      }
+      before[i] = done?.size ?? 0;
       const type = shortName(e.eventType);
       for (const [queue, types] of wants) {
         if ((!types.has("*") && !types.has(type)) || done?.has(queue)) continue;
@@ -762,15 +872,27 @@ export class RedisStore implements EntryStore {
         }
       }),
     );
-    if (failures.length > 0) throw redisFailure(failures[0], what, this.where);
+    if (failures.length > 0) {
+      // What was copied is recorded with the shared queue, for whichever router routes these entries again.
+      const fields: string[] = [];
+      entries.forEach((e, i) => {
+        const done = Number(owned[i]) === 1 ? this.routed.get(`${keys.stream} ${e.id}`) : undefined;
+        if (done !== undefined && done.size > stored[i]!) fields.push(e.id, JSON.stringify([...done]));
+      });
+      if (fields.length > 0) {
+        // (when the shared queue's master cannot take it, this router's memory still has it)
+        await this.run(`recording the routing progress of ${keys.stream}`, () => this.client.hset(progressKey, ...fields)).catch(() => {});
+      }
+      throw redisFailure(failures[0], what, this.where);
+    }
     const acked = entries.filter((_, i) => Number(owned[i]) === 1).map((e) => e.id);
     await this.ack(keys, acked);
     for (const id of acked) this.routed.delete(`${keys.stream} ${id}`);
+    if (inRedis.length > 0) await this.run(`deleting the routing progress of ${keys.stream}`, () => this.client.hdel(progressKey, ...inRedis)).catch(() => {});
     const out: Routed[] = entries.map((_, i) => {
       if (Number(owned[i]) !== 1) return -1;
       // copies made on an earlier try count too
-      const before = progress[i]?.size ?? 0;
-      return { copies: counts[i]!.copies + before, parked: counts[i]!.parked };
+      return { copies: counts[i]!.copies + before[i]!, parked: counts[i]!.parked };
     });
     return { entries: out, revived };
   }
@@ -841,7 +963,10 @@ export class RedisStore implements EntryStore {
   /** Closes the connections: at once when Redis does not answer within a second. */
   async close(): Promise<void> {
     // (a second disconnect of a closed connection would hold the process for ioredis's disconnect timeout)
-    for (const d of this.duplicates.splice(0)) if (d.status !== "end") d.disconnect();
+    for (const d of this.duplicates.splice(0)) {
+      if (d.status !== "end") d.disconnect();
+      stopRefreshing(d);
+    }
     if (this.owned === "disconnect" && this.client.status !== "end") this.client.disconnect();
     else if (this.owned === "quit" && this.client.status !== "end") {
       let timer: NodeJS.Timeout | undefined;
@@ -858,6 +983,7 @@ export class RedisStore implements EntryStore {
         clearTimeout(timer);
       }
     }
+    if (this.owned !== false) stopRefreshing(this.client);
   }
 }
 

@@ -250,9 +250,10 @@ export interface EntryStore {
    * queues (`crossQueueAtomic` false: Redis Cluster), each destination's
    * copies are appended in one step of their own and the entries are
    * acknowledged once every copy is made; a destination that failed is
-   * tried again, the others not (the store remembers which took their
-   * copies), so that a copy is duplicated only when the process dies
-   * between the copies and the acknowledgement. A destination that cannot take its
+   * tried again, the others not (the store records which took their
+   * copies, where any router that routes the entries again finds it), so
+   * that a copy is duplicated only when the process dies between the
+   * copies and the acknowledgement. A destination that cannot take its
    * copy costs that destination only: the copy is parked in its DLQ (or,
    * when that is unusable, the shared queue's DLQ) with the reason, added
    * to the copy's `_failures` list as json.dumps writes an item. Every

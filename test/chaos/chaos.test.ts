@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { connectRedis, silentLogger, type DeadLetter, type StreamTransport } from "eventwire/redis";
 import { shopRegistry, type ShopEvent } from "../../examples/shop/events.js";
+import { formatTable } from "../support/conservation.js";
 import { RedisServer } from "../support/redis.js";
 import {
   BUS_PREFIX,
@@ -477,9 +478,6 @@ async function account(
 
 function table(rows: readonly Row[]): string[] {
   const head = ["", "published", "handled", "duplicates", "dead-lettered", "parked", "expired", "deleted by fault", "trimmed", "lost", "handled, unconfirmed"];
-  const body = rows.map((r) => [r.target, r.published, r.handled, r.duplicates, r.deadLettered, r.parked, r.expired, r.deletedByFault, r.trimmed, r.lost, r.handledUnconfirmed].map(String));
-  const total = ["total", ...head.slice(1).map((_, i) => String(body.reduce((n, b) => n + Number(b[i + 1]), 0)))];
-  const all = [head, ...body, total];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
+  const body = rows.map((r) => [r.target, r.published, r.handled, r.duplicates, r.deadLettered, r.parked, r.expired, r.deletedByFault, r.trimmed, r.lost, r.handledUnconfirmed]);
+  return formatTable(head, body, { total: true });
 }
