@@ -11,6 +11,7 @@ import {
   queueKeys,
   queueNames,
   readSubscriptions,
+  routingProgressKey,
   SchemaField,
   schemaIndexKey,
   schemaKey,
@@ -125,14 +126,6 @@ function redirection(error: unknown): { readonly ask: boolean; readonly address:
   return match ? { ask: match[1] === "ASK", address: match[2]! } : undefined;
 }
 
-/**
- * Where routing apart (on a cluster) records, with the shared queue (in its
- * slot), which destinations have their copy of an entry, when another
- * destination failed: entry id → JSON array of destination queue names.
- */
-function routingProgressKey(keys: QueueKeys): string {
-  return `${keys.stream}:routing`;
-}
 
 /** The destinations a routing progress field lists (none for a missing or unreadable one). */
 function readProgress(field: string | null | undefined): string[] {

@@ -33,7 +33,10 @@
  * `P{N}:metadata`, …, so that every key of one queue pair lives in one slot
  * and each script touches one slot; the schema registry's keys share the
  * tag `{eventwire}`. The registry set and the subscriptions hash keep their
- * names. LeanMQ cannot run on a cluster (its MULTI spans slots), so the
+ * names. Routing on a cluster keeps, with the bus's shared queue (in its
+ * slot), `<shared stream>:routing`: a hash from entry id to the JSON list
+ * of the destination queues that have their copy, while another destination
+ * has not (deleted once the entry is acknowledged). LeanMQ cannot run on a cluster (its MULTI spans slots), so the
  * cluster layout need not match it.
  */
 import { TransportError } from "../../index.js";
@@ -170,6 +173,11 @@ export function queueNameOf(stream: string, prefix: string): string {
   let name = stream.startsWith(prefix) ? stream.slice(prefix.length) : stream;
   if (name.startsWith("{") && name.endsWith("}")) name = name.slice(1, -1);
   return name;
+}
+
+/** Where routing on a cluster records which destinations have their copy of a shared-queue entry (see the module comment). */
+export function routingProgressKey(keys: QueueKeys): string {
+  return `${keys.stream}:routing`;
 }
 
 /** The hash of the event bus's subscriptions under `prefix`. */
