@@ -145,7 +145,7 @@ describe("a queue of three partitions on the cluster", () => {
         history.map((l) => [l["_stream_id"], l["_partition"], l["order_id"]]),
         expected.map(({ p, order }) => [p.streamId, p.partition, order]),
       );
-      // new events in every partition, published while following, come merged in order
+      // new events in every partition, published while following, all come
       await new Promise((r) => setTimeout(r, 500));
       const live = await transport.publishMany([20, 21, 22, 23].map((i) => ({ queue, event: shipped(i), options: { partitionKey: `key-${i}` } })));
       const lines = jsonLines(await follow.until("stdout", /(.*\n){10}/)).slice(6);
@@ -153,7 +153,11 @@ describe("a queue of three partitions on the cluster", () => {
         lines.map((l) => [l["_partition"], l["order_id"]]).sort(),
         live.map((p, i) => [p.partition, `order-${20 + i}`]).sort(),
       );
-      for (let i = 1; i < lines.length; i++) assert.ok(compareIds(String(lines[i - 1]!["_stream_id"]), String(lines[i]!["_stream_id"])) <= 0, `in order: ${JSON.stringify(lines)}`);
+      // each partition's in its order (entries that reach two partitions at one moment may be printed a read apart)
+      for (const partition of new Set(lines.map((l) => l["_partition"]))) {
+        const ids = lines.filter((l) => l["_partition"] === partition).map((l) => String(l["_stream_id"]));
+        for (let i = 1; i < ids.length; i++) assert.ok(compareIds(ids[i - 1]!, ids[i]!) < 0, `partition ${String(partition)} out of order: ${JSON.stringify(lines)}`);
+      }
     } finally {
       follow.child.kill("SIGINT");
     }
