@@ -9,11 +9,11 @@ import { StreamTransport, type TransportOptions } from "../transport/index.js";
 import {
   defaultClusterNodes,
   defaultRedisUrl,
-  describeCluster,
   describeConnection,
   openCluster,
   openRedis,
   parseClusterNodes,
+  redactUrl,
   type ClusterConnection,
   type RedisConnection,
 } from "./connection.js";
@@ -91,7 +91,7 @@ export async function connectRedis<E extends Event>(options: RedisTransportOptio
   let where: string;
   if (seeds !== undefined) {
     const target: ClusterConnection = typeof seeds === "string" || Array.isArray(seeds) ? { nodes: parseClusterNodes(seeds as string | readonly string[]) } : (seeds as ClusterConnection);
-    where = describeCluster(target);
+    where = `${target.nodes.map(redactUrl).join(",")} (Redis Cluster)`;
     client = await openCluster(target, open);
   } else {
     const target = connection ?? defaultRedisUrl();
