@@ -815,7 +815,8 @@ export class RedisStore implements EntryStore {
       }
     });
     const counts = entries.map(() => ({ copies: 0, parked: 0 }));
-    const revived: string[] = [];
+    // (in the order of the destinations, whichever call ends first)
+    const revivedBy = new Map<string, string>();
     const failures: unknown[] = [];
     await Promise.all(
       [...copies].map(async ([queue, at]) => {
@@ -830,7 +831,7 @@ export class RedisStore implements EntryStore {
             this.write<[number[], number, string[]]>(Scripts.copy, [d.stream, d.streamExpiry, d.streamMetadata, d.dlq], args),
           );
           if (Number(back) === 1) {
-            revived.push(d.stream);
+            revivedBy.set(queue, d.stream);
             this.revived([d.stream]);
           }
           const lost: [number, string][] = [];
@@ -887,6 +888,7 @@ export class RedisStore implements EntryStore {
       // copies made on an earlier try count too
       return { copies: counts[i]!.copies + before[i]!, parked: counts[i]!.parked };
     });
+    const revived = [...copies.keys()].filter((q) => revivedBy.has(q)).map((q) => revivedBy.get(q)!);
     return { entries: out, revived };
   }
 

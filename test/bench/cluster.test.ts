@@ -30,7 +30,7 @@ test("the cluster section measures a partitioned queue and both bus designs on o
   }
   assert.equal(three.subscriptionQueues.length, 2);
 
-  const check = (m: Measured, servers: number, xadds: number, what: string) => {
+  const check = (m: Measured, servers: number, xadds: number, what: string, fewestXadds = xadds) => {
     assert.equal(m.perSecond.length, settings.rounds, what);
     assert.ok(m.perSecond.every((x) => Number.isFinite(x) && x > 0), `${what}: events/s ${m.perSecond.join(", ")}`);
     assert.ok(m.client.every((x) => x > 0), `${what}: client CPU ${m.client.join(", ")}`);
@@ -39,8 +39,11 @@ test("the cluster section measures a partitioned queue and both bus designs on o
       assert.ok(round.every((x) => x >= 0) && round.some((x) => x > 0), `${what}: Redis CPU ${round.join(", ")}`);
     }
     // (private servers: nothing else writes to them)
-    for (const x of m.xadds) assert.equal(x, xadds, `${what}: XADDs per event`);
-    assert.ok(m.commands.every((c) => c >= xadds), `${what}: commands per event ${m.commands.join(", ")} count the scripts' XADDs`);
+    for (const x of m.xadds) {
+      if (fewestXadds === xadds) assert.equal(x, xadds, `${what}: XADDs per event`);
+      else assert.ok(x >= fewestXadds && x <= xadds, `${what}: XADDs per event ${x}, not from ${fewestXadds} to ${xadds}`);
+    }
+    assert.ok(m.commands.every((c) => c >= fewestXadds), `${what}: commands per event ${m.commands.join(", ")} count the scripts' XADDs`);
   };
   for (const l of r.layouts) {
     check(r.queue[l.name]!.publish, l.servers, 1, `publishing on ${l.name}`);
@@ -56,11 +59,12 @@ test("the cluster section measures a partitioned queue and both bus designs on o
   const publish = r.queue[three.name]!.publish.redis[0]!;
   for (const server of new Set(three.queuePartitions)) assert.ok(publish[server]! > 0, `server ${server} holds a partition and spent no CPU`);
 
-  // a master and its replica: the replica runs every XADD too (scripts replicate their effects), with WAIT or without
+  // a master and its replica: the replica runs every XADD too (scripts replicate their effects); with WAIT it has run
+  // them all when the publish returns, without WAIT some may still be on their way when the counts are read
   for (const mode of ["none", "wait"] as const) {
     for (const how of ["batched", "one"] as const) {
       const m = r.replicas[mode][how];
-      check(m, 2, 2, `publishing ${how}, ${mode === "wait" ? "with" : "without"} WAIT`);
+      check(m, 2, 2, `publishing ${how}, ${mode === "wait" ? "with" : "without"} WAIT`, mode === "wait" ? 2 : 1);
       assert.ok(m.redis.every((x) => x[1]! > 0), "the replica's CPU is measured");
       assert.ok(m.p50.length === settings.rounds && m.p50.every((x, i) => x > 0 && x <= m.p99[i]!), `latencies ${m.p50.join(", ")} / ${m.p99.join(", ")}`);
     }
