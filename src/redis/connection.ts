@@ -64,6 +64,16 @@ export interface OpenOptions {
   readonly commandTimeoutMs?: number;
 }
 
+/** The connect and command timeouts of `options`, with their defaults; a command timeout that is not a positive number is refused. */
+function timeoutsOf(options: OpenOptions): { timeout: number; commandTimeout: number } {
+  const timeout = options.connectTimeoutMs ?? 5000;
+  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
+    throw new TransportError("invalid-option", `commandTimeoutMs must be a positive number, got ${String(commandTimeout)}`);
+  }
+  return { timeout, commandTimeout };
+}
+
 /**
  * Connects a client — one server's or a cluster's — within `timeoutMs`. On
  * failure it is let go, and the error names `where` and what to do (`hint`),
@@ -100,11 +110,7 @@ export function describeConnection(connection: RedisConnection): string {
  */
 export async function openRedis(connection: RedisConnection, options: OpenOptions = {}): Promise<Redis> {
   if (typeof connection === "string") checkRedisUrl(connection);
-  const timeout = options.connectTimeoutMs ?? 5000;
-  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
-    throw new TransportError("invalid-option", `commandTimeoutMs must be a positive number, got ${String(commandTimeout)}`);
-  }
+  const { timeout, commandTimeout } = timeoutsOf(options);
   let connected = false;
   let lastError: Error | undefined;
   const common: RedisOptions = {
@@ -194,11 +200,7 @@ export function describeCluster(connection: ClusterConnection): string {
  */
 export async function openCluster(connection: ClusterConnection, options: OpenOptions = {}): Promise<Cluster> {
   const seeds = parseClusterNodes(connection.nodes).map(seedNode);
-  const timeout = options.connectTimeoutMs ?? 5000;
-  const commandTimeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (!Number.isFinite(commandTimeout) || commandTimeout <= 0) {
-    throw new TransportError("invalid-option", `commandTimeoutMs must be a positive number, got ${String(commandTimeout)}`);
-  }
+  const { timeout, commandTimeout } = timeoutsOf(options);
   let connected = false;
   let lastError: Error | undefined;
   const cluster = new Cluster(

@@ -799,10 +799,7 @@ export class RedisStore implements EntryStore {
       stored[i] = fromRedis.length;
       if (fromRedis.length > 0) {
         inRedis.push(e.id);
-        if (done === undefined) {
-          if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
-          this.routed.set(key, (done = new Set()));
-        }
+        done = this.progressOf(key);
         for (const queue of fromRedis) done.add(queue);
       }
       before[i] = done?.size ?? 0;
@@ -852,15 +849,7 @@ export class RedisStore implements EntryStore {
             });
             for (const [i] of lost) counts[i]!.parked++;
           }
-          for (const i of at) {
-            const key = `${keys.stream} ${entries[i]!.id}`;
-            let done = this.routed.get(key);
-            if (done === undefined) {
-              if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
-              this.routed.set(key, (done = new Set()));
-            }
-            done.add(queue);
-          }
+          for (const i of at) this.progressOf(`${keys.stream} ${entries[i]!.id}`).add(queue);
         } catch (error) {
           failures.push(error);
         }
@@ -890,6 +879,16 @@ export class RedisStore implements EntryStore {
     });
     const revived = [...copies.keys()].filter((q) => revivedBy.has(q)).map((q) => revivedBy.get(q)!);
     return { entries: out, revived };
+  }
+
+  /** The destinations this router knows to have their copy of a shared-queue entry (`stream id`), made empty when there is none. */
+  private progressOf(key: string): Set<string> {
+    let done = this.routed.get(key);
+    if (done === undefined) {
+      if (this.routed.size >= MAX_ROUTING_PROGRESS) this.routed.clear();
+      this.routed.set(key, (done = new Set()));
+    }
+    return done;
   }
 
   async partitions(keys: QueueKeys): Promise<PartitionCount> {

@@ -3,10 +3,10 @@
 // over the masters, each order's events in one; checked from the demo's
 // output and from what the services left on each master.
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { partitionOf } from "eventwire/redis";
 import { RedisCluster } from "../support/cluster.js";
+import { listening } from "../support/redis.js";
 import { startScript } from "../support/cli.js";
 import { alive, checkOrders, demo, DEMO, descendants, eventLines, result, untraced, type DemoResult } from "../support/demo.js";
 
@@ -20,17 +20,6 @@ function fieldMap(fields: unknown): Map<string, string> {
   return map;
 }
 
-/** Whether anything answers on a loopback port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 describe("npm run demo -- --cluster", { timeout: 90_000 }, () => {
   let cluster: RedisCluster;

@@ -146,7 +146,8 @@ export class RedisServer {
   }
 }
 
-function listening(port: number): Promise<boolean> {
+/** Whether anything answers on a loopback port. */
+export function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     import("node:net").then(({ connect }) => {
       const socket = connect(port, "127.0.0.1");
